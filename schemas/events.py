@@ -1,0 +1,178 @@
+"""Pydantic models of every event in the contract (SPEC section 3).
+
+Models are strict (a number where a string belongs is a wrong type, not something
+to coerce), frozen, and keep unknown extra fields so that producers can add
+fields without breaking the pipeline.
+"""
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.vocabulary import Area, Category, Channel, Family, Grade, Queue, ReportType
+
+OpaqueId = Annotated[str, Field(min_length=1, max_length=128)]
+"""An identifier from the producing system; never personal data, never a label."""
+
+EventTime = Annotated[AwareDatetime, Field(description="RFC 3339 with offset: when it happened")]
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+
+    family: ClassVar[Family]
+    key_field: ClassVar[str]
+
+    event_id: OpaqueId
+    occurred_at: EventTime
+    schema_version: Literal[1]
+    source: Annotated[str, Field(min_length=1, max_length=64)]
+
+    @property
+    def key(self) -> str:
+        """The Kafka message key producers use: the id of the event's lifecycle."""
+        return getattr(self, self.key_field)
+
+
+class _Call(Envelope):
+    family = Family.CALLS
+    key_field = "call_id"
+    call_id: OpaqueId
+
+
+class CallQueued(_Call):
+    """A leg starts: the call is offered to a queue."""
+
+    event_type: Literal["call.queued"]
+    channel: Channel
+    queue: Queue
+
+
+class CallAnswered(_Call):
+    event_type: Literal["call.answered"]
+    queue: Queue
+    handler_id: OpaqueId | None = None
+
+
+class CallAbandoned(_Call):
+    """The caller hung up before the leg was answered."""
+
+    event_type: Literal["call.abandoned"]
+    queue: Queue
+
+
+class CallEnded(_Call):
+    """The call finished; closes any leg still open."""
+
+    event_type: Literal["call.ended"]
+
+
+class _Chat(Envelope):
+    family = Family.CHATS
+    key_field = "chat_id"
+    chat_id: OpaqueId
+
+
+class ChatRequested(_Chat):
+    event_type: Literal["chat.requested"]
+
+
+class ChatAccepted(_Chat):
+    event_type: Literal["chat.accepted"]
+    handler_id: OpaqueId | None = None
+
+
+class ChatAbandoned(_Chat):
+    event_type: Literal["chat.abandoned"]
+
+
+class ChatEnded(_Chat):
+    event_type: Literal["chat.ended"]
+
+
+class _Report(Envelope):
+    family = Family.REPORTS
+    key_field = "report_id"
+    report_id: OpaqueId
+
+
+class ReportSubmitted(_Report):
+    event_type: Literal["report.submitted"]
+    report_type: ReportType
+
+
+class ReportTriaged(_Report):
+    event_type: Literal["report.triaged"]
+
+
+class _Incident(Envelope):
+    family = Family.INCIDENTS
+    key_field = "incident_id"
+    incident_id: OpaqueId
+
+
+class IncidentCreated(_Incident):
+    event_type: Literal["incident.created"]
+    grade: Grade
+    area: Area
+    category: Category
+    contact_id: OpaqueId | None = Field(
+        default=None, description="the call, chat or report the incident came from"
+    )
+
+
+class IncidentRegraded(_Incident):
+    event_type: Literal["incident.regraded"]
+    grade: Grade
+
+
+class IncidentAttended(_Incident):
+    """The first resource arrived at the scene."""
+
+    event_type: Literal["incident.attended"]
+
+
+class IncidentClosed(_Incident):
+    event_type: Literal["incident.closed"]
+    attended: bool | None = None
+
+
+EVENT_TYPES: tuple[type[Envelope], ...] = (
+    CallQueued,
+    CallAnswered,
+    CallAbandoned,
+    CallEnded,
+    ChatRequested,
+    ChatAccepted,
+    ChatAbandoned,
+    ChatEnded,
+    ReportSubmitted,
+    ReportTriaged,
+    IncidentCreated,
+    IncidentRegraded,
+    IncidentAttended,
+    IncidentClosed,
+)
+
+Event = Annotated[
+    CallQueued
+    | CallAnswered
+    | CallAbandoned
+    | CallEnded
+    | ChatRequested
+    | ChatAccepted
+    | ChatAbandoned
+    | ChatEnded
+    | ReportSubmitted
+    | ReportTriaged
+    | IncidentCreated
+    | IncidentRegraded
+    | IncidentAttended
+    | IncidentClosed,
+    Field(discriminator="event_type"),
+]
+
+EVENT_TYPE_NAMES: frozenset[str] = frozenset(
+    m.model_fields["event_type"].annotation.__args__[0] for m in EVENT_TYPES  # type: ignore[union-attr]
+)
+

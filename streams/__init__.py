@@ -1,0 +1,1 @@
+"""ccm: contact-centre metrics for police control rooms."""

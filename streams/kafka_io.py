@@ -1,0 +1,60 @@
+"""Kafka producers and admin calls for the command-line tools (kafka-python).
+
+The worker talks to Kafka through Faust/aiokafka; the one-shot tools (replay,
+simulate) use kafka-python's synchronous producer, which is simpler to drive
+from a plain loop and flushes deterministically at exit.
+"""
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
+
+from streams.settings import Settings
+
+
+class KafkaUnavailable(RuntimeError):
+    """Kafka could not be reached; the message says what to do."""
+
+
+def unreachable_message(settings: Settings) -> str:
+    return (
+        f"cannot reach Kafka at {settings.kafka_bootstrap}. Start the local broker with "
+        "'deploy/kafka/local-kafka start', or point CCM_KAFKA_BOOTSTRAP (or --bootstrap) "
+        "at a running cluster."
+    )
+
+
+class EventProducer:
+    """Sends raw event bytes, idempotently, and remembers the first failure."""
+
+    def __init__(self, settings: Settings) -> None:
+        try:
+            self._producer = KafkaProducer(
+                **settings.kafka_python_config(),
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=20,
+                batch_size=512 * 1024,
+                max_request_size=1024 * 1024,
+                request_timeout_ms=30_000,
+                # Also how long start-up waits for a broker before we say it is unreachable.
+                max_block_ms=20_000,
+            )
+        except KafkaTimeoutError as error:
+            raise KafkaUnavailable(unreachable_message(settings)) from error
+        self.failures = 0
+        self.first_failure: str | None = None
+
+    def _failed(self, error: Exception) -> None:
+        self.failures += 1
+        if self.first_failure is None:
+            self.first_failure = f"{type(error).__name__}: {error}"
+
+    def send(self, topic: str, key: bytes, value: bytes) -> None:
+        try:
+            self._producer.send(topic, key=key, value=value).add_errback(self._failed)
+        except KafkaError as error:
+            self._failed(error)
+
+    def close(self, timeout_s: float = 60.0) -> None:
+        self._producer.flush(timeout=timeout_s)
+        self._producer.close(timeout=timeout_s)

@@ -1,0 +1,71 @@
+"""Configuration from ``CCM_*`` environment variables (and command-line flags).
+
+Secrets come only from the environment and are held as ``SecretStr`` so they
+never reach a log line or a repr.
+"""
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas import Family
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CCM_", frozen=True, use_attribute_docstrings=True, extra="ignore"
+    )
+
+    kafka_bootstrap: str = "localhost:9092"
+    """Kafka bootstrap servers, comma-separated host:port."""
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = (
+        "PLAINTEXT"
+    )
+    """How to talk to the brokers: TLS and/or SASL for a force's shared cluster."""
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    """SASL mechanism when the protocol is SASL_*."""
+    kafka_sasl_username: str | None = None
+    """SASL user name."""
+    kafka_sasl_password: SecretStr | None = None
+    """SASL password; from the environment only."""
+    kafka_ssl_cafile: Path | None = None
+    """PEM file of the CA that signed the brokers' certificates."""
+
+    topic_calls: str = "contact.calls"
+    """Topic of call.* events, keyed by call_id."""
+    topic_chats: str = "contact.chats"
+    """Topic of chat.* events, keyed by chat_id."""
+    topic_reports: str = "contact.reports"
+    """Topic of report.* events, keyed by report_id."""
+    topic_incidents: str = "incidents"
+    """Topic of incident.* events, keyed by incident_id."""
+    topic_deadletter: str = "contact.deadletter"
+    """Where rejected input goes, with its reason and original bytes."""
+
+    web_port: int = Field(default=6066, ge=1, le=65535)
+    """The worker's HTTP port: /metrics and the export endpoint."""
+
+    def topic_for(self, family: Family) -> str:
+        return {
+            Family.CALLS: self.topic_calls,
+            Family.CHATS: self.topic_chats,
+            Family.REPORTS: self.topic_reports,
+            Family.INCIDENTS: self.topic_incidents,
+        }[family]
+
+    def kafka_python_config(self) -> dict[str, Any]:
+        """Connection settings in kafka-python's vocabulary."""
+        config: dict[str, Any] = {
+            "bootstrap_servers": [s.strip() for s in self.kafka_bootstrap.split(",") if s.strip()],
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            config["sasl_mechanism"] = self.kafka_sasl_mechanism
+            config["sasl_plain_username"] = self.kafka_sasl_username
+            if self.kafka_sasl_password is not None:
+                config["sasl_plain_password"] = self.kafka_sasl_password.get_secret_value()
+        if self.kafka_ssl_cafile is not None:
+            config["ssl_cafile"] = str(self.kafka_ssl_cafile)
+        return config
