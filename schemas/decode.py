@@ -60,9 +60,7 @@ def _rejection_from(error: ValidationError, raw: bytes) -> Rejection:
     if kind == "literal_error" and loc[-1:] == ("schema_version",):
         reason = RejectReason.UNSUPPORTED_VERSION
     elif kind == "union_tag_not_found":
-        return Rejection(
-            RejectReason.MISSING_FIELD, "event_type: field required", raw
-        )
+        return Rejection(RejectReason.MISSING_FIELD, "event_type: field required", raw)
     elif kind == "union_tag_invalid":
         return Rejection(
             RejectReason.UNKNOWN_TYPE,
@@ -74,7 +72,10 @@ def _rejection_from(error: ValidationError, raw: bytes) -> Rejection:
     if reason is RejectReason.MALFORMED_JSON:
         return Rejection(reason, "not valid UTF-8 JSON: " + first["msg"], raw)
     if reason is RejectReason.NAIVE_TIMESTAMP:
-        detail = f"{_where(loc)}: timestamp has no UTC offset; send RFC 3339 with an offset, e.g. 2026-03-29T01:30:00+00:00"
+        detail = (
+            f"{_where(loc)}: timestamp has no UTC offset; send RFC 3339 with an offset, "
+            "e.g. 2026-03-29T01:30:00+00:00"
+        )
         return Rejection(reason, detail, raw)
     extra = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return Rejection(reason, f"{_where(loc)}: {first['msg']}{extra}", raw)

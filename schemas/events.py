@@ -173,6 +173,6 @@ Event = Annotated[
 ]
 
 EVENT_TYPE_NAMES: frozenset[str] = frozenset(
-    m.model_fields["event_type"].annotation.__args__[0] for m in EVENT_TYPES  # type: ignore[union-attr]
+    m.model_fields["event_type"].annotation.__args__[0]
+    for m in EVENT_TYPES  # type: ignore[union-attr]
 )
-

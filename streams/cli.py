@@ -36,7 +36,9 @@ def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number such as 10 or 0.5, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a number such as 10 or 0.5, got {text!r}"
+        ) from None
     if value <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return value
@@ -55,8 +57,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     producer = EventProducer(settings)
     pacer = Pacer(args.speed) if args.speed else None
     with tqdm(
-        total=path.stat().st_size, unit="B", unit_scale=True, desc=f"replay {path.name}",
-        disable=None, file=sys.stderr,
+        total=path.stat().st_size,
+        unit="B",
+        unit_scale=True,
+        desc=f"replay {path.name}",
+        disable=None,
+        file=sys.stderr,
     ) as bar:
         try:
             summary = replay_file(
@@ -97,14 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("file", type=Path, metavar="FILE", help="JSON-lines events, one per line")
     replay.add_argument(
-        "--speed", type=_positive_float, default=None, metavar="N",
+        "--speed",
+        type=_positive_float,
+        default=None,
+        metavar="N",
         help="pace sends at N times event time (default: as fast as possible)",
     )
     replay.add_argument(
-        "--skip-invalid", action="store_true",
+        "--skip-invalid",
+        action="store_true",
         help="exit 0 even when some lines were rejected",
     )
-    replay.add_argument("--bootstrap", metavar="HOST:PORT", help="Kafka bootstrap (CCM_KAFKA_BOOTSTRAP)")
+    replay.add_argument(
+        "--bootstrap", metavar="HOST:PORT", help="Kafka bootstrap (CCM_KAFKA_BOOTSTRAP)"
+    )
     replay.set_defaults(handler=cmd_replay)
     return parser
 

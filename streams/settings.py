@@ -20,9 +20,7 @@ class Settings(BaseSettings):
 
     kafka_bootstrap: str = "localhost:9092"
     """Kafka bootstrap servers, comma-separated host:port."""
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = (
-        "PLAINTEXT"
-    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     """How to talk to the brokers: TLS and/or SASL for a force's shared cluster."""
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     """SASL mechanism when the protocol is SASL_*."""

@@ -1,0 +1,52 @@
+# ccm: make help lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/ccm: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+.PHONY: setup
+setup: $(BIN)/ccm ## Install system packages, the virtualenv and the package
+	deploy/install-system-deps
+
+.PHONY: run
+run: setup ## Start local Kafka and send the example events through it
+	deploy/kafka/local-kafka start
+	$(BIN)/ccm replay examples/events.jsonl
+
+.PHONY: test
+test: setup ## Lint, then run every test (unit and real-broker integration)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+.PHONY: test-unit
+test-unit: setup ## Only the fast tests that need no broker
+	$(BIN)/pytest -m 'not integration'
+
+.PHONY: kafka-start
+kafka-start: ## Start the local Kafka broker (port CCM_KAFKA_PORT, default 9092)
+	deploy/kafka/local-kafka start
+
+.PHONY: kafka-stop
+kafka-stop: ## Stop the local Kafka broker
+	deploy/kafka/local-kafka stop
+
+.PHONY: schema
+schema: setup ## Regenerate schemas/ccm-event.schema.json from the models
+	$(BIN)/python -m schemas.jsonschema
+
+.PHONY: clean
+clean: ## Remove the virtualenv and caches (not the Kafka jar cache)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
