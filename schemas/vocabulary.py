@@ -105,5 +105,6 @@ class RejectReason(StrEnum):
     MISSING_FIELD = "missing_field"
     INVALID_FIELD = "invalid_field"
     WRONG_TOPIC = "wrong_topic"
+    CONFLICT = "conflict"
     ORPHAN = "orphan"
     TOO_LATE = "too_late"

@@ -89,6 +89,47 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_targets(path: Path):  # -> Targets
+    import yaml
+
+    from streams.core.targets import TargetsFileError, parse_targets
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(
+            f"targets file not found: {path}. Set CCM_TARGETS_FILE to its path."
+        ) from None
+    except yaml.YAMLError as error:
+        raise UserError(f"targets file {path} is not valid YAML: {error}") from None
+    try:
+        return parse_targets(data, origin=f"targets file {path}")
+    except TargetsFileError as error:
+        raise UserError(str(error)) from None
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+
+    import faust
+
+    from streams.runtime import CONTACT_FAMILIES
+    from streams.topics import ensure_topics
+    from streams.worker import create_app
+
+    settings = _settings(args)
+    targets = load_targets(settings.targets_file)
+    topics = [settings.topic_for(f) for f in CONTACT_FAMILIES] + [settings.topic_deadletter]
+    partitions = ensure_topics(settings, topics)
+    app = create_app(settings, targets, partitions)
+    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    logging.getLogger("ccm").info(
+        "ccm worker: metrics at http://%s:%d/metrics", settings.web_bind, settings.web_port
+    )
+    worker.execute_from_commandline()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccm", description="Contact-centre metrics for police control rooms."
@@ -118,6 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--bootstrap", metavar="HOST:PORT", help="Kafka bootstrap (CCM_KAFKA_BOOTSTRAP)"
     )
     replay.set_defaults(handler=cmd_replay)
+
+    worker = sub.add_parser(
+        "worker",
+        help="run the stream processor (Faust worker) serving /metrics",
+        description="Consume the contact topics, compute the live KPIs and serve them at "
+        "/metrics on CCM_WEB_PORT (default 6066).",
+    )
+    worker.add_argument(
+        "--bootstrap", metavar="HOST:PORT", help="Kafka bootstrap (CCM_KAFKA_BOOTSTRAP)"
+    )
+    worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    worker.set_defaults(handler=cmd_worker)
     return parser
 
 

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import Family
+from streams.core.targets import DEFAULT_TARGETS_PATH
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,27 @@ class Settings(BaseSettings):
 
     web_port: int = Field(default=6066, ge=1, le=65535)
     """The worker's HTTP port: /metrics and the export endpoint."""
+    web_bind: str = "0.0.0.0"
+    """Address the worker's HTTP server listens on."""
+    web_debug_views: bool = False
+    """Faust's own web views (tables, graph, stats). Off: table views would show state."""
+
+    app_id: str = "ccm"
+    """Kafka consumer group of the workers, and prefix of their checkpoint topics."""
+    targets_file: Path = DEFAULT_TARGETS_PATH
+    """The targets file (YAML): call-handling and chat targets, effective-dated."""
+    grace_seconds: int = Field(default=3600, ge=0)
+    """How late an event may arrive (behind the newest on its partition) and still count."""
+    stale_wait_seconds: int = Field(default=12 * 3600, gt=0)
+    """A call or chat waiting longer than this has lost its outcome: dead-lettered as orphan."""
+    topic_partitions: int = Field(default=6, ge=1)
+    """Partitions of input topics the worker creates when they do not exist yet."""
+    batch_max: int = Field(default=5000, ge=1)
+    """Most messages applied between two checkpoints."""
+    batch_seconds: float = Field(default=0.5, gt=0)
+    """Longest wait for a batch to fill before it is applied and checkpointed."""
+    data_dir: Path = Path(".cache/worker")
+    """Faust's local working directory."""
 
     def topic_for(self, family: Family) -> str:
         return {

@@ -1,0 +1,222 @@
+"""Every metric ccm exposes: name, type, labels (all from closed sets), help.
+
+Windowed figures are gauges holding additive counts and sums for the window,
+so several workers' series add up; ratios are left to PromQL. ``combine`` says
+how one worker folds its partitions together (and how PromQL should fold
+workers): add them, or take the largest.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    kind: Literal["gauge", "counter", "histogram", "info"]
+    labels: tuple[str, ...]
+    help: str
+    combine: Literal["sum", "max"] = "sum"
+
+
+LEG = ("channel", "queue", "window")
+QUEUE = ("channel", "queue")
+
+
+def _g(
+    name: str, labels: tuple[str, ...], text: str, combine: Literal["sum", "max"] = "sum"
+) -> MetricSpec:
+    return MetricSpec(name, "gauge", labels, text, combine)
+
+
+CATALOG: tuple[MetricSpec, ...] = (
+    # Calls, per leg, attributed to when the leg was offered (queued).
+    _g("ccm_call_legs_offered", LEG, "Call legs offered (queued) in the window."),
+    _g("ccm_call_legs_answered", LEG, "Legs offered in the window and answered."),
+    _g(
+        "ccm_call_legs_answered_within_target",
+        LEG,
+        "Answered legs whose answer time was at most the queue's target.",
+    ),
+    _g(
+        "ccm_call_legs_answered_under_10s",
+        LEG,
+        "Answered legs answered in strictly less than 10 s (Home Office 999 measure).",
+    ),
+    _g(
+        "ccm_call_legs_abandoned",
+        LEG,
+        "Legs abandoned (caller hung up, or the call ended unanswered), short abandons excluded.",
+    ),
+    _g(
+        "ccm_call_legs_abandoned_within_target",
+        LEG,
+        "Abandoned legs (short ones excluded) that waited at most the target.",
+    ),
+    _g(
+        "ccm_call_legs_short_abandoned",
+        LEG,
+        "Legs abandoned before the short-abandon threshold: in neither side of service level.",
+    ),
+    _g(
+        "ccm_call_legs_answered_wait_seconds",
+        LEG,
+        "Sum of answer times of answered legs: ASA = this / ccm_call_legs_answered.",
+    ),
+    _g(
+        "ccm_call_longest_wait_seconds",
+        LEG,
+        "Longest wait (to answer or abandon) of a leg offered in the window.",
+        "max",
+    ),
+    _g("ccm_call_legs_waiting", QUEUE, "Legs waiting in the queue now."),
+    _g(
+        "ccm_call_legs_waiting_over_target",
+        QUEUE,
+        "Legs waiting now for longer than the queue's target: already misses.",
+    ),
+    _g(
+        "ccm_call_oldest_wait_seconds",
+        QUEUE,
+        "How long the longest-waiting call in the queue has waited now.",
+        "max",
+    ),
+    _g(
+        "ccm_calls_settled",
+        ("channel", "window"),
+        "Calls first offered in the window whose every leg has an outcome.",
+    ),
+    _g(
+        "ccm_calls_combined_wait_seconds",
+        ("channel", "window"),
+        "Sum over settled calls of all their legs' waits (the caller's wait across transfers).",
+    ),
+    _g(
+        "ccm_contacts",
+        ("channel", "window"),
+        "Contacts by channel (999, 101, chat, online): the base of channel share.",
+    ),
+    # Targets in force, as series, so rules and dashboards compare against data.
+    _g(
+        "ccm_call_answer_target_seconds",
+        QUEUE,
+        "Answer-time target of the queue in force today.",
+        "max",
+    ),
+    _g(
+        "ccm_call_service_level_objective_ratio",
+        QUEUE,
+        "Share of legs to answer within target (objective).",
+        "max",
+    ),
+    _g(
+        "ccm_call_abandonment_objective_ratio",
+        QUEUE,
+        "Abandonment rate to stay below (objective).",
+        "max",
+    ),
+    MetricSpec(
+        "ccm_call_service_level_formula",
+        "info",
+        ("channel", "queue", "formula"),
+        "The service-level formula the force reports for the queue.",
+        "max",
+    ),
+    # Live Chat, attributed to when the chat was requested.
+    _g("ccm_chats_requested", ("window",), "Chats requested in the window."),
+    _g("ccm_chats_accepted", ("window",), "Chats requested in the window and accepted."),
+    _g(
+        "ccm_chats_accepted_within_target",
+        ("window",),
+        "Accepted chats whose wait was at most the chat target.",
+    ),
+    _g("ccm_chats_abandoned", ("window",), "Chats abandoned, or ended before acceptance."),
+    _g(
+        "ccm_chats_abandoned_within_target",
+        ("window",),
+        "Abandoned chats that waited at most the target.",
+    ),
+    _g(
+        "ccm_chats_requested_while_closed",
+        ("window",),
+        "Chats requested outside the opening hours (07:00-23:00 Europe/London).",
+    ),
+    _g(
+        "ccm_chats_accepted_wait_seconds",
+        ("window",),
+        "Sum of waits of accepted chats: average = this / ccm_chats_accepted.",
+    ),
+    _g(
+        "ccm_chat_longest_wait_seconds",
+        ("window",),
+        "Longest wait of a chat requested in the window.",
+        "max",
+    ),
+    _g("ccm_chats_waiting", (), "Chats waiting to be accepted now."),
+    _g(
+        "ccm_chat_oldest_wait_seconds",
+        (),
+        "How long the longest-waiting chat has waited now.",
+        "max",
+    ),
+    _g("ccm_chat_accept_target_seconds", (), "Chat acceptance target in force today.", "max"),
+    _g(
+        "ccm_chat_service_level_objective_ratio",
+        (),
+        "Share of chats to accept within target (objective).",
+        "max",
+    ),
+    # Online reports, attributed to when the report was submitted.
+    _g(
+        "ccm_reports_submitted",
+        ("report_type", "window"),
+        "Online reports submitted in the window.",
+    ),
+    _g(
+        "ccm_reports_triaged",
+        ("report_type", "window"),
+        "Reports submitted in the window and triaged.",
+    ),
+    _g(
+        "ccm_reports_triage_seconds",
+        ("report_type", "window"),
+        "Sum of times to triage: average = this / ccm_reports_triaged.",
+    ),
+    _g("ccm_reports_awaiting_triage", ("report_type",), "Reports submitted and not yet triaged."),
+    _g(
+        "ccm_report_oldest_awaiting_triage_seconds",
+        ("report_type",),
+        "Age of the oldest report awaiting triage.",
+        "max",
+    ),
+    # Histogram over all time, buckets at every target.
+    MetricSpec("ccm_call_answer_seconds", "histogram", QUEUE, "Answer time of answered legs."),
+    # Pipeline health.
+    MetricSpec(
+        "ccm_events_consumed", "counter", ("family",), "Messages consumed from the input topics."
+    ),
+    MetricSpec(
+        "ccm_events_rejected", "counter", ("family", "reason"), "Messages dead-lettered, by reason."
+    ),
+    MetricSpec(
+        "ccm_events_duplicate",
+        "counter",
+        ("family",),
+        "Events whose event_id was already applied: ignored.",
+    ),
+    _g(
+        "ccm_newest_event_timestamp_seconds",
+        ("source",),
+        "Event time of the newest event seen from each source.",
+        "max",
+    ),
+    _g(
+        "ccm_stream_time_seconds",
+        ("family",),
+        "Newest event time seen on the family's partitions.",
+        "max",
+    ),
+    _g("ccm_partitions_assigned", ("family",), "Input partitions this worker holds."),
+)
+
+BY_NAME = {spec.name: spec for spec in CATALOG}

@@ -1,0 +1,152 @@
+"""Live Chat: requested -> accepted | abandoned, by when the chat was requested.
+
+The same figures as a call leg (wait to accept, abandonment, waiting now), plus
+chats requested outside the opening hours in force that day.
+"""
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from schemas import ChatAbandoned, ChatAccepted, ChatEnded, ChatRequested, Envelope, RejectReason
+from streams.core.ledger import Conflict, DeadLetter, Ledger, Lifecycle, pack, unpack
+from streams.core.tally import Contribution
+from streams.core.targets import ChatTargets
+from streams.core.timebase import london_day, london_time_of_day
+
+DIM = ("chat",)
+
+
+class ChatCount(IntEnum):
+    REQUESTED = 0
+    ACCEPTED = 1
+    ACCEPTED_WITHIN_TARGET = 2
+    ABANDONED = 3
+    ABANDONED_WITHIN_TARGET = 4
+    OUTSIDE_HOURS = 5
+    ACCEPT_US_SUM = 6
+
+
+@dataclass
+class Chat(Lifecycle):
+    requested_us: int | None = None
+    accepted: bool | None = None
+    outcome_us: int | None = None
+    ended_us: int | None = None
+    unmatched_raw: bytes | None = None
+
+
+def _close(chat: Chat) -> tuple[bool, int] | None:
+    if chat.accepted is not None and chat.outcome_us is not None:
+        return chat.accepted, chat.outcome_us
+    if chat.ended_us is not None and chat.requested_us is not None:
+        return False, max(chat.ended_us, chat.requested_us)
+    return None
+
+
+class ChatLedger(Ledger[Chat]):
+    tally_widths = (len(ChatCount),)
+
+    def new(self) -> Chat:
+        return Chat()
+
+    def rules(self, requested_us: int) -> ChatTargets:
+        return self.targets.chat_on(london_day(requested_us))
+
+    def update(self, chat: Chat, event: Envelope, event_us: int, raw: bytes) -> None:
+        if isinstance(event, ChatRequested):
+            if chat.requested_us is not None:
+                raise Conflict("the chat was already requested")
+            chat.requested_us = event_us
+            chat.unmatched_raw = None if chat.accepted is not None else raw
+        elif isinstance(event, ChatAccepted | ChatAbandoned):
+            if chat.accepted is not None:
+                raise Conflict("the chat already has an outcome")
+            chat.accepted = isinstance(event, ChatAccepted)
+            chat.outcome_us = event_us
+            chat.unmatched_raw = None if chat.requested_us is not None else raw
+        elif isinstance(event, ChatEnded):
+            if chat.ended_us is not None:
+                raise Conflict("the chat already ended")
+            chat.ended_us = event_us
+
+    def contributions(self, chat: Chat) -> tuple[Contribution, ...]:
+        if chat.requested_us is None:
+            return (Contribution(),)
+        rules = self.rules(chat.requested_us)
+        vector = [0] * len(ChatCount)
+        vector[ChatCount.REQUESTED] = 1
+        vector[ChatCount.OUTSIDE_HOURS] = int(
+            not rules.is_open_at(london_time_of_day(chat.requested_us))
+        )
+        waits = ()
+        closed = _close(chat)
+        if closed is not None:
+            accepted, outcome_us = closed
+            wait = max(0, outcome_us - chat.requested_us)
+            within = int(wait <= rules.accept_within_seconds * 1_000_000)
+            waits = ((DIM, chat.requested_us, wait),)
+            if accepted:
+                vector[ChatCount.ACCEPTED] = 1
+                vector[ChatCount.ACCEPTED_WITHIN_TARGET] = within
+                vector[ChatCount.ACCEPT_US_SUM] = wait
+            else:
+                vector[ChatCount.ABANDONED] = 1
+                vector[ChatCount.ABANDONED_WITHIN_TARGET] = within
+        return (Contribution(((DIM, chat.requested_us, tuple(vector)),), waits),)
+
+    def expire(self, chat: Chat, stream_us: int) -> list[DeadLetter]:
+        if chat.unmatched_raw is None:
+            return []
+        if chat.requested_us is None and chat.outcome_us is not None:
+            if chat.outcome_us + self.grace_us < stream_us:
+                raw, chat.unmatched_raw = chat.unmatched_raw, None
+                chat.accepted = chat.outcome_us = None
+                return [
+                    DeadLetter(
+                        RejectReason.ORPHAN,
+                        "chat outcome with no chat.requested within the grace period",
+                        raw,
+                    )
+                ]
+        elif chat.requested_us is not None and _close(chat) is None:
+            if chat.requested_us + self.stale_us < stream_us:
+                raw, chat.unmatched_raw = chat.unmatched_raw, None
+                chat.requested_us = None
+                return [
+                    DeadLetter(
+                        RejectReason.ORPHAN,
+                        "chat requested with no outcome or chat.ended "
+                        "within the longest credible wait",
+                        raw,
+                    )
+                ]
+        return []
+
+    def is_settled(self, chat: Chat) -> bool:
+        return chat.unmatched_raw is None and (
+            chat.requested_us is None or _close(chat) is not None
+        )
+
+    def waiting(self) -> list[int]:
+        """Request instants of chats waiting now."""
+        return [
+            chat.requested_us
+            for chat in self.lifecycles.values()
+            if chat.requested_us is not None and chat.accepted is None and chat.ended_us is None
+        ]
+
+    def lifecycle_to_json(self, chat: Chat) -> dict:
+        return {
+            "c": [chat.requested_us, chat.accepted, chat.outcome_us, chat.ended_us],
+            "raw": pack(chat.unmatched_raw),
+        }
+
+    def lifecycle_from_json(self, data: dict) -> Chat:
+        requested, accepted, outcome, ended = data["c"]
+        return Chat(
+            requested_us=requested,
+            accepted=accepted,
+            outcome_us=outcome,
+            ended_us=ended,
+            unmatched_raw=unpack(data["raw"]),
+        )

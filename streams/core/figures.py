@@ -1,0 +1,249 @@
+"""The figures a worker exposes, computed from its partitions' state at one instant.
+
+Pure: takes partition states, the targets and the wall clock, returns numbers by
+metric name and label values (see `streams.core.catalog`). Each partition's live
+windows end at that partition's own reference time.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from schemas import Channel, Family, Queue, ReportType
+from streams.core.calls import ANSWER_BUCKETS_S, CallCount, CallLedger, LegCount
+from streams.core.catalog import BY_NAME
+from streams.core.chats import DIM as CHAT_DIM
+from streams.core.chats import ChatCount, ChatLedger
+from streams.core.partition import PartitionState
+from streams.core.reports import ReportCount, ReportLedger
+from streams.core.tally import Dim, Tally
+from streams.core.targets import Targets
+from streams.core.timebase import US, Window, london_day, minutes_in_window
+
+STANDARD_QUEUES: tuple[tuple[Channel, Queue], ...] = (
+    (Channel.EMERGENCY, Queue.FCR),
+    (Channel.NON_EMERGENCY, Queue.SWITCHBOARD),
+    (Channel.NON_EMERGENCY, Queue.FCR),
+    (Channel.NON_EMERGENCY, Queue.RESOLUTION_CENTRE),
+)
+"""Where calls go in this force; always exposed, at zero when quiet."""
+
+CONTACT_CHANNELS = ("999", "101", "chat", "online")
+
+Labels = tuple[str, ...]
+
+
+@dataclass
+class Histogram:
+    buckets: list[int] = field(default_factory=lambda: [0] * len(ANSWER_BUCKETS_S))
+    count: int = 0
+    sum_s: float = 0.0
+
+
+@dataclass
+class Figures:
+    values: dict[str, dict[Labels, float]] = field(default_factory=lambda: defaultdict(dict))
+    histograms: dict[str, dict[Labels, Histogram]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+
+    def put(self, name: str, labels: Labels, value: float) -> None:
+        """Fold a partition's value in: added, or the larger kept (per the catalog)."""
+        series = self.values[name]
+        if BY_NAME[name].combine == "max":
+            if labels not in series or value > series[labels]:
+                series[labels] = value
+        else:
+            series[labels] = series.get(labels, 0) + value
+
+    def zero(self, name: str, labels: Labels) -> None:
+        self.values[name].setdefault(labels, 0)
+
+
+def _window_vector(tally: Tally, dim: Dim, window: Window, ref_us: int) -> list[int]:
+    if window is Window.TODAY:
+        return tally.day(dim, london_day(ref_us).toordinal())
+    return tally.sum_minutes(dim, minutes_in_window(window, ref_us))
+
+
+LEG_FIGURES = (
+    ("ccm_call_legs_offered", LegCount.OFFERED, 1),
+    ("ccm_call_legs_answered", LegCount.ANSWERED, 1),
+    ("ccm_call_legs_answered_within_target", LegCount.ANSWERED_WITHIN_TARGET, 1),
+    ("ccm_call_legs_answered_under_10s", LegCount.ANSWERED_UNDER_10S, 1),
+    ("ccm_call_legs_abandoned", LegCount.ABANDONED, 1),
+    ("ccm_call_legs_abandoned_within_target", LegCount.ABANDONED_WITHIN_TARGET, 1),
+    ("ccm_call_legs_short_abandoned", LegCount.SHORT_ABANDONED, 1),
+    ("ccm_call_legs_answered_wait_seconds", LegCount.ANSWER_US_SUM, US),
+)
+CHAT_FIGURES = (
+    ("ccm_chats_requested", ChatCount.REQUESTED, 1),
+    ("ccm_chats_accepted", ChatCount.ACCEPTED, 1),
+    ("ccm_chats_accepted_within_target", ChatCount.ACCEPTED_WITHIN_TARGET, 1),
+    ("ccm_chats_abandoned", ChatCount.ABANDONED, 1),
+    ("ccm_chats_abandoned_within_target", ChatCount.ABANDONED_WITHIN_TARGET, 1),
+    ("ccm_chats_requested_while_closed", ChatCount.OUTSIDE_HOURS, 1),
+    ("ccm_chats_accepted_wait_seconds", ChatCount.ACCEPT_US_SUM, US),
+)
+REPORT_FIGURES = (
+    ("ccm_reports_submitted", ReportCount.SUBMITTED, 1),
+    ("ccm_reports_triaged", ReportCount.TRIAGED, 1),
+    ("ccm_reports_triage_seconds", ReportCount.TRIAGE_US_SUM, US),
+)
+
+
+def compute(states: Iterable[PartitionState], targets: Targets, wall_us: int) -> Figures:
+    figures = Figures()
+    _zeros(figures)
+    _targets(figures, targets, london_day(wall_us))
+    for state in states:
+        _pipeline(figures, state)
+        ref_us = state.reference_us(wall_us)
+        if ref_us is None:
+            continue
+        ledger = state.ledger
+        if isinstance(ledger, CallLedger):
+            _calls(figures, ledger, ref_us)
+        elif isinstance(ledger, ChatLedger):
+            _chats(figures, ledger, ref_us)
+        elif isinstance(ledger, ReportLedger):
+            _reports(figures, ledger, ref_us)
+    return figures
+
+
+def _zeros(figures: Figures) -> None:
+    for channel, queue in STANDARD_QUEUES:
+        q = (channel.value, queue.value)
+        for window in Window:
+            for name, _, _ in LEG_FIGURES:
+                figures.zero(name, (*q, window.value))
+        for name in (
+            "ccm_call_legs_waiting",
+            "ccm_call_legs_waiting_over_target",
+            "ccm_call_oldest_wait_seconds",
+        ):
+            figures.zero(name, q)
+        figures.histograms["ccm_call_answer_seconds"].setdefault(q, Histogram())
+    for window in Window:
+        for channel in (Channel.EMERGENCY, Channel.NON_EMERGENCY):
+            figures.zero("ccm_calls_settled", (channel.value, window.value))
+            figures.zero("ccm_calls_combined_wait_seconds", (channel.value, window.value))
+        for contact in CONTACT_CHANNELS:
+            figures.zero("ccm_contacts", (contact, window.value))
+        for name, _, _ in CHAT_FIGURES:
+            figures.zero(name, (window.value,))
+        for report_type in ReportType:
+            for name, _, _ in REPORT_FIGURES:
+                figures.zero(name, (report_type.value, window.value))
+    for name in ("ccm_chats_waiting", "ccm_chat_oldest_wait_seconds"):
+        figures.zero(name, ())
+    for report_type in ReportType:
+        figures.zero("ccm_reports_awaiting_triage", (report_type.value,))
+        figures.zero("ccm_report_oldest_awaiting_triage_seconds", (report_type.value,))
+    for family in (Family.CALLS, Family.CHATS, Family.REPORTS):
+        figures.zero("ccm_events_consumed", (family.value,))
+        figures.zero("ccm_events_duplicate", (family.value,))
+        figures.zero("ccm_partitions_assigned", (family.value,))
+
+
+def _targets(figures: Figures, targets: Targets, today: date) -> None:
+    calls = targets.calls_on(today)
+    for channel, queue in STANDARD_QUEUES:
+        target = calls.resolve(channel, queue)
+        q = (channel.value, queue.value)
+        figures.put("ccm_call_answer_target_seconds", q, target.answer_within_us / US)
+        figures.put("ccm_call_service_level_objective_ratio", q, target.service_level_objective)
+        if target.abandonment_objective is not None:
+            figures.put("ccm_call_abandonment_objective_ratio", q, target.abandonment_objective)
+        figures.put("ccm_call_service_level_formula", (*q, target.formula.value), 1)
+    chat = targets.chat_on(today)
+    figures.put("ccm_chat_accept_target_seconds", (), chat.accept_within_seconds)
+    figures.put("ccm_chat_service_level_objective_ratio", (), chat.service_level_objective)
+
+
+def _pipeline(figures: Figures, state: PartitionState) -> None:
+    family = state.family.value
+    figures.put("ccm_partitions_assigned", (family,), 1)
+    figures.put("ccm_events_consumed", (family,), state.consumed)
+    figures.put("ccm_events_duplicate", (family,), state.duplicates)
+    for reason, count in state.rejected.items():
+        figures.put("ccm_events_rejected", (family, reason.value), count)
+    for source, newest_us in state.newest_by_source.items():
+        figures.put("ccm_newest_event_timestamp_seconds", (source.value,), newest_us / US)
+    if state.clock.stream_us is not None:
+        figures.put("ccm_stream_time_seconds", (family,), state.clock.stream_us / US)
+
+
+def _calls(figures: Figures, ledger: CallLedger, ref_us: int) -> None:
+    legs, calls = ledger.tallies
+    for dim in list(legs.dims()):
+        channel, queue = str(dim[0]), str(dim[1])
+        for window in Window:
+            labels = (channel, queue, window.value)
+            vector = _window_vector(legs, dim, window, ref_us)
+            for name, index, scale in LEG_FIGURES:
+                figures.put(name, labels, vector[index] / scale)
+            longest = legs.longest_wait(dim, minutes_in_window(window, ref_us))
+            if longest is not None:
+                figures.put("ccm_call_longest_wait_seconds", labels, longest / US)
+        histogram = figures.histograms["ccm_call_answer_seconds"].setdefault(
+            (channel, queue), Histogram()
+        )
+        for by_day in [legs.days.get(dim, {})]:
+            for vector in by_day.values():
+                histogram.count += vector[LegCount.ANSWERED]
+                histogram.sum_s += vector[LegCount.ANSWER_US_SUM] / US
+                for i in range(len(ANSWER_BUCKETS_S)):
+                    histogram.buckets[i] += vector[len(LegCount) + i]
+    for dim in list(calls.dims()):
+        channel = str(dim[0])
+        for window in Window:
+            vector = _window_vector(calls, dim, window, ref_us)
+            figures.put("ccm_contacts", (channel, window.value), vector[CallCount.CONTACTS])
+            figures.put("ccm_calls_settled", (channel, window.value), vector[CallCount.SETTLED])
+            figures.put(
+                "ccm_calls_combined_wait_seconds",
+                (channel, window.value),
+                vector[CallCount.COMBINED_WAIT_US_SUM] / US,
+            )
+    for channel, queue, queued_us in ledger.waiting():
+        q = (channel.value, queue.value)
+        wait = max(0, ref_us - queued_us)
+        figures.put("ccm_call_legs_waiting", q, 1)
+        over = int(wait > ledger.target(channel, queue, queued_us).answer_within_us)
+        figures.put("ccm_call_legs_waiting_over_target", q, over)
+        figures.put("ccm_call_oldest_wait_seconds", q, wait / US)
+
+
+def _chats(figures: Figures, ledger: ChatLedger, ref_us: int) -> None:
+    (tally,) = ledger.tallies
+    for window in Window:
+        vector = _window_vector(tally, CHAT_DIM, window, ref_us)
+        for name, index, scale in CHAT_FIGURES:
+            figures.put(name, (window.value,), vector[index] / scale)
+        figures.put("ccm_contacts", ("chat", window.value), vector[ChatCount.REQUESTED])
+        longest = tally.longest_wait(CHAT_DIM, minutes_in_window(window, ref_us))
+        if longest is not None:
+            figures.put("ccm_chat_longest_wait_seconds", (window.value,), longest / US)
+    for requested_us in ledger.waiting():
+        figures.put("ccm_chats_waiting", (), 1)
+        figures.put("ccm_chat_oldest_wait_seconds", (), max(0, ref_us - requested_us) / US)
+
+
+def _reports(figures: Figures, ledger: ReportLedger, ref_us: int) -> None:
+    (tally,) = ledger.tallies
+    for dim in list(tally.dims()):
+        report_type = str(dim[0])
+        for window in Window:
+            vector = _window_vector(tally, dim, window, ref_us)
+            for name, index, scale in REPORT_FIGURES:
+                figures.put(name, (report_type, window.value), vector[index] / scale)
+            figures.put("ccm_contacts", ("online", window.value), vector[ReportCount.SUBMITTED])
+    for report_type, submitted_us in ledger.awaiting_triage():
+        figures.put("ccm_reports_awaiting_triage", (report_type.value,), 1)
+        figures.put(
+            "ccm_report_oldest_awaiting_triage_seconds",
+            (report_type.value,),
+            max(0, ref_us - submitted_us) / US,
+        )

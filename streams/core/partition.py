@@ -1,0 +1,162 @@
+"""Everything one worker knows about one partition of one topic, and how it moves.
+
+`PartitionState.process` takes the raw bytes of one message and its offset and
+returns what must go to the dead-letter topic. It is the whole per-event path:
+decode, check the family and lateness, apply to the ledger. Offsets already
+applied are skipped, which is what makes a restart from a checkpoint exact.
+"""
+
+import json
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+
+from schemas import Envelope, Family, RejectReason, Source, decode
+from streams.core.calls import CallLedger
+from streams.core.chats import ChatLedger
+from streams.core.ledger import Conflict, DeadLetter, Duplicate, Ledger
+from streams.core.reports import ReportLedger
+from streams.core.targets import Targets
+from streams.core.timebase import HOUR_US, LiveClock, from_us, to_us
+
+SNAPSHOT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TimeRules:
+    """SPEC section 6, in µs of event time."""
+
+    grace_us: int = HOUR_US
+    """How late (behind stream time) an event may be and still count."""
+    stale_us: int = 12 * HOUR_US
+    """A call or chat waiting longer than this lost its outcome: dead-lettered as orphan."""
+    report_stale_us: int = 30 * 24 * HOUR_US
+    """A report awaiting triage longer than this is dead-lettered as orphan."""
+    sweep_every_us: int = 10 * 1_000_000
+    """How often (in stream time) orphans are looked for and quiet lifecycles forgotten."""
+
+
+def make_ledger(family: Family, targets: Targets, rules: TimeRules) -> Ledger:
+    if family is Family.CALLS:
+        return CallLedger(targets, rules.grace_us, rules.stale_us)
+    if family is Family.CHATS:
+        return ChatLedger(targets, rules.grace_us, rules.stale_us)
+    if family is Family.REPORTS:
+        return ReportLedger(targets, rules.grace_us, rules.report_stale_us)
+    raise ValueError(f"no contact ledger for {family.value}")
+
+
+class PartitionState:
+    def __init__(self, family: Family, targets: Targets, rules: TimeRules) -> None:
+        self.family = family
+        self.rules = rules
+        self.ledger = make_ledger(family, targets, rules)
+        self.clock = LiveClock(rules.grace_us)
+        self.offset = -1
+        """The last offset applied; anything at or below it was already counted."""
+        self.consumed = 0
+        self.duplicates = 0
+        self.rejected: Counter[RejectReason] = Counter()
+        self.newest_by_source: dict[Source, int] = {}
+        self._last_sweep_us: int | None = None
+
+    def process(self, raw: bytes, offset: int, wall_us: int) -> list[DeadLetter]:
+        if offset <= self.offset:
+            return []
+        self.offset = offset
+        self.consumed += 1
+        decoded = decode(raw)
+        if not isinstance(decoded, Envelope):
+            return self._reject(DeadLetter(decoded.reason, decoded.detail, raw))
+        event = decoded
+        if event.family is not self.family:
+            return self._reject(
+                DeadLetter(
+                    RejectReason.WRONG_TOPIC,
+                    f"{event.event_type} belongs on the {event.family.value} topic",
+                    raw,
+                )
+            )
+        event_us = to_us(event.occurred_at)
+        stream_us = self.clock.stream_us
+        if stream_us is not None and event_us < stream_us - self.rules.grace_us:
+            return self._reject(
+                DeadLetter(
+                    RejectReason.TOO_LATE,
+                    f"occurred {(stream_us - event_us) // 1_000_000} s before the newest event "
+                    f"on its partition; the grace period is {self.rules.grace_us // 1_000_000} s",
+                    raw,
+                )
+            )
+        try:
+            self.ledger.apply(event, event_us, raw)
+        except Duplicate:
+            self.duplicates += 1
+            return []
+        except Conflict as conflict:
+            return self._reject(DeadLetter(RejectReason.CONFLICT, str(conflict), raw))
+        self.clock.observe(event_us, wall_us)
+        source = Source.label(event.source)
+        if event_us > self.newest_by_source.get(source, -(2**63)):
+            self.newest_by_source[source] = event_us
+        return self._maybe_sweep()
+
+    def _reject(self, dead: DeadLetter) -> list[DeadLetter]:
+        self.rejected[dead.reason] += 1
+        return [dead]
+
+    def _maybe_sweep(self) -> list[DeadLetter]:
+        stream_us = self.clock.stream_us
+        if stream_us is None:
+            return []
+        if (
+            self._last_sweep_us is not None
+            and stream_us - self._last_sweep_us < self.rules.sweep_every_us
+        ):
+            return []
+        self._last_sweep_us = stream_us
+        dead = self.ledger.sweep(stream_us)
+        for letter in dead:
+            self.rejected[letter.reason] += 1
+        return dead
+
+    def reference_us(self, wall_us: int) -> int | None:
+        return self.clock.reference(wall_us)
+
+    # --- checkpoints -----------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        body = {
+            "v": SNAPSHOT_VERSION,
+            "family": self.family.value,
+            "offset": self.offset,
+            "consumed": self.consumed,
+            "duplicates": self.duplicates,
+            "rejected": {r.value: n for r, n in self.rejected.items()},
+            "newest": {s.value: us for s, us in self.newest_by_source.items()},
+            "clock": self.clock.to_json(),
+            "last_sweep": self._last_sweep_us,
+            "ledger": self.ledger.to_json(),
+        }
+        return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+
+    @classmethod
+    def restore(cls, blob: bytes, targets: Targets, rules: TimeRules) -> "PartitionState":
+        body = json.loads(zlib.decompress(blob))
+        if body["v"] != SNAPSHOT_VERSION:
+            raise ValueError(f"checkpoint version {body['v']} is not {SNAPSHOT_VERSION}")
+        state = cls(Family(body["family"]), targets, rules)
+        state.offset = body["offset"]
+        state.consumed = body["consumed"]
+        state.duplicates = body["duplicates"]
+        state.rejected = Counter({RejectReason(r): n for r, n in body["rejected"].items()})
+        state.newest_by_source = {Source(s): us for s, us in body["newest"].items()}
+        state.clock.load_json(body["clock"])
+        state._last_sweep_us = body["last_sweep"]
+        state.ledger.load_json(body["ledger"])
+        return state
+
+    def describe(self) -> str:
+        stream = self.clock.stream_us
+        when = from_us(stream).isoformat() if stream is not None else "no events yet"
+        return f"{self.family.value} offset {self.offset}, stream time {when}"

@@ -1,0 +1,96 @@
+"""Online reports (Single Online Home): submitted -> triaged, by report type."""
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from schemas import Envelope, RejectReason, ReportSubmitted, ReportTriaged, ReportType
+from streams.core.ledger import Conflict, DeadLetter, Ledger, Lifecycle, pack, unpack
+from streams.core.tally import Contribution
+
+
+class ReportCount(IntEnum):
+    SUBMITTED = 0
+    TRIAGED = 1
+    TRIAGE_US_SUM = 2
+
+
+@dataclass
+class Report(Lifecycle):
+    submitted_us: int | None = None
+    report_type: ReportType | None = None
+    triaged_us: int | None = None
+    unmatched_raw: bytes | None = None
+
+
+class ReportLedger(Ledger[Report]):
+    tally_widths = (len(ReportCount),)
+
+    def new(self) -> Report:
+        return Report()
+
+    def update(self, report: Report, event: Envelope, event_us: int, raw: bytes) -> None:
+        if isinstance(event, ReportSubmitted):
+            if report.submitted_us is not None:
+                raise Conflict("the report was already submitted")
+            report.submitted_us, report.report_type = event_us, event.report_type
+            report.unmatched_raw = None
+        elif isinstance(event, ReportTriaged):
+            if report.triaged_us is not None:
+                raise Conflict("the report was already triaged")
+            report.triaged_us = event_us
+            report.unmatched_raw = None if report.submitted_us is not None else raw
+
+    def contributions(self, report: Report) -> tuple[Contribution, ...]:
+        if report.submitted_us is None or report.report_type is None:
+            return (Contribution(),)
+        dim = (report.report_type,)
+        if report.triaged_us is None:
+            vector = (1, 0, 0)
+            waits: tuple = ()
+        else:
+            wait = max(0, report.triaged_us - report.submitted_us)
+            vector = (1, 1, wait)
+            waits = ((dim, report.submitted_us, wait),)
+        return (Contribution(((dim, report.submitted_us, vector),), waits),)
+
+    def expire(self, report: Report, stream_us: int) -> list[DeadLetter]:
+        if report.unmatched_raw is not None and report.triaged_us is not None:
+            if report.triaged_us + self.grace_us < stream_us:
+                raw, report.unmatched_raw = report.unmatched_raw, None
+                report.triaged_us = None
+                return [
+                    DeadLetter(
+                        RejectReason.ORPHAN,
+                        "report.triaged with no report.submitted within the grace period",
+                        raw,
+                    )
+                ]
+        return []
+
+    def is_settled(self, report: Report) -> bool:
+        # Untriaged reports stay: they are the queue awaiting triage.
+        return report.unmatched_raw is None and (
+            report.submitted_us is None or report.triaged_us is not None
+        )
+
+    def awaiting_triage(self) -> list[tuple[ReportType, int]]:
+        return [
+            (r.report_type, r.submitted_us)
+            for r in self.lifecycles.values()
+            if r.submitted_us is not None and r.report_type is not None and r.triaged_us is None
+        ]
+
+    def lifecycle_to_json(self, report: Report) -> dict:
+        return {
+            "r": [report.submitted_us, report.report_type, report.triaged_us],
+            "raw": pack(report.unmatched_raw),
+        }
+
+    def lifecycle_from_json(self, data: dict) -> Report:
+        submitted, report_type, triaged = data["r"]
+        return Report(
+            submitted_us=submitted,
+            report_type=ReportType(report_type) if report_type else None,
+            triaged_us=triaged,
+            unmatched_raw=unpack(data["raw"]),
+        )

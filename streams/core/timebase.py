@@ -1,0 +1,116 @@
+"""Event time: exact instants, Europe/London days, minute buckets and live windows.
+
+Instants are integer microseconds since 1970-01-01T00:00Z ("µs"). Day and month
+boundaries are computed in Europe/London, so days are 23, 24 or 25 hours long;
+all durations are differences of instants, never wall-clock arithmetic.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+US = 1_000_000
+MINUTE_US = 60 * US
+HOUR_US = 60 * MINUTE_US
+_ONE_US = timedelta(microseconds=1)
+
+
+def to_us(moment: datetime) -> int:
+    """An aware datetime as exact µs since the epoch (no float rounding)."""
+    return (moment - EPOCH) // _ONE_US
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def seconds(us: int) -> float:
+    return us / US
+
+
+def minute_of(us: int) -> int:
+    """The minute bucket an instant falls in (minutes since the epoch)."""
+    return us // MINUTE_US
+
+
+def london_day(us: int) -> date:
+    return from_us(us).astimezone(LONDON).date()
+
+
+def london_midnight_us(day: date) -> int:
+    """The instant the London day starts (00:00 local exists every day in the UK)."""
+    return to_us(datetime.combine(day, time(0), tzinfo=LONDON))
+
+
+def london_time_of_day(us: int) -> time:
+    return from_us(us).astimezone(LONDON).time()
+
+
+class Window(StrEnum):
+    """Live windows, all ending at the reference time ("now" in event time).
+
+    The rolling ones are whole minute buckets: ``15m`` is the current minute and
+    the 14 before it. ``today`` is everything since Europe/London midnight.
+    """
+
+    LAST_15M = "15m"
+    LAST_1H = "1h"
+    LAST_24H = "24h"
+    TODAY = "today"
+
+
+ROLLING_MINUTES: dict[Window, int] = {
+    Window.LAST_15M: 15,
+    Window.LAST_1H: 60,
+    Window.LAST_24H: 1440,
+}
+RETAINED_MINUTES = 1500
+"""Minute buckets kept: 24 h rolling plus the longest London day (25 h)."""
+
+
+def minutes_in_window(window: Window, ref_us: int) -> range:
+    """The minute buckets a live window covers at reference time ``ref_us``."""
+    last = minute_of(ref_us)
+    if window is Window.TODAY:
+        return range(minute_of(london_midnight_us(london_day(ref_us))), last + 1)
+    return range(last - ROLLING_MINUTES[window] + 1, last + 1)
+
+
+class LiveClock:
+    """The reference time of one partition's live views.
+
+    It is the partition's stream time (newest event time seen). When the stream
+    is live (its newest event was within ``live_lag_us`` of the wall clock when
+    it arrived), the reference also moves on with the wall clock while no events
+    arrive, so waits keep growing on a quiet night. A replay of history never
+    follows the wall clock, so old data raises no live alarms.
+    """
+
+    __slots__ = ("_live", "_live_lag_us", "_wall_at_advance_us", "stream_us")
+
+    def __init__(self, live_lag_us: int) -> None:
+        self._live_lag_us = live_lag_us
+        self.stream_us: int | None = None
+        self._wall_at_advance_us = 0
+        self._live = False
+
+    def observe(self, event_us: int, wall_us: int) -> None:
+        if self.stream_us is None or event_us > self.stream_us:
+            self.stream_us = event_us
+            self._wall_at_advance_us = wall_us
+            self._live = wall_us - event_us <= self._live_lag_us
+
+    def reference(self, wall_us: int) -> int | None:
+        if self.stream_us is None:
+            return None
+        if not self._live:
+            return self.stream_us
+        return self.stream_us + max(0, wall_us - self._wall_at_advance_us)
+
+    def to_json(self) -> list:
+        return [self.stream_us, self._wall_at_advance_us, self._live]
+
+    def load_json(self, data: list) -> None:
+        self.stream_us, self._wall_at_advance_us, self._live = data
