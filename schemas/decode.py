@@ -57,7 +57,7 @@ def _rejection_from(error: ValidationError, raw: bytes) -> Rejection:
             break
     kind = first["type"]
     loc = tuple(first["loc"])
-    if kind == "literal_error" and loc[-1:] == ("schema_version",):
+    if loc[-1:] == ("schema_version",) and kind != "missing":
         reason = RejectReason.UNSUPPORTED_VERSION
     elif kind == "union_tag_not_found":
         return Rejection(RejectReason.MISSING_FIELD, "event_type: field required", raw)

@@ -7,12 +7,23 @@ fields without breaking the pipeline.
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemas.vocabulary import Area, Category, Channel, Family, Grade, Queue, ReportType
 
 OpaqueId = Annotated[str, Field(min_length=1, max_length=128)]
 """An identifier from the producing system; never personal data, never a label."""
+
+
+
+def _not_a_boolean(value: object) -> object:
+    # JSON true/false would pass as 1/0 (bool is an int subclass): refuse it.
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, not true or false")
+    return value
+
+
+NotBool = BeforeValidator(_not_a_boolean)
 
 EventTime = Annotated[AwareDatetime, Field(description="RFC 3339 with offset: when it happened")]
 
@@ -25,7 +36,7 @@ class Envelope(BaseModel):
 
     event_id: OpaqueId
     occurred_at: EventTime
-    schema_version: Literal[1]
+    schema_version: Annotated[Literal[1], NotBool]
     source: Annotated[str, Field(min_length=1, max_length=64)]
 
     @property
@@ -113,7 +124,7 @@ class _Incident(Envelope):
 
 class IncidentCreated(_Incident):
     event_type: Literal["incident.created"]
-    grade: Grade
+    grade: Annotated[Grade, NotBool]
     area: Area
     category: Category
     contact_id: OpaqueId | None = Field(
@@ -123,7 +134,7 @@ class IncidentCreated(_Incident):
 
 class IncidentRegraded(_Incident):
     event_type: Literal["incident.regraded"]
-    grade: Grade
+    grade: Annotated[Grade, NotBool]
 
 
 class IncidentAttended(_Incident):

@@ -1,0 +1,66 @@
+"""Run events through one partition's state and read figures back, for core tests."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from schemas import Family
+from streams.core.figures import Figures, compute
+from streams.core.ledger import DeadLetter
+from streams.core.partition import PartitionState, TimeRules
+from streams.core.targets import Targets, parse_targets
+from tests.events import event, raw
+
+REPO = Path(__file__).resolve().parents[1]
+TARGETS = parse_targets(yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text()))
+
+
+def targets_with(**call_handling: Any) -> Targets:
+    """The shipped targets with fields of the call-handling set replaced."""
+    data = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())
+    data["call_handling"][0].update(call_handling)
+    return parse_targets(data)
+
+
+def at(base: str, seconds: float = 0) -> str:
+    moment = datetime.fromisoformat(base) + timedelta(seconds=seconds)
+    return moment.isoformat()
+
+
+class Run:
+    def __init__(
+        self,
+        family: Family = Family.CALLS,
+        targets: Targets = TARGETS,
+        rules: TimeRules = TimeRules(),
+    ) -> None:
+        self.targets = targets
+        self.state = PartitionState(family, targets, rules)
+        self.dead: list[DeadLetter] = []
+        self._offset = 0
+
+    def send(self, *bodies: dict) -> "Run":
+        for body in bodies:
+            self.send_raw(raw(body))
+        return self
+
+    def send_raw(self, message: bytes) -> "Run":
+        self.dead += self.state.process(message, self._offset, wall_us=0)
+        self._offset += 1
+        return self
+
+    def figures(self) -> Figures:
+        return compute([self.state], self.targets, wall_us=0)
+
+    def value(self, name: str, *labels: str) -> float:
+        return self.figures().values[name].get(tuple(labels), 0)
+
+
+def ev(event_type: str, when: str, **fields: Any) -> dict:
+    return event(event_type, occurred_at=when, **fields)
+
+
+T0 = "2026-03-10T10:00:00+00:00"
+UTC_ = UTC

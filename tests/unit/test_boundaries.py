@@ -1,0 +1,70 @@
+"""The KPI core stays pure; the metric catalogue stays within Prometheus conventions."""
+
+import ast
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from streams.core.catalog import CATALOG
+from streams.metrics import FiguresCollector, exposition, registry_for
+from tests.scenario import TARGETS, T0, Run, at, ev
+
+CORE = Path(__file__).resolve().parents[2] / "streams" / "core"
+FORBIDDEN = {"faust", "aiokafka", "kafka", "prometheus_client", "mode", "aiohttp"}
+CLOSED_LABELS = {
+    "channel",
+    "queue",
+    "window",
+    "family",
+    "reason",
+    "source",
+    "report_type",
+    "formula",
+    "grade",
+    "area",
+    "category",
+}
+
+
+@pytest.mark.parametrize("module", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
+def test_core_module_imports_no_io_framework(module: Path) -> None:
+    tree = ast.parse(module.read_text())
+    imported = {
+        (node.module or "").split(".")[0]
+        if isinstance(node, ast.ImportFrom)
+        else alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported.isdisjoint(FORBIDDEN), f"{module.name} imports {imported & FORBIDDEN}"
+
+
+def test_every_metric_uses_only_closed_label_sets_and_base_units() -> None:
+    for spec in CATALOG:
+        assert set(spec.labels) <= CLOSED_LABELS, spec.name
+        assert re.fullmatch(r"ccm_[a-z0-9_]+", spec.name), spec.name
+        assert not re.search(r"_(ms|minutes|hours|percent)$", spec.name), spec.name
+
+
+def test_exposition_passes_promtool_check_metrics() -> None:
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: run deploy/install-system-deps"
+    run = (
+        Run()
+        .send(
+            ev("call.queued", at(T0, 0), call_id="a", channel="999", queue="fcr"),
+            ev("call.answered", at(T0, 4), call_id="a", queue="fcr"),
+        )
+        .send_raw(b"not json")
+    )
+    text = exposition(registry_for(FiguresCollector(lambda: [run.state], TARGETS, lambda: 0)))
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, timeout=30
+    )
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+    assert b'ccm_events_rejected_total{family="calls",reason="malformed_json"} 1.0' in text
+    assert b'ccm_call_answer_seconds_bucket{channel="999",le="5.0",queue="fcr"} 1.0' in text

@@ -1,0 +1,220 @@
+"""Call-leg KPIs, one small scenario per row, values worked out by hand."""
+
+import pytest
+
+from schemas import RejectReason
+from streams.core.partition import TimeRules
+from streams.core.timebase import HOUR_US
+from tests.scenario import T0, Run, at, ev, targets_with
+
+
+def queued(call: str, s: float, queue: str = "fcr", channel: str = "999", **kw) -> dict:
+    return ev("call.queued", at(T0, s), call_id=call, queue=queue, channel=channel, **kw)
+
+
+def answered(call: str, s: float, queue: str = "fcr", **kw) -> dict:
+    return ev("call.answered", at(T0, s), call_id=call, queue=queue, **kw)
+
+
+def abandoned(call: str, s: float, queue: str = "fcr", **kw) -> dict:
+    return ev("call.abandoned", at(T0, s), call_id=call, queue=queue, **kw)
+
+
+def ended(call: str, s: float, **kw) -> dict:
+    return ev("call.ended", at(T0, s), call_id=call, **kw)
+
+
+LEG_FIELDS = (
+    "offered",
+    "answered",
+    "answered_within_target",
+    "answered_under_10s",
+    "abandoned",
+    "abandoned_within_target",
+    "short_abandoned",
+)
+
+CASES = [
+    # name, events, (channel, queue), expected counts in LEG_FIELDS order, answered wait sum
+    (
+        "999 answered at exactly 10 s meets its target, not the Home Office's < 10 s",
+        [queued("a", 0), answered("a", 10)],
+        ("999", "fcr"),
+        (1, 1, 1, 0, 0, 0, 0),
+        10,
+    ),
+    (
+        "999 answered one second over",
+        [queued("a", 0), answered("a", 11)],
+        ("999", "fcr"),
+        (1, 1, 0, 0, 0, 0, 0),
+        11,
+    ),
+    (
+        "999 answered a microsecond under 10 s",
+        [queued("a", 0), answered("a", 9.999999)],
+        ("999", "fcr"),
+        (1, 1, 1, 1, 0, 0, 0),
+        9.999999,
+    ),
+    (
+        "abandoned before the target",
+        [queued("a", 0), abandoned("a", 4)],
+        ("999", "fcr"),
+        (1, 0, 0, 0, 1, 1, 0),
+        0,
+    ),
+    (
+        "abandoned after the target",
+        [queued("a", 0), abandoned("a", 40)],
+        ("999", "fcr"),
+        (1, 0, 0, 0, 1, 0, 0),
+        0,
+    ),
+    (
+        "call ended while waiting: abandoned at the end",
+        [queued("a", 0), ended("a", 12)],
+        ("999", "fcr"),
+        (1, 0, 0, 0, 1, 0, 0),
+        0,
+    ),
+    (
+        "answer arriving before its queued event",
+        [answered("a", 8), queued("a", 0)],
+        ("999", "fcr"),
+        (1, 1, 1, 1, 0, 0, 0),
+        8,
+    ),
+    (
+        "still waiting: offered, no outcome",
+        [queued("a", 0)],
+        ("999", "fcr"),
+        (1, 0, 0, 0, 0, 0, 0),
+        0,
+    ),
+    (
+        "101 at the switchboard: 30 s target",
+        [queued("a", 0, "switchboard", "101"), answered("a", 30, "switchboard")],
+        ("101", "switchboard"),
+        (1, 1, 1, 0, 0, 0, 0),
+        30,
+    ),
+    (
+        "101 at the FCR: 5 min target, hit to the second",
+        [queued("a", 0, "fcr", "101"), answered("a", 300, "fcr")],
+        ("101", "fcr"),
+        (1, 1, 1, 0, 0, 0, 0),
+        300,
+    ),
+    (
+        "101 at the Resolution Centre one second late",
+        [queued("a", 0, "resolution_centre", "101"), answered("a", 301, "resolution_centre")],
+        ("101", "resolution_centre"),
+        (1, 1, 0, 0, 0, 0, 0),
+        301,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "events", "queue", "counts", "wait_s"), CASES, ids=[c[0] for c in CASES]
+)
+def test_leg_counts(name, events, queue, counts, wait_s) -> None:
+    run = Run().send(*events)
+    got = tuple(run.value(f"ccm_call_legs_{f}", *queue, "today") for f in LEG_FIELDS)
+    assert got == counts
+    assert run.value("ccm_call_legs_answered_wait_seconds", *queue, "today") == pytest.approx(
+        wait_s, abs=1e-9
+    )
+    assert run.dead == []
+
+
+def test_short_abandons_leave_both_sides_and_the_threshold_is_exclusive() -> None:
+    run = Run(targets=targets_with(short_abandon_seconds=5)).send(
+        queued("a", 0), abandoned("a", 4.999), queued("b", 0), abandoned("b", 5)
+    )
+    assert run.value("ccm_call_legs_short_abandoned", "999", "fcr", "today") == 1
+    assert run.value("ccm_call_legs_abandoned", "999", "fcr", "today") == 1
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 2
+
+
+def test_transfer_is_a_new_leg_and_combined_wait_spans_both() -> None:
+    run = Run().send(
+        queued("t", 0, "switchboard", "101"),
+        answered("t", 20, "switchboard"),
+        queued("t", 25, "fcr", "101"),
+        answered("t", 325, "fcr"),
+        ended("t", 400),
+    )
+    assert run.value("ccm_call_legs_answered_within_target", "101", "switchboard", "today") == 1
+    # Waited 300 s at the FCR: exactly its 5-minute target, so met.
+    assert run.value("ccm_call_legs_answered_within_target", "101", "fcr", "today") == 1
+    assert run.value("ccm_calls_settled", "101", "today") == 1
+    assert run.value("ccm_calls_combined_wait_seconds", "101", "today") == 20 + 300
+    assert run.value("ccm_contacts", "101", "today") == 1
+
+
+def test_duplicate_event_changes_nothing_and_is_counted() -> None:
+    first = queued("a", 0)
+    answer = answered("a", 5)
+    run = Run().send(first, answer, first, answer)
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 1
+    assert run.value("ccm_call_legs_answered", "999", "fcr", "today") == 1
+    assert run.state.duplicates == 2
+    assert run.value("ccm_events_duplicate", "calls") == 2
+
+
+def test_second_outcome_for_a_leg_is_a_conflict() -> None:
+    run = Run().send(queued("a", 0), answered("a", 5), abandoned("a", 6))
+    assert [d.reason for d in run.dead] == [RejectReason.CONFLICT]
+    assert run.value("ccm_call_legs_abandoned", "999", "fcr", "today") == 0
+
+
+def test_answer_whose_queued_never_comes_is_an_orphan_after_grace() -> None:
+    rules = TimeRules(grace_us=HOUR_US, sweep_every_us=0)
+    orphan = answered("lost", 10)
+    run = Run(rules=rules).send(orphan, queued("b", 3600 + 10), queued("c", 3600 + 11))
+    assert [d.reason for d in run.dead] == [RejectReason.ORPHAN]
+    assert run.value("ccm_call_legs_answered", "999", "fcr", "today") == 0
+    assert run.state.rejected[RejectReason.ORPHAN] == 1
+
+
+def test_event_older_than_grace_behind_stream_time_is_too_late() -> None:
+    run = Run().send(queued("a", 7200), queued("b", 3599), queued("c", 3600))
+    assert [d.reason for d in run.dead] == [RejectReason.TOO_LATE]
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 2
+
+
+def test_waiting_now_and_oldest_wait_use_stream_time() -> None:
+    run = Run().send(
+        queued("a", 0), queued("b", 5), answered("b", 6), queued("c", 15, "switchboard", "101")
+    )
+    assert run.value("ccm_call_legs_waiting", "999", "fcr") == 1
+    assert run.value("ccm_call_legs_waiting_over_target", "999", "fcr") == 1  # 15 s > 10 s
+    assert run.value("ccm_call_oldest_wait_seconds", "999", "fcr") == 15
+    assert run.value("ccm_call_legs_waiting", "101", "switchboard") == 1
+    assert run.value("ccm_call_legs_waiting_over_target", "101", "switchboard") == 0
+
+
+def test_rolling_windows_are_whole_minutes_ending_now() -> None:
+    run = Run().send(
+        queued("old", 0),
+        answered("old", 1),  # 10:00
+        queued("mid", 6 * 60),
+        answered("mid", 6 * 60 + 1),  # 10:06
+        queued("now", 20 * 60 + 30),  # 10:20:30 is "now"
+    )
+    # 15m covers minutes 10:06 .. 10:20; 1h and today cover all three.
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "15m") == 2
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "1h") == 3
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "24h") == 3
+    assert run.value("ccm_call_longest_wait_seconds", "999", "fcr", "15m") == 1
+
+
+def test_answer_time_histogram_buckets_are_inclusive_at_targets() -> None:
+    run = Run().send(queued("a", 0), answered("a", 10), queued("b", 0), answered("b", 10.5))
+    histogram = run.figures().histograms["ccm_call_answer_seconds"][("999", "fcr")]
+    assert histogram.count == 2
+    assert histogram.buckets[3] == 1  # le=10
+    assert histogram.buckets[4] == 2  # le=15
+    assert histogram.sum_s == 20.5

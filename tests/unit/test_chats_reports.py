@@ -1,0 +1,74 @@
+"""Live Chat and online report KPIs."""
+
+from schemas import Family, RejectReason
+from streams.core.partition import TimeRules
+from tests.scenario import Run, ev
+
+DAY = "2026-07-01"  # BST: 07:00 London is 06:00Z
+
+
+def chat(kind: str, chat_id: str, clock: str) -> dict:
+    return ev(f"chat.{kind}", f"{DAY}T{clock}+01:00", chat_id=chat_id)
+
+
+def test_chat_waits_acceptance_and_abandonment() -> None:
+    run = Run(Family.CHATS).send(
+        chat("requested", "a", "10:00:00"),
+        chat("accepted", "a", "10:01:00"),  # 60 s: within
+        chat("requested", "b", "10:00:00"),
+        chat("accepted", "b", "10:01:01"),  # 61 s: over
+        chat("requested", "c", "10:00:00"),
+        chat("abandoned", "c", "10:00:30"),
+        chat("requested", "d", "10:02:00"),
+        chat("ended", "d", "10:03:00"),  # ended unaccepted
+        chat("requested", "e", "10:02:30"),  # waiting
+    )
+    value = run.value
+    assert value("ccm_chats_requested", "today") == 5
+    assert value("ccm_chats_accepted", "today") == 2
+    assert value("ccm_chats_accepted_within_target", "today") == 1
+    assert value("ccm_chats_abandoned", "today") == 2
+    assert value("ccm_chats_abandoned_within_target", "today") == 2  # 30 s and 60 s
+    assert value("ccm_chats_accepted_wait_seconds", "today") == 121
+    assert value("ccm_chat_longest_wait_seconds", "today") == 61
+    assert value("ccm_chats_waiting") == 1
+    assert value("ccm_chat_oldest_wait_seconds") == 30  # requested 10:02:30, now 10:03:00
+    assert value("ccm_contacts", "chat", "today") == 5
+
+
+def test_chats_outside_opening_hours_are_counted_at_both_edges() -> None:
+    edges = ("06:59:59", "07:00:00", "22:59:59", "23:00:00")
+    run = Run(Family.CHATS)
+    for n, clock in enumerate(edges):
+        run.send(chat("requested", f"c{n}", clock), chat("abandoned", f"c{n}", clock))
+    assert run.value("ccm_chats_requested_while_closed", "today") == 2
+    assert run.value("ccm_chats_requested", "today") == 4
+
+
+def test_reports_by_type_and_time_to_triage() -> None:
+    run = Run(Family.REPORTS).send(
+        ev("report.submitted", f"{DAY}T09:00:00+01:00", report_id="r1", report_type="asb"),
+        ev("report.triaged", f"{DAY}T09:30:00+01:00", report_id="r1"),
+        ev("report.triaged", f"{DAY}T09:40:00+01:00", report_id="r2"),  # before its submission
+        ev("report.submitted", f"{DAY}T09:10:00+01:00", report_id="r2", report_type="asb"),
+        ev("report.submitted", f"{DAY}T09:20:00+01:00", report_id="r3", report_type="crime"),
+    )
+    assert run.value("ccm_reports_submitted", "asb", "today") == 2
+    assert run.value("ccm_reports_triaged", "asb", "today") == 2
+    assert run.value("ccm_reports_triage_seconds", "asb", "today") == 30 * 60 + 30 * 60
+    assert run.value("ccm_reports_awaiting_triage", "crime") == 1
+    assert run.value("ccm_report_oldest_awaiting_triage_seconds", "crime") == 20 * 60
+    assert run.value("ccm_contacts", "online", "today") == 3
+
+
+def test_events_on_the_wrong_topic_are_dead_lettered() -> None:
+    run = Run(Family.CHATS).send(ev("call.ended", f"{DAY}T09:00:00+01:00"))
+    assert [d.reason for d in run.dead] == [RejectReason.WRONG_TOPIC]
+
+
+def test_triage_without_submission_becomes_an_orphan() -> None:
+    run = Run(Family.REPORTS, rules=TimeRules(sweep_every_us=0)).send(
+        ev("report.triaged", f"{DAY}T09:00:00+01:00", report_id="ghost"),
+        ev("report.submitted", f"{DAY}T10:00:01+01:00", report_id="r9", report_type="other"),
+    )
+    assert [d.reason for d in run.dead] == [RejectReason.ORPHAN]
