@@ -1,0 +1,172 @@
+"""The real worker on the real broker: a crafted day gives exactly the hand-worked figures."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from streams.settings import Settings
+from tests.conftest import settings_env
+from tests.events import event, raw
+from tests.integration.worker import WorkerProcess
+from tests.scenario import REPO
+
+pytestmark = pytest.mark.integration
+
+DAY = "2026-10-25"  # the October change: 01:00-02:00 happens twice; a 25-hour day
+
+
+def call(kind: str, call_id: str, when: str, **fields: str) -> dict:
+    return event(f"call.{kind}", occurred_at=when, call_id=call_id, source="cti", **fields)
+
+
+def crafted_day() -> list[dict]:
+    c1_answer = call("answered", "c1", f"{DAY}T01:30:10+01:00", queue="fcr")
+    c4_queued = call("queued", "c4", f"{DAY}T09:00:00+00:00", channel="101", queue="switchboard")
+    events = [
+        # 999 at the FCR, target 10 s.
+        call("queued", "c1", f"{DAY}T01:30:00+01:00", channel="999", queue="fcr"),  # first 01:30
+        c1_answer,  # 10 s: met
+        call("queued", "c2", f"{DAY}T01:30:00+00:00", channel="999", queue="fcr"),  # second 01:30
+        call("answered", "c2", f"{DAY}T01:30:11+00:00", queue="fcr"),  # 11 s: missed
+        call("queued", "c3", f"{DAY}T01:59:55+01:00", channel="999", queue="fcr"),
+        call("answered", "c3", f"{DAY}T01:00:04+00:00", queue="fcr"),  # 9 s across the change
+        c1_answer,  # a producer retry: same event_id, changes nothing
+        # 101: switchboard (30 s), then a transfer to the FCR (300 s).
+        c4_queued,
+        call("answered", "c4", f"{DAY}T09:00:30+00:00", queue="switchboard"),  # 30 s: met
+        c4_queued,  # and again
+        call("queued", "c4", f"{DAY}T09:00:35+00:00", channel="101", queue="fcr"),
+        call("answered", "c4", f"{DAY}T09:05:35+00:00", queue="fcr"),  # 300 s: met
+        call("ended", "c4", f"{DAY}T09:10:00+00:00"),
+        call("queued", "c5", f"{DAY}T09:01:00+00:00", channel="101", queue="switchboard"),
+        call("abandoned", "c5", f"{DAY}T09:01:02+00:00", queue="switchboard"),  # 2 s: short
+        call("queued", "c6", f"{DAY}T09:02:00+00:00", channel="101", queue="switchboard"),
+        call("abandoned", "c6", f"{DAY}T09:02:45+00:00", queue="switchboard"),  # 45 s
+        # The answer arrives before its queued event.
+        call("answered", "c7", f"{DAY}T09:03:10+00:00", queue="resolution_centre"),
+        call("queued", "c7", f"{DAY}T09:03:00+00:00", channel="101", queue="resolution_centre"),
+        call("queued", "c8", f"{DAY}T09:04:00+00:00", channel="999", queue="fcr"),  # still waiting
+        # Live Chat (opens 07:00) and online reports.
+        event("chat.requested", occurred_at=f"{DAY}T06:30:00+00:00", chat_id="h1"),
+        event("chat.accepted", occurred_at=f"{DAY}T06:30:20+00:00", chat_id="h1"),
+        event("chat.requested", occurred_at=f"{DAY}T10:00:00+00:00", chat_id="h2"),
+        event("chat.accepted", occurred_at=f"{DAY}T10:01:30+00:00", chat_id="h2"),
+        event("chat.requested", occurred_at=f"{DAY}T10:05:00+00:00", chat_id="h3"),
+        event("chat.abandoned", occurred_at=f"{DAY}T10:05:10+00:00", chat_id="h3"),
+        event(
+            "report.submitted",
+            occurred_at=f"{DAY}T11:00:00+00:00",
+            report_id="r1",
+            report_type="asb",
+        ),
+        event("report.triaged", occurred_at=f"{DAY}T11:20:00+00:00", report_id="r1"),
+        event(
+            "report.submitted",
+            occurred_at=f"{DAY}T11:05:00+00:00",
+            report_id="r2",
+            report_type="crime",
+        ),
+    ]
+    return events
+
+
+EXPECTED_LEGS = {
+    # (channel, queue): offered, answered, within, under 10 s, abandoned, abandoned within, short, wait sum
+    ("999", "fcr"): (4, 3, 2, 1, 0, 0, 0, 30),
+    ("101", "switchboard"): (3, 1, 1, 0, 1, 0, 1, 30),
+    ("101", "fcr"): (1, 1, 1, 0, 0, 0, 0, 300),
+    ("101", "resolution_centre"): (1, 1, 1, 0, 0, 0, 0, 10),
+}
+LEG_METRICS = (
+    "ccm_call_legs_offered",
+    "ccm_call_legs_answered",
+    "ccm_call_legs_answered_within_target",
+    "ccm_call_legs_answered_under_10s",
+    "ccm_call_legs_abandoned",
+    "ccm_call_legs_abandoned_within_target",
+    "ccm_call_legs_short_abandoned",
+    "ccm_call_legs_answered_wait_seconds",
+)
+
+
+def test_crafted_day_gives_exact_figures(
+    kafka_settings: Settings, worker: WorkerProcess, tmp_path: Path
+) -> None:
+    targets = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())
+    targets["call_handling"][0]["short_abandon_seconds"] = 3
+    targets_file = tmp_path / "targets.yaml"
+    targets_file.write_text(yaml.safe_dump(targets))
+    worker.env["CCM_TARGETS_FILE"] = str(targets_file)
+    worker.start()
+
+    events = crafted_day()
+    events_file = tmp_path / "day.jsonl"
+    events_file.write_bytes(b"".join(raw(e) + b"\n" for e in events))
+    replay = subprocess.run(
+        [sys.executable, "-m", "streams", "replay", str(events_file)],
+        env=settings_env(kafka_settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert replay.returncode == 0, replay.stderr
+    worker.wait_for_consumed(len(events))
+
+    for (channel, queue), expected in EXPECTED_LEGS.items():
+        got = tuple(
+            worker.value(m, channel=channel, queue=queue, window="today") for m in LEG_METRICS
+        )
+        assert got == expected, (channel, queue)
+    assert worker.value("ccm_call_legs_waiting", channel="999", queue="fcr") == 1
+    assert worker.value("ccm_contacts", channel="999", window="today") == 4
+    assert worker.value("ccm_contacts", channel="101", window="today") == 4
+    assert worker.value("ccm_calls_settled", channel="999", window="today") == 3
+    assert worker.value("ccm_calls_combined_wait_seconds", channel="999", window="today") == 30
+    assert worker.value("ccm_calls_settled", channel="101", window="today") == 4
+    assert (
+        worker.value("ccm_calls_combined_wait_seconds", channel="101", window="today")
+        == 330 + 2 + 45 + 10
+    )
+
+    chats = {
+        m: worker.value(f"ccm_chats_{m}", window="today")
+        for m in (
+            "requested",
+            "accepted",
+            "accepted_within_target",
+            "abandoned",
+            "abandoned_within_target",
+            "requested_while_closed",
+            "accepted_wait_seconds",
+        )
+    }
+    assert chats == {
+        "requested": 3,
+        "accepted": 2,
+        "accepted_within_target": 1,
+        "abandoned": 1,
+        "abandoned_within_target": 1,
+        "requested_while_closed": 1,
+        "accepted_wait_seconds": 110,
+    }
+    assert worker.value("ccm_contacts", channel="chat", window="today") == 3
+    assert worker.value("ccm_reports_submitted", report_type="asb", window="today") == 1
+    assert worker.value("ccm_reports_triaged", report_type="asb", window="today") == 1
+    assert worker.value("ccm_reports_triage_seconds", report_type="asb", window="today") == 1200
+    assert worker.value("ccm_reports_awaiting_triage", report_type="crime") == 1
+    assert worker.value("ccm_contacts", channel="online", window="today") == 2
+
+    histogram = worker.metric("ccm_call_answer_seconds_bucket")
+    assert histogram[(("channel", "999"), ("le", "10.0"), ("queue", "fcr"))] == 2
+    assert histogram[(("channel", "999"), ("le", "15.0"), ("queue", "fcr"))] == 3
+    assert sum(worker.metric("ccm_events_duplicate_total").values()) == 2
+    assert sum(worker.metric("ccm_events_rejected_total").values()) == 0
+    assert (
+        worker.value(
+            "ccm_call_service_level_formula_info", channel="999", queue="fcr", formula="strict"
+        )
+        == 1
+    )

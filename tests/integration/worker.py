@@ -1,0 +1,117 @@
+"""A real `ccm worker` process for integration tests, and reading its /metrics."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from streams.settings import Settings
+from tests.conftest import settings_env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WorkerProcess:
+    def __init__(
+        self, settings: Settings, workdir: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.env = {
+            **settings_env(settings),
+            "CCM_WEB_PORT": str(self.port),
+            "CCM_WEB_BIND": "127.0.0.1",
+            "CCM_DATA_DIR": str(workdir / "faust"),
+            **(extra_env or {}),
+        }
+        self.env.setdefault("CCM_APP_ID", f"ccm-test-{uuid.uuid4().hex[:8]}")
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 90) -> "WorkerProcess":
+        self.starts += 1
+        log = (self.workdir / f"worker-{self.starts}.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streams", "worker", "--loglevel", "info"],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}; see {log.name}")
+            try:
+                assigned = self.metric("ccm_partitions_assigned")
+                if assigned.get((("family", "calls"),), 0) >= 1 and sum(assigned.values()) >= 3:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(
+            f"worker did not get its partitions within {timeout_s} s; see {log.name}"
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no final commit, no flush."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=30)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def scrape(self) -> str:
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as response:
+            return response.read().decode()
+
+    def samples(self) -> dict[str, dict[tuple, float]]:
+        """Every sample by name, keyed by its sorted label pairs."""
+        found: dict[str, dict[tuple, float]] = {}
+        for family in text_string_to_metric_families(self.scrape()):
+            for sample in family.samples:
+                found.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = (
+                    sample.value
+                )
+        return found
+
+    def metric(self, name: str) -> dict[tuple, float]:
+        return self.samples().get(name, {})
+
+    def value(self, name: str, **labels: str) -> float:
+        return self.metric(name).get(tuple(sorted(labels.items())), 0.0)
+
+    def wait_for_consumed(self, total: int, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        consumed = 0.0
+        while time.monotonic() < deadline:
+            consumed = sum(self.metric("ccm_events_consumed_total").values())
+            if consumed >= total:
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"worker consumed {consumed} of {total} events within {timeout_s} s")
