@@ -15,7 +15,6 @@ OpaqueId = Annotated[str, Field(min_length=1, max_length=128)]
 """An identifier from the producing system; never personal data, never a label."""
 
 
-
 def _not_a_boolean(value: object) -> object:
     # JSON true/false would pass as 1/0 (bool is an int subclass): refuse it.
     if isinstance(value, bool):

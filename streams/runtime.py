@@ -36,8 +36,19 @@ class Rejected:
     offset: int | None
 
 
-def checkpoint_key(partition: int) -> bytes:
-    return f"p{partition}".encode()
+@dataclass(frozen=True, slots=True)
+class Applied:
+    rejected: list[Rejected]
+    touched: set[int]
+    """Partitions whose state changed."""
+    holes: set[int]
+    """Partitions where messages went missing before some that arrived."""
+
+
+def checkpoint_key(topic: str, partition: int) -> bytes:
+    """Names the input topic too: a worker pointed at other topics under the same
+    application id must not start from their checkpoints."""
+    return f"{topic}/{partition}".encode()
 
 
 class Runtime:
@@ -71,16 +82,22 @@ class Runtime:
         messages: Iterable[Message],
         wall_us: int,
         checkpoints: dict[int, bytes | None],
-    ) -> tuple[list[Rejected], set[int]]:
-        """Apply a batch; returns the dead letters and the partitions that changed.
+    ) -> Applied:
+        """Apply a batch in offset order per partition.
 
         ``checkpoints`` gives, per partition, the stored checkpoint to start from
-        when the partition is not loaded yet.
+        when the partition is not loaded yet. A message beyond the next offset a
+        partition expects is not applied: the consumer skipped some, and they must
+        be read again first (see `Applied.holes`).
         """
         rejected: list[Rejected] = []
         touched: set[int] = set()
+        holes: set[int] = set()
         for message in messages:
             state = self.state_for(family, message.partition, checkpoints.get(message.partition))
+            if state.offset >= 0 and message.offset > state.offset + 1:
+                holes.add(message.partition)
+                continue
             for letter in state.process(message.value, message.offset, wall_us):
                 # Orphans found by a sweep are not the message at hand: no offset.
                 own = letter.raw is message.value
@@ -88,7 +105,7 @@ class Runtime:
                     Rejected(letter, message.partition, message.offset if own else None)
                 )
             touched.add(message.partition)
-        return rejected, touched
+        return Applied(rejected, touched, holes)
 
     def checkpoint(self, family: Family, partition: int) -> bytes:
         return self.states[(family, partition)].snapshot()

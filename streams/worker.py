@@ -2,21 +2,24 @@
 
 Exactly-once counting (SPEC section 9), without Kafka transactions:
 
-1. Each agent takes a batch of raw messages and applies them to its partitions'
+1. Each agent takes batches of raw messages and applies them to its partitions'
    states; every state remembers the last offset it applied.
-2. It writes each changed partition's state, offset included, as one record to a
-   compacted checkpoint topic (a Faust table's changelog), sends the batch's dead
-   letters, and waits until Kafka has acknowledged all of it.
-3. Only then are the batch's messages acked, so Faust never commits a consumer
-   offset beyond the last durable checkpoint.
+2. Every few seconds it writes each changed partition's state, offset included, as
+   one record to a compacted checkpoint topic (a Faust table's changelog), and waits
+   until Kafka has acknowledged it and the dead letters sent meanwhile.
+3. Only then does it commit the consumer group's offsets, to just after what those
+   checkpoints hold. Faust's own offset tracking is off for the input topics: it
+   skips, and commits past, messages fetched across a rebalance.
 
 After a crash, the new owner of a partition restores the latest checkpoint and
-is re-delivered messages from the committed offset, which is at or before the
-checkpoint; the state skips every offset it already holds. Each message is thus
+Faust seeks to the committed offset, which is at or before the checkpoint (a crash
+between the two steps leaves it before); the state skips every offset it already
+holds. Each message is thus
 applied exactly once to the figures. Dead letters may repeat after a crash;
 their headers carry the source partition and offset to tell repeats apart.
 """
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -87,6 +90,8 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         producer_max_request_size=CHECKPOINT_MAX_BYTES,
         producer_acks=-1,
         table_standby_replicas=0,
+        broker_session_timeout=settings.kafka_session_timeout_seconds,
+        broker_heartbeat_interval=settings.kafka_session_timeout_seconds / 3,
         topic_replication_factor=1,
         web_port=settings.web_port,
         web_bind=settings.web_bind,
@@ -108,6 +113,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         """Holds each partition's latest checkpoint; recovered by Faust on assignment."""
 
         ccm_family: Family
+        ccm_topic: str
 
         async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
             await super().on_recovery_completed(active_tps, standby_tps)
@@ -115,13 +121,20 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
             runtime.keep_only(self.ccm_family, mine)
             for partition in sorted(mine):
                 runtime.state_for(
-                    self.ccm_family, partition, self.data.get(checkpoint_key(partition))
+                    self.ccm_family,
+                    partition,
+                    self.data.get(checkpoint_key(self.ccm_topic, partition)),
                 )
 
+    pipes: list[FamilyPipe] = []
     for family in CONTACT_FAMILIES:
         topic_name = settings.topic_for(family)
+        # acks=False: Faust neither tracks nor commits these offsets. It skips (and would
+        # commit past) messages fetched across a rebalance; the pipe commits instead,
+        # exactly the offsets its durable checkpoints cover.
         source = app.topic(
             topic_name,
+            acks=False,
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
@@ -138,8 +151,17 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
             help=f"Checkpoints of {family.value} partition state",
         )
         table.ccm_family = family
+        table.ccm_topic = topic_name
         app.tables.add(table)
-        _add_agent(app, settings, runtime, family, source, table, deadletter)
+        pipe = FamilyPipe(app, settings, runtime, family, topic_name, table, deadletter)
+        pipes.append(pipe)
+        _add_agent(app, pipe, source)
+
+    @app.timer(interval=settings.checkpoint_seconds)
+    async def checkpoint_quiet_streams() -> None:
+        for pipe in pipes:
+            if time.monotonic() - pipe.last_checkpoint >= settings.checkpoint_seconds:
+                await pipe.checkpoint()
 
     collector = FiguresCollector(runtime.all_states, targets)
     registry = registry_for(collector)
@@ -155,54 +177,118 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
     return app
 
 
-def _add_agent(
-    app: faust.App,
-    settings: Settings,
-    runtime: Runtime,
-    family: Family,
-    source: faust.TopicT,
-    table: faust.Table,
-    deadletter: faust.TopicT,
-) -> None:
-    async def process(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(settings.batch_max, within=settings.batch_seconds):
+class FamilyPipe:
+    """One family's agent: applies batches, checkpoints, then commits (see the module doc).
+
+    Checkpoints are taken at most every ``checkpoint_seconds`` (a snapshot costs time
+    in proportion to the open lifecycles, so not after every batch), and by a timer
+    when the stream goes quiet, so committed offsets never lag long.
+    """
+
+    def __init__(
+        self,
+        app: faust.App,
+        settings: Settings,
+        runtime: Runtime,
+        family: Family,
+        topic_name: str,
+        table: faust.Table,
+        deadletter: faust.TopicT,
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.runtime = runtime
+        self.family = family
+        self.topic_name = topic_name
+        self.table = table
+        self.deadletter = deadletter
+        self.touched: set[int] = set()
+        self.last_checkpoint = time.monotonic()
+        self.last_reread = 0.0
+        self.lock = asyncio.Lock()
+
+    async def run(self, stream: faust.StreamT) -> None:
+        settings = self.settings
+        async for events in stream.noack_take(settings.batch_max, within=settings.batch_seconds):
             try:
-                await _apply_batch(app, runtime, family, events, table, deadletter)
+                holes = self.apply(events)
+                if holes:
+                    await self.reread(holes)
+                elif time.monotonic() - self.last_checkpoint >= settings.checkpoint_seconds:
+                    await self.checkpoint()
             except Exception:
-                # Never lose the agent: the batch is not acked, so a restart redoes it.
-                log.exception("failed to apply a %s batch; stopping so it is retried", family.value)
+                # Bad input never gets here (it is dead-lettered); this is a fault in ccm or
+                # Kafka. Nothing since the last checkpoint is acked, so whichever worker
+                # next holds these partitions redoes it.
+                log.exception("could not apply a %s batch; it will be redone", self.family.value)
                 raise
 
-    process.__name__ = f"process_{family.value}"
-    app.agent(source, name=f"ccm.{family.value}")(process)
+    async def reread(self, holes: set[int]) -> None:
+        """Faust drops messages it fetched across a rebalance. Commit what is applied,
+        then have the consumer seek every partition back to its committed offset."""
+        now = time.monotonic()
+        if now - self.last_reread < 1.0:
+            return
+        self.last_reread = now
+        log.warning(
+            "%s partitions %s: messages went missing in delivery; reading them again",
+            self.family.value,
+            sorted(holes),
+        )
+        await self.checkpoint()
+        await self.app.consumer.perform_seek()
 
-
-async def _apply_batch(
-    app: faust.App,
-    runtime: Runtime,
-    family: Family,
-    events: list[Any],
-    table: faust.Table,
-    deadletter: faust.TopicT,
-) -> None:
-    messages = [
-        Message(e.message.partition, e.message.offset, e.message.value or b"") for e in events
-    ]
-    stored = {m.partition: table.data.get(checkpoint_key(m.partition)) for m in messages}
-    rejected, touched = runtime.process(family, messages, wall_us(), stored)
-    for item in rejected:
-        headers = {
-            "ccm-reason": item.letter.reason.value.encode(),
-            "ccm-detail": item.letter.detail.encode(),
-            "ccm-family": family.value.encode(),
-            "ccm-source-partition": str(item.partition).encode(),
+    def apply(self, events: list[Any]) -> set[int]:
+        messages = [
+            Message(e.message.partition, e.message.offset, e.message.value or b"") for e in events
+        ]
+        stored = {
+            m.partition: self.table.data.get(checkpoint_key(self.topic_name, m.partition))
+            for m in messages
         }
-        if item.offset is not None:
-            headers["ccm-source-offset"] = str(item.offset).encode()
-        deadletter.send_soon(value=item.letter.raw, headers=headers)
-    for partition in touched:
-        blob = runtime.checkpoint(family, partition)
-        key = checkpoint_key(partition)
-        table.data[key] = blob
-        table.send_changelog(partition, key, blob)
-    await app.producer.flush()
+        applied = self.runtime.process(self.family, messages, wall_us(), stored)
+        for item in applied.rejected:
+            headers = {
+                "ccm-reason": item.letter.reason.value.encode(),
+                "ccm-detail": item.letter.detail.encode(),
+                "ccm-family": self.family.value.encode(),
+                "ccm-source-partition": str(item.partition).encode(),
+            }
+            if item.offset is not None:
+                headers["ccm-source-offset"] = str(item.offset).encode()
+            self.deadletter.send_soon(value=item.letter.raw, headers=headers)
+        self.touched |= applied.touched
+        return applied.holes
+
+    async def checkpoint(self) -> None:
+        async with self.lock:
+            touched, self.touched = self.touched, set()
+            if not touched:
+                self.last_checkpoint = time.monotonic()
+                return
+            for partition in touched:
+                if (self.family, partition) not in self.runtime.states:
+                    continue  # handed to another worker; it restarts from the last checkpoint
+                blob = self.runtime.checkpoint(self.family, partition)
+                key = checkpoint_key(self.topic_name, partition)
+                self.table.data[key] = blob
+                self.table.send_changelog(partition, key, blob)
+            await self.app.producer.flush()
+            # Only now, with state and dead letters durable, move the group's offsets.
+            offsets = {
+                TP(self.topic_name, partition): self.runtime.states[(self.family, partition)].offset
+                + 1
+                for partition in touched
+                if (self.family, partition) in self.runtime.states
+            }
+            if offsets:
+                await self.app.consumer._commit(offsets)
+            self.last_checkpoint = time.monotonic()
+
+
+def _add_agent(app: faust.App, pipe: FamilyPipe, source: faust.TopicT) -> None:
+    async def process(stream: faust.StreamT) -> None:
+        await pipe.run(stream)
+
+    process.__name__ = f"process_{pipe.family.value}"
+    app.agent(source, name=f"ccm.{pipe.family.value}")(process)

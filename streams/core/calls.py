@@ -51,7 +51,11 @@ class LegCount(IntEnum):
     ANSWER_US_SUM = 7
 
 
-LEG_WIDTH = len(LegCount) + len(ANSWER_BUCKETS_S)
+FIRST_BUCKET = len(LegCount)
+LEG_WIDTH = FIRST_BUCKET + len(ANSWER_BUCKETS_S)
+_BUCKET_BOUNDS_US = tuple(
+    (FIRST_BUCKET + i, bound_s * 1_000_000) for i, bound_s in enumerate(ANSWER_BUCKETS_S)
+)
 
 
 class CallCount(IntEnum):
@@ -156,8 +160,8 @@ class CallLedger(Ledger[Call]):
                     vector[LegCount.ANSWERED_WITHIN_TARGET] = within
                     vector[LegCount.ANSWERED_UNDER_10S] = int(wait < HOME_OFFICE_THRESHOLD_US)
                     vector[LegCount.ANSWER_US_SUM] = wait
-                    for i, bound_s in enumerate(ANSWER_BUCKETS_S):
-                        vector[len(LegCount) + i] = int(wait <= bound_s * 1_000_000)
+                    for index, bound_us in _BUCKET_BOUNDS_US:
+                        vector[index] = int(wait <= bound_us)
                 elif wait < target.short_abandon_us:
                     vector[LegCount.SHORT_ABANDONED] = 1
                 else:
@@ -172,6 +176,17 @@ class CallLedger(Ledger[Call]):
             Contribution(tuple(leg_counts), tuple(waits)),
             Contribution((((channel,), first_us, call_vector),)),
         )
+
+    def overdue(self, call: Call, stream_us: int) -> bool:
+        for leg in call.legs.values():
+            if leg.unmatched_raw is None:
+                continue
+            if leg.queued_us is None and leg.outcome_us is not None:
+                if leg.outcome_us + self.grace_us < stream_us:
+                    return True
+            elif leg.queued_us is not None and leg.queued_us + self.stale_us < stream_us:
+                return True
+        return False
 
     def expire(self, call: Call, stream_us: int) -> list[DeadLetter]:
         dead = []

@@ -94,6 +94,13 @@ class ChatLedger(Ledger[Chat]):
                 vector[ChatCount.ABANDONED_WITHIN_TARGET] = within
         return (Contribution(((DIM, chat.requested_us, tuple(vector)),), waits),)
 
+    def overdue(self, chat: Chat, stream_us: int) -> bool:
+        if chat.unmatched_raw is None:
+            return False
+        if chat.requested_us is None:
+            return chat.outcome_us is not None and chat.outcome_us + self.grace_us < stream_us
+        return chat.requested_us + self.stale_us < stream_us
+
     def expire(self, chat: Chat, stream_us: int) -> list[DeadLetter]:
         if chat.unmatched_raw is None:
             return []

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from schemas import Channel, Family, Queue, ReportType
-from streams.core.calls import ANSWER_BUCKETS_S, CallCount, CallLedger, LegCount
+from streams.core.calls import ANSWER_BUCKETS_S, FIRST_BUCKET, CallCount, CallLedger, LegCount
 from streams.core.catalog import BY_NAME
 from streams.core.chats import DIM as CHAT_DIM
 from streams.core.chats import ChatCount, ChatLedger
@@ -195,7 +195,7 @@ def _calls(figures: Figures, ledger: CallLedger, ref_us: int) -> None:
                 histogram.count += vector[LegCount.ANSWERED]
                 histogram.sum_s += vector[LegCount.ANSWER_US_SUM] / US
                 for i in range(len(ANSWER_BUCKETS_S)):
-                    histogram.buckets[i] += vector[len(LegCount) + i]
+                    histogram.buckets[i] += vector[FIRST_BUCKET + i]
     for dim in list(calls.dims()):
         channel = str(dim[0])
         for window in Window:

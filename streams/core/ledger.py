@@ -78,6 +78,10 @@ class Ledger(ABC, Generic[L]):
         """What the lifecycle adds to each tally now."""
 
     @abstractmethod
+    def overdue(self, lifecycle: L, stream_us: int) -> bool:
+        """Whether `expire` has anything to do: a cheap test, run on every lifecycle."""
+
+    @abstractmethod
     def expire(self, lifecycle: L, stream_us: int) -> list[DeadLetter]:
         """Drop parts waiting too long for a partner, returning them as dead letters."""
 
@@ -116,10 +120,9 @@ class Ledger(ABC, Generic[L]):
         dead: list[DeadLetter] = []
         for key in list(self.lifecycles):
             lifecycle = self.lifecycles[key]
-            before = self.contributions(lifecycle)
-            expired = self.expire(lifecycle, stream_us)
-            if expired:
-                dead.extend(expired)
+            if self.overdue(lifecycle, stream_us):
+                before = self.contributions(lifecycle)
+                dead.extend(self.expire(lifecycle, stream_us))
                 self._replace(before, self.contributions(lifecycle))
             if self.is_settled(lifecycle) and lifecycle.last_event_us + self.grace_us < stream_us:
                 del self.lifecycles[key]

@@ -32,7 +32,7 @@ class TimeRules:
     """A call or chat waiting longer than this lost its outcome: dead-lettered as orphan."""
     report_stale_us: int = 30 * 24 * HOUR_US
     """A report awaiting triage longer than this is dead-lettered as orphan."""
-    sweep_every_us: int = 10 * 1_000_000
+    sweep_every_us: int = 60 * 1_000_000
     """How often (in stream time) orphans are looked for and quiet lifecycles forgotten."""
 
 

@@ -53,6 +53,13 @@ class ReportLedger(Ledger[Report]):
             waits = ((dim, report.submitted_us, wait),)
         return (Contribution(((dim, report.submitted_us, vector),), waits),)
 
+    def overdue(self, report: Report, stream_us: int) -> bool:
+        return (
+            report.unmatched_raw is not None
+            and report.triaged_us is not None
+            and report.triaged_us + self.grace_us < stream_us
+        )
+
     def expire(self, report: Report, stream_us: int) -> list[DeadLetter]:
         if report.unmatched_raw is not None and report.triaged_us is not None:
             if report.triaged_us + self.grace_us < stream_us:

@@ -35,7 +35,8 @@ class WorkerProcess:
             "CCM_DATA_DIR": str(workdir / "faust"),
             **(extra_env or {}),
         }
-        self.env.setdefault("CCM_APP_ID", f"ccm-test-{uuid.uuid4().hex[:8]}")
+        # Its own consumer group and checkpoint topics, as a separate deployment would have.
+        self.env["CCM_APP_ID"] = f"ccm-test-{uuid.uuid4().hex[:8]}"
         self.process: subprocess.Popen | None = None
         self.starts = 0
 

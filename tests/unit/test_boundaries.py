@@ -10,7 +10,7 @@ import pytest
 
 from streams.core.catalog import CATALOG
 from streams.metrics import FiguresCollector, exposition, registry_for
-from tests.scenario import TARGETS, T0, Run, at, ev
+from tests.scenario import T0, TARGETS, Run, at, ev
 
 CORE = Path(__file__).resolve().parents[2] / "streams" / "core"
 FORBIDDEN = {"faust", "aiokafka", "kafka", "prometheus_client", "mode", "aiohttp"}

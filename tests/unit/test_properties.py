@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from schemas import Family
 from streams.core.partition import PartitionState, TimeRules
 from streams.runtime import Message, Runtime
-from tests.scenario import TARGETS, T0, Run, at, ev
+from tests.scenario import T0, TARGETS, Run, at, ev
 
 TARGET_S = {
     ("999", "fcr"): 10,
@@ -109,11 +109,28 @@ def test_restart_from_any_checkpoint_with_redelivery_is_exact(generated, data) -
     checkpoint = first.checkpoint(Family.CALLS, 0) if crash_after else None
 
     restarted = Runtime(TARGETS, rules)
-    restarted.process(Family.CALLS, messages[committed:], 0, {0: checkpoint})
+    applied = restarted.process(Family.CALLS, messages[committed:], 0, {0: checkpoint})
+    assert applied.holes == set()
     before = uninterrupted.states[(Family.CALLS, 0)]
     after = restarted.states[(Family.CALLS, 0)]
     assert after.snapshot() == before.snapshot()
     assert after.consumed == len(messages)
+
+
+def test_a_message_after_a_hole_is_not_applied_until_the_hole_is_filled() -> None:
+    events = [
+        ev("call.queued", at(T0, n), call_id=f"h{n}", channel="999", queue="fcr") for n in range(4)
+    ]
+    messages = [Message(0, offset, json.dumps(e).encode()) for offset, e in enumerate(events)]
+    runtime = Runtime(TARGETS, TimeRules())
+    runtime.process(Family.CALLS, messages[:1], 0, {})
+    skipped = runtime.process(Family.CALLS, messages[2:], 0, {})
+    assert skipped.holes == {0}
+    assert skipped.touched == set()
+    refilled = runtime.process(Family.CALLS, messages[1:], 0, {})
+    assert refilled.holes == set()
+    assert runtime.states[(Family.CALLS, 0)].offset == 3
+    assert runtime.states[(Family.CALLS, 0)].consumed == 4
 
 
 def test_snapshot_round_trip_keeps_every_figure() -> None:

@@ -1,0 +1,170 @@
+"""The worker under failure: SIGKILL mid-stream, and poison input."""
+
+import time
+from collections import Counter
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from streams.settings import Settings
+from tests.events import event, raw
+from tests.integration.worker import WorkerProcess
+from tests.scenario import T0, at
+
+pytestmark = pytest.mark.integration
+
+
+def produce(settings: Settings, topic: str, messages: list[tuple[bytes | None, bytes]]) -> None:
+    producer = KafkaProducer(**settings.kafka_python_config(), acks="all", linger_ms=20)
+    for key, value in messages:
+        producer.send(topic, key=key, value=value)
+    producer.flush()
+    producer.close()
+
+
+def calls_day(n: int) -> tuple[list[tuple[bytes, bytes]], int, float]:
+    """n 999 calls, 0.1 s apart, answered after i % 21 s; returns messages, how many
+    were answered within 10 s, and the sum of answer times."""
+    messages = []
+    for i in range(n):
+        call_id = f"k{i}"
+        start = i / 10
+        wait = i % 21
+        for body in (
+            event(
+                "call.queued",
+                occurred_at=at(T0, start),
+                call_id=call_id,
+                channel="999",
+                queue="fcr",
+            ),
+            event("call.answered", occurred_at=at(T0, start + wait), call_id=call_id, queue="fcr"),
+            event("call.ended", occurred_at=at(T0, start + wait + 30), call_id=call_id),
+        ):
+            messages.append((call_id.encode(), raw(body)))
+    within = sum(1 for i in range(n) if i % 21 <= 10)
+    return messages, within, float(sum(i % 21 for i in range(n)))
+
+
+def settle(worker: WorkerProcess, name: str, expected: float, timeout_s: float = 120) -> float:
+    deadline = time.monotonic() + timeout_s
+    value = 0.0
+    while time.monotonic() < deadline:
+        value = sum(worker.metric(name).values())
+        if value >= expected:
+            break
+        time.sleep(0.5)
+    time.sleep(2)  # anything still to come would push it past the expected value
+    return sum(worker.metric(name).values())
+
+
+def test_sigkill_mid_stream_then_restart_counts_every_event_exactly_once(
+    kafka_settings: Settings, worker: WorkerProcess
+) -> None:
+    calls = 20_000
+    messages, within, wait_sum = calls_day(calls)
+    produce(kafka_settings, kafka_settings.topic_calls, messages)
+    worker.env["CCM_BATCH_MAX"] = "500"
+    worker.start()
+
+    deadline = time.monotonic() + 120
+    consumed = 0.0
+    while time.monotonic() < deadline:
+        consumed = sum(worker.metric("ccm_events_consumed_total").values())
+        if consumed >= len(messages) // 3:
+            break
+        time.sleep(0.05)
+    worker.kill()
+    assert consumed < len(messages), "the kill came after the last event: make the stream longer"
+
+    worker.start()
+    assert settle(worker, "ccm_events_consumed_total", len(messages)) == len(messages)
+    assert (
+        worker.value("ccm_call_legs_offered", channel="999", queue="fcr", window="today") == calls
+    )
+    assert (
+        worker.value("ccm_call_legs_answered", channel="999", queue="fcr", window="today") == calls
+    )
+    assert (
+        worker.value(
+            "ccm_call_legs_answered_within_target", channel="999", queue="fcr", window="today"
+        )
+        == within
+    )
+    assert (
+        worker.value(
+            "ccm_call_legs_answered_wait_seconds", channel="999", queue="fcr", window="today"
+        )
+        == wait_sum
+    )
+    assert worker.value("ccm_calls_settled", channel="999", window="today") == calls
+    assert sum(worker.metric("ccm_events_duplicate_total").values()) == 0
+    assert sum(worker.metric("ccm_events_rejected_total").values()) == 0
+
+
+def test_poison_messages_are_dead_lettered_and_counted_while_valid_events_flow(
+    kafka_settings: Settings, worker: WorkerProcess
+) -> None:
+    worker.start()
+    bad: dict[str, list[bytes]] = {
+        "malformed_json": [b"{", b'{"event_id": "x",', b"\xff\xfe"]
+        + [b"\x00garbage %d" % i for i in range(10_000)],
+        "invalid_field": [
+            raw(event("call.queued", call_id="w1", channel=999)),
+            raw(event("call.queued", call_id="w2", queue=["fcr"])),
+        ],
+        "unknown_type": [raw({**event("call.ended"), "event_type": "call.parked"})] * 2,
+        "naive_timestamp": [
+            raw(event("call.queued", occurred_at="2026-03-10T10:00:00", call_id="n1")),
+            raw(event("call.ended", occurred_at="2026-03-10 10:00:05", call_id="n2")),
+        ],
+        "not_an_object": [b"[]", b"42"],
+        "wrong_topic": [raw(event("chat.requested", occurred_at=at(T0, 1)))],
+    }
+    valid: list[tuple[bytes | None, bytes]] = []
+    for i in range(100):
+        call_id = f"v{i}"
+        queued = event(
+            "call.queued", occurred_at=at(T0, i), call_id=call_id, channel="999", queue="fcr"
+        )
+        answered = event("call.answered", occurred_at=at(T0, i + 3), call_id=call_id, queue="fcr")
+        # Keyed like a real producer, so both events of a call share a partition.
+        valid += [(call_id.encode(), raw(queued)), (call_id.encode(), raw(answered))]
+    poison = [m for messages in bad.values() for m in messages]
+    unkeyed: list[tuple[bytes | None, bytes]] = [(None, m) for m in poison]
+    # Interleave: valid events before, among and after the poison.
+    stream = valid[:50] + unkeyed[:5000] + valid[50:120] + unkeyed[5000:] + valid[120:]
+    produce(kafka_settings, kafka_settings.topic_calls, stream)
+
+    assert settle(worker, "ccm_events_consumed_total", len(stream)) == len(stream)
+    assert worker.alive()
+    rejected = {
+        dict(labels)["reason"]: v
+        for labels, v in worker.metric("ccm_events_rejected_total").items()
+    }
+    assert rejected == {reason: len(messages) for reason, messages in bad.items()}
+    assert worker.value("ccm_call_legs_answered", channel="999", queue="fcr", window="today") == 100
+
+    dead = read_deadletters(kafka_settings, len(poison))
+    assert Counter(reason for reason, _ in dead) == {r: len(m) for r, m in bad.items()}
+    assert Counter(value for _, value in dead) == Counter(poison)
+
+
+def read_deadletters(
+    settings: Settings, expected: int, timeout_s: float = 60
+) -> list[tuple[str, bytes]]:
+    consumer = KafkaConsumer(
+        **settings.kafka_python_config(), enable_auto_commit=False, group_id=None
+    )
+    partitions = consumer.partitions_for_topic(settings.topic_deadletter) or {0}
+    consumer.assign([TopicPartition(settings.topic_deadletter, p) for p in partitions])
+    consumer.seek_to_beginning()
+    found: list[tuple[str, bytes]] = []
+    deadline = time.monotonic() + timeout_s
+    while len(found) < expected and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=500).values():
+            for record in records:
+                headers = dict(record.headers)
+                found.append((headers["ccm-reason"].decode(), record.value))
+    consumer.close()
+    return found
