@@ -21,9 +21,8 @@ setup: $(BIN)/ccm ## Install system packages, the virtualenv and the package
 	deploy/install-system-deps
 
 .PHONY: run
-run: setup ## Start local Kafka and send the example events through it
-	deploy/kafka/local-kafka start
-	$(BIN)/ccm replay examples/events.jsonl
+run: setup ## Run local Kafka and the worker, send the example events; Ctrl-C stops all
+	deploy/run-local
 
 .PHONY: test
 test: setup ## Lint, then run every test (unit and real-broker integration)
@@ -34,6 +33,10 @@ test: setup ## Lint, then run every test (unit and real-broker integration)
 .PHONY: test-unit
 test-unit: setup ## Only the fast tests that need no broker
 	$(BIN)/pytest -m 'not integration'
+
+.PHONY: worker
+worker: setup ## Run only the worker, against CCM_KAFKA_BOOTSTRAP (default localhost:9092)
+	$(BIN)/ccm worker
 
 .PHONY: kafka-start
 kafka-start: ## Start the local Kafka broker (port CCM_KAFKA_PORT, default 9092)

@@ -1,6 +1,6 @@
 """Run events through one partition's state and read figures back, for core tests."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,10 @@ class Run:
         self,
         family: Family = Family.CALLS,
         targets: Targets = TARGETS,
-        rules: TimeRules = TimeRules(),
+        rules: TimeRules | None = None,
     ) -> None:
         self.targets = targets
-        self.state = PartitionState(family, targets, rules)
+        self.state = PartitionState(family, targets, rules or TimeRules())
         self.dead: list[DeadLetter] = []
         self._offset = 0
 
@@ -63,4 +63,3 @@ def ev(event_type: str, when: str, **fields: Any) -> dict:
 
 
 T0 = "2026-03-10T10:00:00+00:00"
-UTC_ = UTC

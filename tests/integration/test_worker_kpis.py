@@ -74,7 +74,8 @@ def crafted_day() -> list[dict]:
 
 
 EXPECTED_LEGS = {
-    # (channel, queue): offered, answered, within, under 10 s, abandoned, abandoned within, short, wait sum
+    # (channel, queue): offered, answered, within, under 10 s,
+    #                  abandoned, abandoned within, short, wait sum
     ("999", "fcr"): (4, 3, 2, 1, 0, 0, 0, 30),
     ("101", "switchboard"): (3, 1, 1, 0, 1, 0, 1, 30),
     ("101", "fcr"): (1, 1, 1, 0, 0, 0, 0, 300),
