@@ -113,13 +113,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     import faust
 
-    from streams.runtime import CONTACT_FAMILIES
+    from streams.runtime import CONSUMED_FAMILIES
     from streams.topics import ensure_topics
     from streams.worker import create_app
 
     settings = _settings(args)
     targets = load_targets(settings.targets_file)
-    topics = [settings.topic_for(f) for f in CONTACT_FAMILIES] + [settings.topic_deadletter]
+    topics = [settings.topic_for(f) for f in CONSUMED_FAMILIES] + [settings.topic_deadletter]
     partitions = ensure_topics(settings, topics)
     app = create_app(settings, targets, partitions)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)

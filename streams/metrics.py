@@ -17,7 +17,6 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from streams.core.calls import ANSWER_BUCKETS_S
 from streams.core.catalog import CATALOG
 from streams.core.figures import compute
 from streams.core.partition import PartitionState
@@ -45,7 +44,7 @@ class FiguresCollector(Collector):
                 for values, histogram in sorted(figures.histograms.get(spec.name, {}).items()):
                     buckets = [
                         (str(float(b)), n)
-                        for b, n in zip(ANSWER_BUCKETS_S, histogram.buckets, strict=True)
+                        for b, n in zip(histogram.bounds_s, histogram.buckets, strict=True)
                     ]
                     buckets.append(("+Inf", histogram.count))
                     family.add_metric(list(values), buckets, histogram.sum_s)

@@ -17,7 +17,7 @@ from streams.core.targets import Targets
 
 log = logging.getLogger("ccm.runtime")
 
-CONTACT_FAMILIES = (Family.CALLS, Family.CHATS, Family.REPORTS)
+CONSUMED_FAMILIES = (Family.CALLS, Family.CHATS, Family.REPORTS, Family.INCIDENTS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,11 +57,13 @@ class Settings(BaseSettings):
     app_id: str = "ccm"
     """Kafka consumer group of the workers, and prefix of their checkpoint topics."""
     targets_file: Path = DEFAULT_TARGETS_PATH
-    """The targets file (YAML): call-handling and chat targets, effective-dated."""
+    """The targets file (YAML): call-handling, chat and incident grading targets, dated."""
     grace_seconds: int = Field(default=3600, ge=0)
     """How late an event may arrive (behind the newest on its partition) and still count."""
     stale_wait_seconds: int = Field(default=12 * 3600, gt=0)
     """A call or chat waiting longer than this has lost its outcome: dead-lettered as orphan."""
+    incident_stale_days: int = Field(default=30, gt=0)
+    """An incident not closed this long after creation is scored as it stands and forgotten."""
     topic_partitions: int = Field(default=6, ge=1)
     """Partitions of input topics the worker creates when they do not exist yet."""
     batch_max: int = Field(default=5000, ge=1)

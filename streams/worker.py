@@ -1,4 +1,5 @@
-"""The Faust worker: contact topics in, dead letters and checkpoints out, /metrics served.
+"""The Faust worker: contact and incident topics in, dead letters and checkpoints out,
+/metrics served.
 
 Exactly-once counting (SPEC section 9), without Kafka transactions:
 
@@ -32,7 +33,7 @@ from streams.core.partition import TimeRules
 from streams.core.targets import Targets
 from streams.core.timebase import US
 from streams.metrics import FiguresCollector, exposition, registry_for
-from streams.runtime import CONTACT_FAMILIES, Message, Runtime, checkpoint_key
+from streams.runtime import CONSUMED_FAMILIES, Message, Runtime, checkpoint_key
 from streams.settings import Settings
 
 log = logging.getLogger("ccm.worker")
@@ -72,7 +73,9 @@ def _broker_credentials(settings: Settings) -> Any:
 def create_app(settings: Settings, targets: Targets, partitions: dict[str, int]) -> faust.App:
     """Build the worker. ``partitions`` maps each input topic to its partition count."""
     rules = TimeRules(
-        grace_us=settings.grace_seconds * US, stale_us=settings.stale_wait_seconds * US
+        grace_us=settings.grace_seconds * US,
+        stale_us=settings.stale_wait_seconds * US,
+        incident_stale_us=settings.incident_stale_days * 86_400 * US,
     )
     runtime = Runtime(targets, rules)
     debug_views = settings.web_debug_views
@@ -127,7 +130,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
                 )
 
     pipes: list[FamilyPipe] = []
-    for family in CONTACT_FAMILIES:
+    for family in CONSUMED_FAMILIES:
         topic_name = settings.topic_for(family)
         # acks=False: Faust neither tracks nor commits these offsets. It skips (and would
         # commit past) messages fetched across a rebalance; the pipe commits instead,

@@ -21,6 +21,8 @@ class MetricSpec:
 
 LEG = ("channel", "queue", "window")
 QUEUE = ("channel", "queue")
+INCIDENT = ("policy", "grade", "response", "area", "category", "window")
+GRADE = ("policy", "grade", "response")
 
 
 def _g(
@@ -189,8 +191,104 @@ CATALOG: tuple[MetricSpec, ...] = (
         "Age of the oldest report awaiting triage.",
         "max",
     ),
-    # Histogram over all time, buckets at every target.
+    # Incidents, attributed to when they were created, scored by the policy in force that
+    # day, under the grade they had when they met or missed their target (or have now).
+    _g("ccm_incidents_created", INCIDENT, "Incidents created in the window."),
+    _g(
+        "ccm_incidents_met",
+        INCIDENT,
+        "Incidents created in the window and attended no later than their deadline.",
+    ),
+    _g(
+        "ccm_incidents_missed",
+        INCIDENT,
+        "Incidents created in the window whose deadline passed unattended (even if "
+        "attended later).",
+    ),
+    _g(
+        "ccm_incidents_attended",
+        INCIDENT,
+        "Incidents created in the window and attended: attendance rate = this / created.",
+    ),
+    _g(
+        "ccm_incidents_attendance_timed",
+        INCIDENT,
+        "Attended incidents whose attendance event gives the attendance time.",
+    ),
+    _g(
+        "ccm_incidents_attendance_time_seconds",
+        INCIDENT,
+        "Sum of attendance times: average = this / ccm_incidents_attendance_timed.",
+    ),
+    _g(
+        "ccm_incidents_closed_unattended",
+        INCIDENT,
+        "Incidents created in the window and closed without attendance.",
+    ),
+    _g(
+        "ccm_incidents_downgraded_after_breach",
+        INCIDENT,
+        "Incidents downgraded while unattended after their deadline had already passed.",
+    ),
+    _g(
+        "ccm_incidents_category_target_met",
+        INCIDENT,
+        "Incidents of a category with its own target (residential burglary) attended within it.",
+    ),
+    _g(
+        "ccm_incidents_category_target_missed",
+        INCIDENT,
+        "Incidents of a category with its own target whose category deadline passed unattended.",
+    ),
+    _g(
+        "ccm_incidents_awaiting_attendance",
+        GRADE,
+        "Open incidents not yet attended, now (live streams only).",
+    ),
+    _g(
+        "ccm_incidents_about_to_breach",
+        GRADE,
+        "Incidents awaiting attendance with at least 80 % of their target gone, not yet past "
+        "their deadline, now (live streams only).",
+    ),
+    _g(
+        "ccm_incidents_breached_unattended",
+        GRADE,
+        "Incidents awaiting attendance past their deadline, now (live streams only).",
+    ),
+    _g(
+        "ccm_incident_attendance_target_seconds",
+        ("policy", "grade", "response", "area"),
+        "Attendance target of each grade under the grading policy in force today.",
+        "max",
+    ),
+    _g(
+        "ccm_incident_objective_ratio",
+        ("policy", "response"),
+        "Share of incidents of the response to attend within target (objective).",
+        "max",
+    ),
+    _g(
+        "ccm_incident_category_target_seconds",
+        ("policy", "category"),
+        "A category's own attendance target under the policy in force today.",
+        "max",
+    ),
+    MetricSpec(
+        "ccm_incident_grading_policy",
+        "info",
+        ("policy",),
+        "The grading policy in force today.",
+        "max",
+    ),
+    # Histograms over all time, buckets at every target.
     MetricSpec("ccm_call_answer_seconds", "histogram", QUEUE, "Answer time of answered legs."),
+    MetricSpec(
+        "ccm_incident_attendance_seconds",
+        "histogram",
+        ("policy", "grade", "response", "area"),
+        "Attendance time (creation to first resource at scene) of attended incidents.",
+    ),
     # Pipeline health.
     MetricSpec(
         "ccm_events_consumed", "counter", ("family",), "Messages consumed from the input topics."
@@ -217,6 +315,11 @@ CATALOG: tuple[MetricSpec, ...] = (
         "max",
     ),
     _g("ccm_partitions_assigned", ("family",), "Input partitions this worker holds."),
+    _g(
+        "ccm_partitions_live",
+        ("family",),
+        "Partitions whose newest event was current when it arrived (not replaying history).",
+    ),
 )
 
 BY_NAME = {spec.name: spec for spec in CATALOG}

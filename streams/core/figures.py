@@ -10,16 +10,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from schemas import Channel, Family, Queue, ReportType
+from schemas import Area, Category, Channel, Family, Grade, Queue, ReportType
 from streams.core.calls import ANSWER_BUCKETS_S, FIRST_BUCKET, CallCount, CallLedger, LegCount
 from streams.core.catalog import BY_NAME
 from streams.core.chats import DIM as CHAT_DIM
 from streams.core.chats import ChatCount, ChatLedger
+from streams.core.incidents import (
+    ATTENDANCE_BUCKETS_S,
+    IncidentCount,
+    IncidentLedger,
+)
+from streams.core.incidents import FIRST_BUCKET as INCIDENT_FIRST_BUCKET
 from streams.core.partition import PartitionState
 from streams.core.reports import ReportCount, ReportLedger
 from streams.core.tally import Dim, Tally
-from streams.core.targets import Targets
-from streams.core.timebase import US, Window, london_day, minutes_in_window
+from streams.core.targets import GradingPolicy, Targets
+from streams.core.timebase import US, Window, london_day, minute_of, minutes_in_window
 
 STANDARD_QUEUES: tuple[tuple[Channel, Queue], ...] = (
     (Channel.EMERGENCY, Queue.FCR),
@@ -36,9 +42,14 @@ Labels = tuple[str, ...]
 
 @dataclass
 class Histogram:
-    buckets: list[int] = field(default_factory=lambda: [0] * len(ANSWER_BUCKETS_S))
+    bounds_s: tuple[int, ...] = ANSWER_BUCKETS_S
+    buckets: list[int] = field(default_factory=list)
     count: int = 0
     sum_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.buckets:
+            self.buckets = [0] * len(self.bounds_s)
 
 
 @dataclass
@@ -86,6 +97,23 @@ CHAT_FIGURES = (
     ("ccm_chats_requested_while_closed", ChatCount.OUTSIDE_HOURS, 1),
     ("ccm_chats_accepted_wait_seconds", ChatCount.ACCEPT_US_SUM, US),
 )
+INCIDENT_FIGURES = (
+    ("ccm_incidents_created", IncidentCount.CREATED, 1),
+    ("ccm_incidents_met", IncidentCount.MET, 1),
+    ("ccm_incidents_missed", IncidentCount.MISSED, 1),
+    ("ccm_incidents_attended", IncidentCount.ATTENDED, 1),
+    ("ccm_incidents_attendance_timed", IncidentCount.ATTENDANCE_TIMED, 1),
+    ("ccm_incidents_attendance_time_seconds", IncidentCount.ATTENDANCE_US_SUM, US),
+    ("ccm_incidents_closed_unattended", IncidentCount.CLOSED_UNATTENDED, 1),
+    ("ccm_incidents_downgraded_after_breach", IncidentCount.DOWNGRADED_AFTER_BREACH, 1),
+    ("ccm_incidents_category_target_met", IncidentCount.CATEGORY_MET, 1),
+    ("ccm_incidents_category_target_missed", IncidentCount.CATEGORY_MISSED, 1),
+)
+INCIDENT_GAUGES = (
+    "ccm_incidents_awaiting_attendance",
+    "ccm_incidents_about_to_breach",
+    "ccm_incidents_breached_unattended",
+)
 REPORT_FIGURES = (
     ("ccm_reports_submitted", ReportCount.SUBMITTED, 1),
     ("ccm_reports_triaged", ReportCount.TRIAGED, 1),
@@ -95,8 +123,9 @@ REPORT_FIGURES = (
 
 def compute(states: Iterable[PartitionState], targets: Targets, wall_us: int) -> Figures:
     figures = Figures()
-    _zeros(figures)
-    _targets(figures, targets, london_day(wall_us))
+    today = london_day(wall_us)
+    _zeros(figures, targets.policy_on(today))
+    _targets(figures, targets, today)
     for state in states:
         _pipeline(figures, state)
         ref_us = state.reference_us(wall_us)
@@ -109,10 +138,12 @@ def compute(states: Iterable[PartitionState], targets: Targets, wall_us: int) ->
             _chats(figures, ledger, ref_us)
         elif isinstance(ledger, ReportLedger):
             _reports(figures, ledger, ref_us)
+        elif isinstance(ledger, IncidentLedger):
+            _incidents(figures, ledger, ref_us, live=state.clock.live)
     return figures
 
 
-def _zeros(figures: Figures) -> None:
+def _zeros(figures: Figures, policy: GradingPolicy) -> None:
     for channel, queue in STANDARD_QUEUES:
         q = (channel.value, queue.value)
         for window in Window:
@@ -141,10 +172,29 @@ def _zeros(figures: Figures) -> None:
     for report_type in ReportType:
         figures.zero("ccm_reports_awaiting_triage", (report_type.value,))
         figures.zero("ccm_report_oldest_awaiting_triage_seconds", (report_type.value,))
-    for family in (Family.CALLS, Family.CHATS, Family.REPORTS):
+    for family in Family:
         figures.zero("ccm_events_consumed", (family.value,))
         figures.zero("ccm_events_duplicate", (family.value,))
         figures.zero("ccm_partitions_assigned", (family.value,))
+        figures.zero("ccm_partitions_live", (family.value,))
+    # Incidents: every grade of the policy in force today, so rates and alerts have series.
+    for grade in Grade:
+        g = _grade_labels(policy, grade)
+        for name in INCIDENT_GAUGES:
+            figures.zero(name, g)
+        for area in Area:
+            figures.histograms["ccm_incident_attendance_seconds"].setdefault(
+                (*g, area.value), Histogram(ATTENDANCE_BUCKETS_S)
+            )
+            for category in Category:
+                for window in Window:
+                    labels = (*g, area.value, category.value, window.value)
+                    for name, _, _ in INCIDENT_FIGURES:
+                        figures.zero(name, labels)
+
+
+def _grade_labels(policy: GradingPolicy, grade: Grade) -> Labels:
+    return (policy.id, str(int(grade)), policy.grade(grade).response.value)
 
 
 def _targets(figures: Figures, targets: Targets, today: date) -> None:
@@ -157,6 +207,22 @@ def _targets(figures: Figures, targets: Targets, today: date) -> None:
         if target.abandonment_objective is not None:
             figures.put("ccm_call_abandonment_objective_ratio", q, target.abandonment_objective)
         figures.put("ccm_call_service_level_formula", (*q, target.formula.value), 1)
+    policy = targets.policy_on(today)
+    figures.put("ccm_incident_grading_policy", (policy.id,), 1)
+    for grade in Grade:
+        for area in Area:
+            target_us = policy.target_us(grade, area)
+            if target_us is not None:
+                labels = (*_grade_labels(policy, grade), area.value)
+                figures.put("ccm_incident_attendance_target_seconds", labels, target_us / US)
+    for response, objective in policy.objectives.items():
+        figures.put("ccm_incident_objective_ratio", (policy.id, response.value), objective)
+    for category_target in policy.category_targets:
+        figures.put(
+            "ccm_incident_category_target_seconds",
+            (policy.id, category_target.category.value),
+            category_target.attend_within_minutes * 60,
+        )
     chat = targets.chat_on(today)
     figures.put("ccm_chat_accept_target_seconds", (), chat.accept_within_seconds)
     figures.put("ccm_chat_service_level_objective_ratio", (), chat.service_level_objective)
@@ -165,6 +231,7 @@ def _targets(figures: Figures, targets: Targets, today: date) -> None:
 def _pipeline(figures: Figures, state: PartitionState) -> None:
     family = state.family.value
     figures.put("ccm_partitions_assigned", (family,), 1)
+    figures.put("ccm_partitions_live", (family,), int(state.clock.live))
     figures.put("ccm_events_consumed", (family,), state.consumed)
     figures.put("ccm_events_duplicate", (family,), state.duplicates)
     for reason, count in state.rejected.items():
@@ -247,3 +314,55 @@ def _reports(figures: Figures, ledger: ReportLedger, ref_us: int) -> None:
             (report_type.value,),
             max(0, ref_us - submitted_us) / US,
         )
+
+
+def _incidents(figures: Figures, ledger: IncidentLedger, ref_us: int, live: bool) -> None:
+    (tally,) = ledger.tallies
+    now = ledger.live_view(ref_us)
+    # What "now" adds (deadlines passed since an incident's newest event), by window.
+    corrections: dict[tuple[Dim, Window], list[int]] = {}
+    today = london_day(ref_us)
+    for dim, created_us, counts in now.corrections:
+        for window in Window:
+            if window is Window.TODAY:
+                inside = london_day(created_us) == today
+            else:
+                inside = minute_of(created_us) in minutes_in_window(window, ref_us)
+            if inside:
+                row = corrections.setdefault((dim, window), [0] * len(counts))
+                for i, n in enumerate(counts):
+                    row[i] += n
+    dims = set(tally.dims()) | {dim for dim, _ in corrections}
+    for dim in dims:
+        policy = ledger.targets_policy(str(dim[0]))
+        grade = Grade(int(dim[1]))
+        g = _grade_labels(policy, grade) if policy else (str(dim[0]), str(int(grade)), "")
+        area, category = str(dim[2]), str(dim[3])
+        for window in Window:
+            vector = _window_vector(tally, dim, window, ref_us)
+            extra = corrections.get((dim, window))
+            if extra:
+                vector = [a + b for a, b in zip(vector, extra, strict=True)]
+            labels = (*g, area, category, window.value)
+            for name, index, scale in INCIDENT_FIGURES:
+                figures.put(name, labels, vector[index] / scale)
+        histogram = figures.histograms["ccm_incident_attendance_seconds"].setdefault(
+            (*g, area), Histogram(ATTENDANCE_BUCKETS_S)
+        )
+        for vector in tally.days.get(dim, {}).values():
+            histogram.count += vector[IncidentCount.ATTENDANCE_TIMED]
+            histogram.sum_s += vector[IncidentCount.ATTENDANCE_US_SUM] / US
+            for i in range(len(ATTENDANCE_BUCKETS_S)):
+                histogram.buckets[i] += vector[INCIDENT_FIRST_BUCKET + i]
+    if not live:
+        # Replaying history: what was awaiting then is no reason to call anyone now.
+        return
+    for name, counter in (
+        ("ccm_incidents_awaiting_attendance", now.awaiting),
+        ("ccm_incidents_about_to_breach", now.about_to_breach),
+        ("ccm_incidents_breached_unattended", now.breached),
+    ):
+        for (policy_id, grade), count in counter.items():
+            policy = ledger.targets_policy(policy_id)
+            if policy is not None:
+                figures.put(name, _grade_labels(policy, grade), count)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from schemas import Envelope, Family, RejectReason, Source, decode
 from streams.core.calls import CallLedger
 from streams.core.chats import ChatLedger
+from streams.core.incidents import IncidentLedger
 from streams.core.ledger import Conflict, DeadLetter, Duplicate, Ledger
 from streams.core.reports import ReportLedger
 from streams.core.targets import Targets
@@ -32,6 +33,8 @@ class TimeRules:
     """A call or chat waiting longer than this lost its outcome: dead-lettered as orphan."""
     report_stale_us: int = 30 * 24 * HOUR_US
     """A report awaiting triage longer than this is dead-lettered as orphan."""
+    incident_stale_us: int = 30 * 24 * HOUR_US
+    """An incident still open this long after creation is scored for good and forgotten."""
     sweep_every_us: int = 60 * 1_000_000
     """How often (in stream time) orphans are looked for and quiet lifecycles forgotten."""
 
@@ -43,7 +46,7 @@ def make_ledger(family: Family, targets: Targets, rules: TimeRules) -> Ledger:
         return ChatLedger(targets, rules.grace_us, rules.stale_us)
     if family is Family.REPORTS:
         return ReportLedger(targets, rules.grace_us, rules.report_stale_us)
-    raise ValueError(f"no contact ledger for {family.value}")
+    return IncidentLedger(targets, rules.grace_us, rules.incident_stale_us)
 
 
 class PartitionState:

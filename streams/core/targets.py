@@ -1,4 +1,4 @@
-"""The targets file: call-handling and chat targets, effective-dated.
+"""The targets file: call-handling, chat and incident grading targets, effective-dated.
 
 Validated by pydantic; the file lives in ``deploy/config/targets.yaml``. Loading
 (reading YAML) is kept out of the models so the core stays free of I/O.
@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from schemas import Channel, Queue
+from schemas import Area, Category, Channel, Grade, Queue
 
 DEFAULT_TARGETS_PATH = Path(__file__).resolve().parents[2] / "deploy" / "config" / "targets.yaml"
 
@@ -98,13 +98,110 @@ class ChatTargets(_Frozen):
         return self.opens <= local_time < self.closes
 
 
-_Dated = TypeVar("_Dated", CallHandlingTargets, ChatTargets)
+class Response(StrEnum):
+    """What a grade asks for, in the words of the grading policies. A metric label, so closed:
+    the panel's tables and the alerts group grades by it (emergency, priority, ...)."""
+
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    PRIORITY = "priority"
+    ROUTINE = "routine"
+    SCHEDULED = "scheduled"
+    RESOLUTION_WITHOUT_DEPLOYMENT = "resolution_without_deployment"
+    APPOINTMENT = "appointment"
+
+
+class AreaMinutes(_Frozen):
+    """An attendance target that depends on where the incident is."""
+
+    urban: int = Field(gt=0)
+    rural: int = Field(gt=0)
+
+
+class GradeTarget(_Frozen):
+    grade: Grade
+    name: str = Field(min_length=1)
+    """The grade as the policy words it, e.g. "Urban emergency"."""
+    response: Response
+    attend_within_minutes: int | AreaMinutes | None = Field(default=None)
+    """Minutes from creation to first attendance; per area if it differs; none if the grade
+    has no attendance target (it is then counted, not scored)."""
+
+    @model_validator(mode="after")
+    def _positive(self) -> "GradeTarget":
+        if isinstance(self.attend_within_minutes, int) and self.attend_within_minutes <= 0:
+            raise ValueError(f"grade {int(self.grade)}: attend_within_minutes must be positive")
+        return self
+
+    def target_us(self, area: Area) -> int | None:
+        minutes = self.attend_within_minutes
+        if minutes is None:
+            return None
+        if isinstance(minutes, AreaMinutes):
+            minutes = minutes.urban if area is Area.URBAN else minutes.rural
+        return minutes * 60_000_000
+
+
+class CategoryTarget(_Frozen):
+    """A commitment for one category whatever its grade (residential burglary: within 1 h)."""
+
+    category: Category
+    attend_within_minutes: int = Field(gt=0)
+
+
+PolicyId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+class GradingPolicy(_Frozen):
+    id: PolicyId
+    """Short name, used as the ``policy`` label and in exports."""
+    name: str = Field(min_length=1)
+    effective_from: date | None
+    """The first day (Europe/London) incidents created on it are scored by this policy;
+    none while the policy is defined but not adopted."""
+    grades: list[GradeTarget]
+    objectives: dict[Response, Ratio] = Field(default_factory=dict)
+    """Share of incidents of each response to attend within target."""
+    category_targets: list[CategoryTarget] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _every_grade_once(self) -> "GradingPolicy":
+        seen = [g.grade for g in self.grades]
+        missing = [int(g) for g in Grade if g not in seen]
+        if missing or len(seen) != len(set(seen)):
+            raise ValueError(
+                f"policy {self.id}: list each grade 1-6 exactly once"
+                + (f" (missing: {', '.join(map(str, missing))})" if missing else "")
+            )
+        categories = [c.category for c in self.category_targets]
+        if len(categories) != len(set(categories)):
+            raise ValueError(f"policy {self.id}: a category has two category_targets")
+        return self
+
+    def grade(self, grade: Grade) -> GradeTarget:
+        for target in self.grades:
+            if target.grade is grade:
+                return target
+        raise KeyError(grade)  # unreachable: the validator requires every grade
+
+    def target_us(self, grade: Grade, area: Area) -> int | None:
+        return self.grade(grade).target_us(area)
+
+    def category_target_us(self, category: Category) -> int | None:
+        for target in self.category_targets:
+            if target.category is category:
+                return target.attend_within_minutes * 60_000_000
+        return None
+
+
+_Dated = TypeVar("_Dated", CallHandlingTargets, ChatTargets, GradingPolicy)
 
 
 def _in_force(sets: list[_Dated], day: date) -> _Dated:
+    """The set in force on ``day``; the earliest covers older days."""
     current = sets[0]
     for candidate in sets:
-        if candidate.effective_from <= day:
+        if candidate.effective_from is not None and candidate.effective_from <= day:
             current = candidate
     return current
 
@@ -112,6 +209,7 @@ def _in_force(sets: list[_Dated], day: date) -> _Dated:
 class Targets(_Frozen):
     call_handling: list[CallHandlingTargets] = Field(min_length=1)
     chat: list[ChatTargets] = Field(min_length=1)
+    incident_grading: list[GradingPolicy] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _dated_in_order(self) -> "Targets":
@@ -119,7 +217,27 @@ class Targets(_Frozen):
             dates = [s.effective_from for s in getattr(self, name)]
             if dates != sorted(set(dates)):
                 raise ValueError(f"{name}: effective_from dates must be distinct and ascending")
+        ids = [p.id for p in self.incident_grading]
+        if len(ids) != len(set(ids)):
+            raise ValueError("incident_grading: each policy needs its own id")
+        dates = [p.effective_from for p in self.adopted_policies()]
+        if not dates:
+            raise ValueError(
+                "incident_grading: give at least one policy an effective_from date "
+                "(the policy in force)"
+            )
+        if len(dates) != len(set(dates)):
+            raise ValueError("incident_grading: two policies take effect on the same day")
         return self
+
+    def adopted_policies(self) -> list[GradingPolicy]:
+        """Policies with a date, oldest first."""
+        dated = [p for p in self.incident_grading if p.effective_from is not None]
+        return sorted(dated, key=lambda p: p.effective_from or date.min)
+
+    def policy_on(self, day: date) -> GradingPolicy:
+        """The grading policy for incidents created on ``day`` (the earliest covers older days)."""
+        return _in_force(self.adopted_policies(), day)
 
     def calls_on(self, day: date) -> CallHandlingTargets:
         """The call-handling set in force on ``day`` (the earliest set covers older days)."""

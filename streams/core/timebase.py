@@ -83,9 +83,9 @@ class LiveClock:
 
     It is the partition's stream time (newest event time seen). When the stream
     is live (its newest event was within ``live_lag_us`` of the wall clock when
-    it arrived), the reference also moves on with the wall clock while no events
-    arrive, so waits keep growing on a quiet night. A replay of history never
-    follows the wall clock, so old data raises no live alarms.
+    it arrived), the reference is the wall clock (or the stream time, if that is
+    ahead), so waits keep growing and deadlines pass on a quiet night. A replay
+    of history never follows the wall clock, so old data raises no live alarms.
     """
 
     __slots__ = ("_live", "_live_lag_us", "_wall_at_advance_us", "stream_us")
@@ -102,12 +102,19 @@ class LiveClock:
             self._wall_at_advance_us = wall_us
             self._live = wall_us - event_us <= self._live_lag_us
 
+    @property
+    def live(self) -> bool:
+        """Whether the stream is current: its newest event was recent when it arrived."""
+        return self._live
+
     def reference(self, wall_us: int) -> int | None:
         if self.stream_us is None:
             return None
         if not self._live:
             return self.stream_us
-        return self.stream_us + max(0, wall_us - self._wall_at_advance_us)
+        # The wall clock itself, so a deadline shows as passed when it has, not one
+        # delivery delay later; never behind the stream if producers' clocks run ahead.
+        return max(self.stream_us + max(0, wall_us - self._wall_at_advance_us), wall_us)
 
     def to_json(self) -> list:
         return [self.stream_us, self._wall_at_advance_us, self._live]

@@ -26,6 +26,9 @@ CLOSED_LABELS = {
     "grade",
     "area",
     "category",
+    "response",
+    # A grading policy id from the targets file: set by the force, never by a producer.
+    "policy",
 }
 
 
