@@ -187,10 +187,12 @@ def _zeros(figures: Figures, policy: GradingPolicy) -> None:
                 (*g, area.value), Histogram(ATTENDANCE_BUCKETS_S)
             )
             for category in Category:
+                has_own_target = policy.category_target_us(category) is not None
                 for window in Window:
                     labels = (*g, area.value, category.value, window.value)
                     for name, _, _ in INCIDENT_FIGURES:
-                        figures.zero(name, labels)
+                        if has_own_target or "category_target" not in name:
+                            figures.zero(name, labels)
 
 
 def _grade_labels(policy: GradingPolicy, grade: Grade) -> Labels:
