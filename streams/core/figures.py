@@ -340,6 +340,9 @@ def _incidents(figures: Figures, ledger: IncidentLedger, ref_us: int, live: bool
         grade = Grade(int(dim[1]))
         g = _grade_labels(policy, grade) if policy else (str(dim[0]), str(int(grade)), "")
         area, category = str(dim[2]), str(dim[3])
+        own_target = (
+            policy is not None and policy.category_target_us(Category(category)) is not None
+        )
         for window in Window:
             vector = _window_vector(tally, dim, window, ref_us)
             extra = corrections.get((dim, window))
@@ -347,6 +350,8 @@ def _incidents(figures: Figures, ledger: IncidentLedger, ref_us: int, live: bool
                 vector = [a + b for a, b in zip(vector, extra, strict=True)]
             labels = (*g, area, category, window.value)
             for name, index, scale in INCIDENT_FIGURES:
+                if "category_target" in name and not own_target:
+                    continue
                 figures.put(name, labels, vector[index] / scale)
         histogram = figures.histograms["ccm_incident_attendance_seconds"].setdefault(
             (*g, area), Histogram(ATTENDANCE_BUCKETS_S)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from schemas import Family
 from streams.core.catalog import CATALOG
 from streams.metrics import FiguresCollector, exposition, registry_for
 from tests.scenario import T0, TARGETS, Run, at, ev
@@ -64,10 +65,19 @@ def test_exposition_passes_promtool_check_metrics() -> None:
         )
         .send_raw(b"not json")
     )
-    text = exposition(registry_for(FiguresCollector(lambda: [run.state], TARGETS, lambda: 0)))
+    incidents = Run(Family.INCIDENTS).send(
+        ev("incident.created", at(T0, 0), incident_id="i", grade=1, area="urban", category="rape"),
+        ev("incident.attended", at(T0, 600), incident_id="i"),
+    )
+    states = [run.state, incidents.state]
+    text = exposition(registry_for(FiguresCollector(lambda: states, TARGETS, lambda: 0)))
     result = subprocess.run(
         [promtool, "check", "metrics"], input=text, capture_output=True, timeout=30
     )
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
     assert b'ccm_events_rejected_total{family="calls",reason="malformed_json"} 1.0' in text
     assert b'ccm_call_answer_seconds_bucket{channel="999",le="5.0",queue="fcr"} 1.0' in text
+    assert (
+        b'ccm_incident_attendance_seconds_bucket{area="urban",grade="1",le="600.0",'
+        b'policy="essex",response="emergency"} 1.0'
+    ) in text

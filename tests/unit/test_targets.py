@@ -63,3 +63,68 @@ def test_unknown_formula_is_refused_with_its_place() -> None:
     data["call_handling"][0]["service_level_formula"] = "generous"
     with pytest.raises(TargetsFileError, match=r"call_handling\.0\.service_level_formula"):
         parse_targets(data)
+
+
+@pytest.mark.parametrize(
+    ("policy_id", "grade", "area", "minutes"),
+    [
+        ("essex", 1, "urban", 15),
+        ("essex", 1, "rural", 20),
+        ("essex", 2, "rural", 20),
+        ("essex", 3, "urban", 60),
+        ("essex", 4, "rural", 48 * 60),
+        ("essex", 5, "urban", None),
+        ("essex", 6, "urban", None),
+        ("npcc", 1, "urban", 20),
+        ("npcc", 2, "rural", 60),
+        ("npcc", 3, "urban", 8 * 60),
+        ("npcc", 4, "urban", 24 * 60),
+        ("npcc", 5, "rural", None),
+        ("npcc", 6, "rural", None),
+    ],
+)
+def test_shipped_grading_policies_match_spec(policy_id, grade, area, minutes) -> None:
+    from schemas import Area, Grade
+
+    policy = next(p for p in TARGETS.incident_grading if p.id == policy_id)
+    expected = None if minutes is None else minutes * 60_000_000
+    assert policy.target_us(Grade(grade), Area(area)) == expected
+
+
+def test_essex_is_in_force_until_npcc_is_given_a_date() -> None:
+    assert TARGETS.policy_on(date(2010, 1, 1)).id == "essex"
+    assert TARGETS.policy_on(date(2030, 1, 1)).id == "essex"
+    data = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())
+    data["incident_grading"][1]["effective_from"] = date(2027, 4, 1)
+    targets = parse_targets(data)
+    assert targets.policy_on(date(2027, 3, 31)).id == "essex"
+    assert targets.policy_on(date(2027, 4, 1)).id == "npcc"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["incident_grading"][0]["grades"].pop(4), r"list each grade 1-6.*missing: 5"),
+        (
+            lambda d: d["incident_grading"][0].update(effective_from=None),
+            "give at least one policy an effective_from date",
+        ),
+        (
+            lambda d: d["incident_grading"][1].update(effective_from=date(2016, 4, 1)),
+            "two policies take effect on the same day",
+        ),
+        (
+            lambda d: d["incident_grading"][0]["grades"][0].update(response="asap"),
+            r"incident_grading\.0\.grades\.0\.response",
+        ),
+        (
+            lambda d: d["incident_grading"][1].update(id="essex"),
+            "each policy needs its own id",
+        ),
+    ],
+)
+def test_grading_mistakes_say_what_to_fix(change, message) -> None:
+    data = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())
+    change(data)
+    with pytest.raises(TargetsFileError, match=message):
+        parse_targets(data)
