@@ -49,6 +49,11 @@ class LegCount(IntEnum):
     ABANDONED_WITHIN_TARGET = 5
     SHORT_ABANDONED = 6
     ANSWER_US_SUM = 7
+    HANDLED = 8
+    """Answered legs whose handling is over: the call moved to another queue or ended."""
+    HANDLE_US_SUM = 9
+    """Answer to transfer or end, summed over handled legs: the handling time workforce
+    planning (Erlang) needs."""
 
 
 FIRST_BUCKET = len(LegCount)
@@ -96,6 +101,20 @@ def _close(leg: Leg, call: Call) -> tuple[Outcome, int] | None:
         return leg.outcome, leg.outcome_us
     if call.ended_us is not None and leg.queued_us is not None:
         return Outcome.ABANDONED, max(call.ended_us, leg.queued_us)
+    return None
+
+
+def _handled_until(call: Call, queue: Queue, answered_us: int) -> int | None:
+    """When the handler let the call go: its next leg queued (a transfer) or its end."""
+    later = [
+        leg.queued_us
+        for other, leg in call.legs.items()
+        if other is not queue and leg.queued_us is not None and leg.queued_us >= answered_us
+    ]
+    if later:
+        return min(later)
+    if call.ended_us is not None:
+        return max(call.ended_us, answered_us)
     return None
 
 
@@ -156,6 +175,10 @@ class CallLedger(Ledger[Call]):
                 waits.append((dim, leg.queued_us, wait))
                 within = int(wait <= target.answer_within_us)
                 if outcome is Outcome.ANSWERED:
+                    handled_until = _handled_until(call, queue, outcome_us)
+                    if handled_until is not None:
+                        vector[LegCount.HANDLED] = 1
+                        vector[LegCount.HANDLE_US_SUM] = handled_until - outcome_us
                     vector[LegCount.ANSWERED] = 1
                     vector[LegCount.ANSWERED_WITHIN_TARGET] = within
                     vector[LegCount.ANSWERED_UNDER_10S] = int(wait < HOME_OFFICE_THRESHOLD_US)

@@ -66,6 +66,22 @@ CATALOG: tuple[MetricSpec, ...] = (
         "Sum of answer times of answered legs: ASA = this / ccm_call_legs_answered.",
     ),
     _g(
+        "ccm_call_legs_handled",
+        LEG,
+        "Answered legs whose handling is over (the call was transferred or ended).",
+    ),
+    _g(
+        "ccm_call_legs_handle_seconds",
+        LEG,
+        "Sum of handling times (answer to transfer or end): AHT = this / ccm_call_legs_handled.",
+    ),
+    _g(
+        "ccm_call_positions_needed",
+        QUEUE,
+        "Call handlers needed now to meet the queue's target (Erlang C on the last 15 "
+        "minutes' legs offered and the last 24 hours' handling time).",
+    ),
+    _g(
         "ccm_call_longest_wait_seconds",
         LEG,
         "Longest wait (to answer or abandon) of a leg offered in the window.",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from schemas import Area, Category, Channel, Family, Grade, Queue, ReportType
+from streams.core import erlang
 from streams.core.calls import ANSWER_BUCKETS_S, FIRST_BUCKET, CallCount, CallLedger, LegCount
 from streams.core.catalog import BY_NAME
 from streams.core.chats import DIM as CHAT_DIM
@@ -24,8 +25,15 @@ from streams.core.incidents import FIRST_BUCKET as INCIDENT_FIRST_BUCKET
 from streams.core.partition import PartitionState
 from streams.core.reports import ReportCount, ReportLedger
 from streams.core.tally import Dim, Tally
-from streams.core.targets import GradingPolicy, Targets
-from streams.core.timebase import US, Window, london_day, minute_of, minutes_in_window
+from streams.core.targets import GradingPolicy, ResolvedQueueTarget, Targets
+from streams.core.timebase import (
+    ROLLING_MINUTES,
+    US,
+    Window,
+    london_day,
+    minute_of,
+    minutes_in_window,
+)
 
 STANDARD_QUEUES: tuple[tuple[Channel, Queue], ...] = (
     (Channel.EMERGENCY, Queue.FCR),
@@ -87,6 +95,8 @@ LEG_FIGURES = (
     ("ccm_call_legs_abandoned_within_target", LegCount.ABANDONED_WITHIN_TARGET, 1),
     ("ccm_call_legs_short_abandoned", LegCount.SHORT_ABANDONED, 1),
     ("ccm_call_legs_answered_wait_seconds", LegCount.ANSWER_US_SUM, US),
+    ("ccm_call_legs_handled", LegCount.HANDLED, 1),
+    ("ccm_call_legs_handle_seconds", LegCount.HANDLE_US_SUM, US),
 )
 CHAT_FIGURES = (
     ("ccm_chats_requested", ChatCount.REQUESTED, 1),
@@ -153,6 +163,7 @@ def _zeros(figures: Figures, policy: GradingPolicy) -> None:
             "ccm_call_legs_waiting",
             "ccm_call_legs_waiting_over_target",
             "ccm_call_oldest_wait_seconds",
+            "ccm_call_positions_needed",
         ):
             figures.zero(name, q)
         figures.histograms["ccm_call_answer_seconds"].setdefault(q, Histogram())
@@ -276,6 +287,15 @@ def _calls(figures: Figures, ledger: CallLedger, ref_us: int) -> None:
                 (channel, window.value),
                 vector[CallCount.COMBINED_WAIT_US_SUM] / US,
             )
+    for dim in list(legs.dims()):
+        channel, queue = Channel(str(dim[0])), Queue(str(dim[1]))
+        positions = _positions_needed(
+            _window_vector(legs, dim, Window.LAST_15M, ref_us),
+            _window_vector(legs, dim, Window.LAST_24H, ref_us),
+            ledger.target(channel, queue, ref_us),
+        )
+        if positions is not None:
+            figures.put("ccm_call_positions_needed", (channel.value, queue.value), positions)
     for channel, queue, queued_us in ledger.waiting():
         q = (channel.value, queue.value)
         wait = max(0, ref_us - queued_us)
@@ -373,3 +393,21 @@ def _incidents(figures: Figures, ledger: IncidentLedger, ref_us: int, live: bool
             policy = ledger.targets_policy(policy_id)
             if policy is not None:
                 figures.put(name, _grade_labels(policy, grade), count)
+
+
+def _positions_needed(
+    last_15m: list[int], last_24h: list[int], target: ResolvedQueueTarget
+) -> int | None:
+    """Erlang C staffing for the demand of the last 15 minutes; none without a handling
+    time to go on (nothing handled in the last 24 hours)."""
+    handled = last_24h[LegCount.HANDLED]
+    if handled == 0 or last_24h[LegCount.HANDLE_US_SUM] == 0:
+        return None
+    handle_s = last_24h[LegCount.HANDLE_US_SUM] / US / handled
+    return erlang.agents_needed(
+        calls=last_15m[LegCount.OFFERED],
+        period_seconds=ROLLING_MINUTES[Window.LAST_15M] * 60,
+        handle_seconds=handle_s,
+        target_seconds=target.answer_within_us / US,
+        service_level_target=min(target.service_level_objective, 0.999),
+    )

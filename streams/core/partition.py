@@ -20,7 +20,7 @@ from streams.core.reports import ReportLedger
 from streams.core.targets import Targets
 from streams.core.timebase import HOUR_US, LiveClock, from_us, to_us
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,11 @@ class PartitionState:
     def restore(cls, blob: bytes, targets: Targets, rules: TimeRules) -> "PartitionState":
         body = json.loads(zlib.decompress(blob))
         if body["v"] != SNAPSHOT_VERSION:
-            raise ValueError(f"checkpoint version {body['v']} is not {SNAPSHOT_VERSION}")
+            raise ValueError(
+                f"checkpoint version {body['v']} is not {SNAPSHOT_VERSION}: this ccm keeps its "
+                "state differently. Start it under a new CCM_APP_ID to rebuild the figures "
+                "from the topics, or go back to the previous ccm"
+            )
         state = cls(Family(body["family"]), targets, rules)
         state.offset = body["offset"]
         state.consumed = body["consumed"]

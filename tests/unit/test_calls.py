@@ -1,11 +1,12 @@
 """Call-leg KPIs, one small scenario per row, values worked out by hand."""
 
 import pytest
+import yaml
 
 from schemas import RejectReason
 from streams.core.partition import TimeRules
 from streams.core.timebase import HOUR_US
-from tests.scenario import T0, Run, at, ev, targets_with
+from tests.scenario import REPO, T0, Run, at, ev, targets_with
 
 
 def queued(call: str, s: float, queue: str = "fcr", channel: str = "999", **kw) -> dict:
@@ -218,3 +219,35 @@ def test_answer_time_histogram_buckets_are_inclusive_at_targets() -> None:
     assert histogram.buckets[3] == 1  # le=10
     assert histogram.buckets[4] == 2  # le=15
     assert histogram.sum_s == 20.5
+
+
+def test_handling_time_runs_from_answer_to_transfer_or_end() -> None:
+    run = Run().send(
+        queued("h", 0, queue="switchboard", channel="101"),
+        answered("h", 5, queue="switchboard"),
+        queued("h", 65, queue="fcr", channel="101"),  # transferred after 60 s
+        answered("h", 70, queue="fcr"),
+        ended("h", 250),  # 180 s at the FCR
+        queued("open", 10, queue="fcr", channel="999"),
+        answered("open", 12, queue="fcr"),  # still talking: not handled yet
+    )
+    assert run.value("ccm_call_legs_handled", "101", "switchboard", "today") == 1
+    assert run.value("ccm_call_legs_handle_seconds", "101", "switchboard", "today") == 60
+    assert run.value("ccm_call_legs_handle_seconds", "101", "fcr", "today") == 180
+    assert run.value("ccm_call_legs_handled", "999", "fcr", "today") == 0
+
+
+def test_positions_needed_matches_the_published_erlang_c_example() -> None:
+    """10 erlangs (50 calls in 15 min, 180 s each), 80 % within 20 s: 14 handlers."""
+    queues = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())["call_handling"][0][
+        "queues"
+    ]
+    for target in queues:
+        if target["queue"] == "fcr" and target.get("channel") == "999":
+            target.update(answer_within_seconds=20, service_level_objective=0.8)
+    run = Run(targets=targets_with(queues=queues))
+    for n in range(10):  # earlier calls give the handling time: 180 s each
+        run.send(queued(f"e{n}", n), answered(f"e{n}", n), ended(f"e{n}", n + 180))
+    for n in range(50):  # the last 15 minutes' demand
+        run.send(queued(f"d{n}", 3600 + n * 18))
+    assert run.value("ccm_call_positions_needed", "999", "fcr") == 14
