@@ -6,8 +6,6 @@ from the change day by configuration; and an emergency left unattended on a quie
 night shows as breached on /metrics within seconds of its deadline.
 """
 
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -19,9 +17,8 @@ import yaml
 from kafka.partitioner.default import murmur2
 
 from streams.settings import Settings
-from tests.conftest import settings_env
-from tests.events import event, raw
-from tests.integration.worker import WorkerProcess
+from tests.events import event
+from tests.integration.worker import WorkerProcess, replay
 from tests.scenario import REPO
 
 pytestmark = pytest.mark.integration
@@ -228,16 +225,7 @@ def run_crafted(settings: Settings, worker: WorkerProcess, tmp_path: Path, npcc:
     worker.env["CCM_TARGETS_FILE"] = str(targets_file)
     worker.start()
     events, _ = crafted_events()
-    events_file = tmp_path / "incidents.jsonl"
-    events_file.write_bytes(b"".join(raw(e) + b"\n" for e in events))
-    replay = subprocess.run(
-        [sys.executable, "-m", "streams", "replay", str(events_file)],
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert replay.returncode == 0, replay.stderr
+    replay(settings, events, tmp_path / "incidents.jsonl")
     worker.wait_for_consumed(len(events))
 
 
@@ -279,16 +267,7 @@ def test_breach_shows_within_5_seconds_of_its_deadline_with_no_further_input(
         created("night-2", (now - timedelta(minutes=50)).isoformat(), 3, "urban", "other"),
         created("night-3", (now - timedelta(minutes=5)).isoformat(), 5, "rural", "other"),
     ]
-    events_file = tmp_path / "night.jsonl"
-    events_file.write_bytes(b"".join(raw(e) + b"\n" for e in events))
-    replay = subprocess.run(
-        [sys.executable, "-m", "streams", "replay", str(events_file)],
-        env=settings_env(kafka_settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert replay.returncode == 0, replay.stderr
+    replay(kafka_settings, events, tmp_path / "night.jsonl")
     worker.wait_for_consumed(len(events))
 
     def gauge(name: str, grade: str, response: str) -> float:

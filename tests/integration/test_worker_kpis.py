@@ -1,16 +1,13 @@
 """The real worker on the real broker: a crafted day gives exactly the hand-worked figures."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from streams.settings import Settings
-from tests.conftest import settings_env
-from tests.events import event, raw
-from tests.integration.worker import WorkerProcess
+from tests.events import event
+from tests.integration.worker import WorkerProcess, replay
 from tests.scenario import REPO
 
 pytestmark = pytest.mark.integration
@@ -104,16 +101,7 @@ def test_crafted_day_gives_exact_figures(
     worker.start()
 
     events = crafted_day()
-    events_file = tmp_path / "day.jsonl"
-    events_file.write_bytes(b"".join(raw(e) + b"\n" for e in events))
-    replay = subprocess.run(
-        [sys.executable, "-m", "streams", "replay", str(events_file)],
-        env=settings_env(kafka_settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert replay.returncode == 0, replay.stderr
+    replay(kafka_settings, events, tmp_path / "day.jsonl")
     worker.wait_for_consumed(len(events))
 
     for (channel, queue), expected in EXPECTED_LEGS.items():

@@ -1,5 +1,6 @@
 """A real `ccm worker` process for integration tests, and reading its /metrics."""
 
+import json
 import os
 import signal
 import socket
@@ -116,3 +117,16 @@ class WorkerProcess:
                 return
             time.sleep(0.5)
         raise AssertionError(f"worker consumed {consumed} of {total} events within {timeout_s} s")
+
+
+def replay(settings: Settings, events: list[dict], path: Path) -> None:
+    """Send ``events`` through ``ccm replay`` (a real producer) to the test's topics."""
+    path.write_bytes(b"".join(json.dumps(e).encode() + b"\n" for e in events))
+    sent = subprocess.run(
+        [sys.executable, "-m", "streams", "replay", str(path)],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert sent.returncode == 0, sent.stderr

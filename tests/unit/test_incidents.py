@@ -39,6 +39,12 @@ def created(inc: str, s: float, grade: int = 1, area: str = "urban", category: s
     )
 
 
+def created_on(inc: str, when: str, grade: int = 1, category: str = "other"):
+    return ev(
+        "incident.created", when, incident_id=inc, grade=grade, area="urban", category=category
+    )
+
+
 def regraded(inc: str, s: float, grade: int):
     return ev("incident.regraded", at(T0, s), incident_id=inc, grade=grade, source="storm")
 
@@ -164,33 +170,12 @@ def test_duplicate_changes_nothing_and_a_second_attendance_is_a_conflict() -> No
 def test_created_in_the_repeated_hour_of_the_october_change() -> None:
     # 01:30 BST then 01:30 GMT, an hour apart; 14 real minutes each to attend.
     r = run(
-        ev(
-            "incident.created",
-            "2025-10-26T01:30:00+01:00",
-            incident_id="first",
-            grade=1,
-            area="urban",
-            category="robbery",
-        ),
+        created_on("first", "2025-10-26T01:30:00+01:00", 1, "robbery"),
         ev("incident.attended", "2025-10-26T01:44:00+01:00", incident_id="first"),
-        ev(
-            "incident.created",
-            "2025-10-26T01:50:00+00:00",
-            incident_id="second",
-            grade=1,
-            area="urban",
-            category="robbery",
-        ),
+        created_on("second", "2025-10-26T01:50:00+00:00", 1, "robbery"),
         # 01:50 GMT + 14 min; in wall-clock arithmetic from 01:50 BST this would be 74 min.
         ev("incident.attended", "2025-10-26T02:04:00+00:00", incident_id="second"),
-        ev(
-            "incident.created",
-            "2025-10-26T23:00:00+00:00",
-            incident_id="tick",
-            grade=5,
-            area="urban",
-            category="other",
-        ),
+        created_on("tick", "2025-10-26T23:00:00+00:00", 5, "other"),
     )
     assert total(r, "ccm_incidents_met", window="today", category="robbery") == 2
     assert total(r, "ccm_incidents_created", window="today") == 3
@@ -201,23 +186,9 @@ def test_policy_switch_mid_stream_scores_each_incident_by_its_creation_day() -> 
     targets = targets_npcc_from("2026-03-11")
     # Both emergencies attended after 18 minutes: Essex misses (15), NPCC meets (20).
     r = run(
-        ev(
-            "incident.created",
-            "2026-03-10T23:50:00+00:00",
-            incident_id="before",
-            grade=1,
-            area="urban",
-            category="other",
-        ),
+        created_on("before", "2026-03-10T23:50:00+00:00", 1, "other"),
         ev("incident.attended", "2026-03-11T00:08:00+00:00", incident_id="before"),
-        ev(
-            "incident.created",
-            "2026-03-11T00:10:00+00:00",
-            incident_id="after",
-            grade=1,
-            area="urban",
-            category="other",
-        ),
+        created_on("after", "2026-03-11T00:10:00+00:00", 1, "other"),
         ev("incident.attended", "2026-03-11T00:28:00+00:00", incident_id="after"),
         targets=targets,
     )
