@@ -11,8 +11,8 @@ this is the ceiling the worker's per-event path sets; bench/ has the end-to-end 
 import argparse
 import json
 import random
-import time
 import resource
+import time
 from datetime import UTC, datetime, timedelta
 
 from schemas import Family

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     """How late an event may arrive (behind the newest on its partition) and still count."""
     stale_wait_seconds: int = Field(default=12 * 3600, gt=0)
     """A call or chat waiting longer than this has lost its outcome: dead-lettered as orphan."""
+    period_close_days: int = Field(default=7, ge=0)
+    """Days after a London month ends that its daily and monthly figures still take late
+    events (live windows take them only within the grace period); later: too_late."""
     incident_stale_days: int = Field(default=30, gt=0)
     """An incident not closed this long after creation is scored as it stands and forgotten."""
     topic_partitions: int = Field(default=6, ge=1)

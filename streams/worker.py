@@ -76,6 +76,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         grace_us=settings.grace_seconds * US,
         stale_us=settings.stale_wait_seconds * US,
         incident_stale_us=settings.incident_stale_days * 86_400 * US,
+        close_after_us=settings.period_close_days * 86_400 * US,
     )
     runtime = Runtime(targets, rules)
     debug_views = settings.web_debug_views
@@ -163,7 +164,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
     @app.timer(interval=settings.checkpoint_seconds)
     async def checkpoint_quiet_streams() -> None:
         for pipe in pipes:
-            if time.monotonic() - pipe.last_checkpoint >= settings.checkpoint_seconds:
+            if pipe.checkpoint_due():
                 await pipe.checkpoint()
 
     collector = FiguresCollector(runtime.all_states, targets)
@@ -207,6 +208,9 @@ class FamilyPipe:
         self.deadletter = deadletter
         self.touched: set[int] = set()
         self.last_checkpoint = time.monotonic()
+        self.snapshot_seconds = 0.0
+        """How long the last checkpoint took to write: checkpoints spend at most a tenth
+        of the time, however large the state grows through a month."""
         self.last_reread = 0.0
         self.lock = asyncio.Lock()
 
@@ -217,7 +221,7 @@ class FamilyPipe:
                 holes = self.apply(events)
                 if holes:
                     await self.reread(holes)
-                elif time.monotonic() - self.last_checkpoint >= settings.checkpoint_seconds:
+                elif self.checkpoint_due():
                     await self.checkpoint()
             except Exception:
                 # Bad input never gets here (it is dead-lettered); this is a fault in ccm or
@@ -225,6 +229,10 @@ class FamilyPipe:
                 # next holds these partitions redoes it.
                 log.exception("could not apply a %s batch; it will be redone", self.family.value)
                 raise
+
+    def checkpoint_due(self) -> bool:
+        interval = max(self.settings.checkpoint_seconds, 10 * self.snapshot_seconds)
+        return time.monotonic() - self.last_checkpoint >= interval
 
     async def reread(self, holes: set[int]) -> None:
         """Faust drops messages it fetched across a rebalance. Commit what is applied,
@@ -269,6 +277,7 @@ class FamilyPipe:
             if not touched:
                 self.last_checkpoint = time.monotonic()
                 return
+            started = time.monotonic()
             for partition in touched:
                 if (self.family, partition) not in self.runtime.states:
                     continue  # handed to another worker; it restarts from the last checkpoint
@@ -276,6 +285,7 @@ class FamilyPipe:
                 key = checkpoint_key(self.topic_name, partition)
                 self.table.data[key] = blob
                 self.table.send_changelog(partition, key, blob)
+            self.snapshot_seconds = time.monotonic() - started
             await self.app.producer.flush()
             # Only now, with state and dead letters durable, move the group's offsets.
             offsets = {

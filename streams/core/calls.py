@@ -121,8 +121,10 @@ def _handled_until(call: Call, queue: Queue, answered_us: int) -> int | None:
 class CallLedger(Ledger[Call]):
     tally_widths = (LEG_WIDTH, len(CallCount))
 
-    def __init__(self, targets: Targets, grace_us: int, stale_us: int) -> None:
-        super().__init__(targets, grace_us, stale_us)
+    def __init__(
+        self, targets: Targets, grace_us: int, stale_us: int, close_after_us: int = 0
+    ) -> None:
+        super().__init__(targets, grace_us, stale_us, close_after_us)
         self._targets_by_day: dict[tuple[date, Channel, Queue], ResolvedQueueTarget] = {}
 
     def new(self) -> Call:

@@ -313,6 +313,12 @@ CATALOG: tuple[MetricSpec, ...] = (
         "ccm_events_rejected", "counter", ("family", "reason"), "Messages dead-lettered, by reason."
     ),
     MetricSpec(
+        "ccm_events_late",
+        "counter",
+        ("family",),
+        "Events beyond the grace period taken into the day and month figures only.",
+    ),
+    MetricSpec(
         "ccm_events_duplicate",
         "counter",
         ("family",),

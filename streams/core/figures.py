@@ -82,7 +82,7 @@ class Figures:
 
 def _window_vector(tally: Tally, dim: Dim, window: Window, ref_us: int) -> list[int]:
     if window is Window.TODAY:
-        return tally.day(dim, london_day(ref_us).toordinal())
+        return tally.live_day(dim, london_day(ref_us).toordinal())
     return tally.sum_minutes(dim, minutes_in_window(window, ref_us))
 
 
@@ -186,6 +186,7 @@ def _zeros(figures: Figures, policy: GradingPolicy) -> None:
     for family in Family:
         figures.zero("ccm_events_consumed", (family.value,))
         figures.zero("ccm_events_duplicate", (family.value,))
+        figures.zero("ccm_events_late", (family.value,))
         figures.zero("ccm_partitions_assigned", (family.value,))
         figures.zero("ccm_partitions_live", (family.value,))
     # Incidents: every grade of the policy in force today, so rates and alerts have series.
@@ -247,6 +248,7 @@ def _pipeline(figures: Figures, state: PartitionState) -> None:
     figures.put("ccm_partitions_live", (family,), int(state.clock.live))
     figures.put("ccm_events_consumed", (family,), state.consumed)
     figures.put("ccm_events_duplicate", (family,), state.duplicates)
+    figures.put("ccm_events_late", (family,), state.late)
     for reason, count in state.rejected.items():
         figures.put("ccm_events_rejected", (family, reason.value), count)
     for source, newest_us in state.newest_by_source.items():

@@ -137,8 +137,10 @@ class LiveView:
 class IncidentLedger(Ledger[IncidentLife]):
     tally_widths = (INCIDENT_WIDTH,)
 
-    def __init__(self, targets: Targets, grace_us: int, stale_us: int) -> None:
-        super().__init__(targets, grace_us, stale_us)
+    def __init__(
+        self, targets: Targets, grace_us: int, stale_us: int, close_after_us: int = 0
+    ) -> None:
+        super().__init__(targets, grace_us, stale_us, close_after_us)
         self._policies: dict[date, GradingPolicy] = {}
 
     def new(self) -> IncidentLife:

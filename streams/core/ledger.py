@@ -1,21 +1,26 @@
-"""Lifecycles (a call, a chat, a report) and how their events build figures.
+"""Lifecycles (a call, a chat, a report, an incident) and how their events build figures.
 
-A ledger keeps each open lifecycle, applies its events in any order, and keeps
-its tallies equal to the sum of every lifecycle's contribution. It forgets a
-lifecycle once it is complete and nothing has happened to it for the grace
-period: any event of it that could still come would be too late anyway. Its
-events that wait for a partner longer than that are handed back as orphans.
+A ledger keeps each lifecycle, applies its events in any order, and keeps its
+day buckets equal to the sum of every lifecycle's contribution. The live windows'
+minute buckets take only events within the grace period: an event later than
+that changes the day (and month) figures alone, and the minute buckets catch up
+with the lifecycle at its next timely event. A lifecycle is forgotten once it is
+complete, quiet for the grace period, and its month is closed: any event of it
+that could still come would be too late. Events waiting for a partner longer
+than the grace period are handed back as orphans.
 """
 
 import base64
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from schemas import Envelope, RejectReason
 from streams.core.tally import Contribution, Tally
 from streams.core.targets import Targets
+from streams.core.timebase import HOUR_US, london_month_end_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,10 @@ class Conflict(Exception):
 class Lifecycle:
     event_ids: set[str] = field(default_factory=set)
     last_event_us: int = 0
+    in_minutes: "tuple[Contribution, ...] | None" = None
+    """What the minute buckets hold for it, when a late event left them behind."""
+    closes_at: int | None = None
+    """Settled: when its month closes and it may be forgotten; None while unsettled."""
 
 
 L = TypeVar("L", bound=Lifecycle)
@@ -57,12 +66,20 @@ class Ledger(ABC, Generic[L]):
 
     tally_widths: tuple[int, ...]
 
-    def __init__(self, targets: Targets, grace_us: int, stale_us: int) -> None:
+    def __init__(
+        self, targets: Targets, grace_us: int, stale_us: int, close_after_us: int = 0
+    ) -> None:
         self.targets = targets
         self.grace_us = grace_us
         self.stale_us = stale_us
+        self.close_after_us = close_after_us
+        """How long after its month ends a lifecycle's figures still take late events."""
         self.lifecycles: dict[str, L] = {}
         self.tallies = tuple(Tally(width) for width in self.tally_widths)
+        # Sweeps look only at lifecycles still waiting for something; settled ones wait,
+        # grouped by when their month closes, to be forgotten together.
+        self._unsettled: set[str] = set()
+        self._closing: dict[int, set[str]] = {}
 
     # --- what each family defines ----------------------------------------------------
 
@@ -97,7 +114,8 @@ class Ledger(ABC, Generic[L]):
 
     # --- shared mechanics ------------------------------------------------------------
 
-    def apply(self, event: Envelope, event_us: int, raw: bytes) -> None:
+    def apply(self, event: Envelope, event_us: int, raw: bytes, late: bool = False) -> None:
+        """Apply one event; ``late`` (beyond the grace period) leaves the live windows alone."""
         key = event.key
         lifecycle = self.lifecycles.get(key)
         if lifecycle is None:
@@ -109,23 +127,65 @@ class Ledger(ABC, Generic[L]):
         lifecycle.event_ids.add(event.event_id)
         lifecycle.last_event_us = max(lifecycle.last_event_us, event_us)
         self.lifecycles[key] = lifecycle
-        self._replace(before, self.contributions(lifecycle))
+        self._replace(lifecycle, before, self.contributions(lifecycle), late)
+        self._file(key, lifecycle)
 
-    def _replace(self, before: tuple[Contribution, ...], after: tuple[Contribution, ...]) -> None:
+    def _file(self, key: str, lifecycle: L) -> None:
+        closes_at = self.closes_us(lifecycle) if self.is_settled(lifecycle) else None
+        if closes_at == lifecycle.closes_at:
+            if closes_at is None:
+                self._unsettled.add(key)
+            return
+        if lifecycle.closes_at is not None:
+            self._closing[lifecycle.closes_at].discard(key)
+        if closes_at is None:
+            self._unsettled.add(key)
+        else:
+            self._unsettled.discard(key)
+            self._closing.setdefault(closes_at, set()).add(key)
+        lifecycle.closes_at = closes_at
+
+    def _replace(
+        self,
+        lifecycle: L,
+        before: tuple[Contribution, ...],
+        after: tuple[Contribution, ...],
+        late: bool = False,
+    ) -> None:
         for tally, old, new in zip(self.tallies, before, after, strict=True):
-            tally.replace(old, new)
+            tally.replace_days(old, new)
+        if late:
+            if lifecycle.in_minutes is None and before != after:
+                lifecycle.in_minutes = before
+            return
+        shown = lifecycle.in_minutes if lifecycle.in_minutes is not None else before
+        for tally, old, new in zip(self.tallies, shown, after, strict=True):
+            tally.replace_minutes(old, new)
+        lifecycle.in_minutes = None
+
+    def closes_us(self, lifecycle: L) -> int:
+        """When the month of its newest event closes to late events."""
+        return _month_end_of_hour(lifecycle.last_event_us // HOUR_US) + self.close_after_us
 
     def sweep(self, stream_us: int) -> list[DeadLetter]:
         """Hand back orphans and forget settled, quiet lifecycles."""
         dead: list[DeadLetter] = []
-        for key in list(self.lifecycles):
+        for key in list(self._unsettled):
             lifecycle = self.lifecycles[key]
             if self.overdue(lifecycle, stream_us):
                 before = self.contributions(lifecycle)
                 dead.extend(self.expire(lifecycle, stream_us))
-                self._replace(before, self.contributions(lifecycle))
-            if self.is_settled(lifecycle) and lifecycle.last_event_us + self.grace_us < stream_us:
-                del self.lifecycles[key]
+                self._replace(lifecycle, before, self.contributions(lifecycle))
+                self._file(key, lifecycle)
+        for closes_at in [c for c in self._closing if c < stream_us]:
+            keep = set()
+            for key in self._closing.pop(closes_at):
+                if self.lifecycles[key].last_event_us + self.grace_us < stream_us:
+                    del self.lifecycles[key]
+                else:
+                    keep.add(key)
+            if keep:
+                self._closing[closes_at] = keep
         for tally in self.tallies:
             tally.prune(stream_us)
         return dead
@@ -140,6 +200,7 @@ class Ledger(ABC, Generic[L]):
                     **self.lifecycle_to_json(lc),
                     "ids": sorted(lc.event_ids),
                     "last": lc.last_event_us,
+                    **({"min": _contributions_to_json(lc.in_minutes)} if lc.in_minutes else {}),
                 }
                 for key, lc in self.lifecycles.items()
             },
@@ -148,10 +209,40 @@ class Ledger(ABC, Generic[L]):
 
     def load_json(self, data: dict) -> None:
         self.lifecycles = {}
+        self._unsettled, self._closing = set(), {}
         for key, item in data["lifecycles"].items():
             lifecycle = self.lifecycle_from_json(item)
             lifecycle.event_ids = set(item["ids"])
             lifecycle.last_event_us = item["last"]
+            if "min" in item:
+                lifecycle.in_minutes = _contributions_from_json(item["min"])
             self.lifecycles[key] = lifecycle
+            self._file(key, lifecycle)
         for tally, tally_data in zip(self.tallies, data["tallies"], strict=True):
             tally.load_json(tally_data)
+
+
+@lru_cache(maxsize=256)
+def _month_end_of_hour(hour: int) -> int:
+    """London months start on whole UTC hours, so one hour never spans two months."""
+    return london_month_end_us(hour * HOUR_US)
+
+
+def _contributions_to_json(contributions: tuple[Contribution, ...]) -> list:
+    return [
+        [
+            [[list(dim), at, list(vector)] for dim, at, vector in c.counts],
+            [[list(dim), at, wait] for dim, at, wait in c.waits],
+        ]
+        for c in contributions
+    ]
+
+
+def _contributions_from_json(data: list) -> tuple[Contribution, ...]:
+    return tuple(
+        Contribution(
+            tuple((tuple(dim), at, tuple(vector)) for dim, at, vector in counts),
+            tuple((tuple(dim), at, wait) for dim, at, wait in waits),
+        )
+        for counts, waits in data
+    )

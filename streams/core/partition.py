@@ -18,7 +18,7 @@ from streams.core.incidents import IncidentLedger
 from streams.core.ledger import Conflict, DeadLetter, Duplicate, Ledger
 from streams.core.reports import ReportLedger
 from streams.core.targets import Targets
-from streams.core.timebase import HOUR_US, LiveClock, from_us, to_us
+from streams.core.timebase import HOUR_US, LiveClock, from_us, london_month_end_us, to_us
 
 SNAPSHOT_VERSION = 2
 
@@ -35,18 +35,21 @@ class TimeRules:
     """A report awaiting triage longer than this is dead-lettered as orphan."""
     incident_stale_us: int = 30 * 24 * HOUR_US
     """An incident still open this long after creation is scored for good and forgotten."""
+    close_after_us: int = 7 * 24 * HOUR_US
+    """How long after a London month ends its figures still take late events."""
     sweep_every_us: int = 60 * 1_000_000
     """How often (in stream time) orphans are looked for and quiet lifecycles forgotten."""
 
 
 def make_ledger(family: Family, targets: Targets, rules: TimeRules) -> Ledger:
+    grace, close = rules.grace_us, rules.close_after_us
     if family is Family.CALLS:
-        return CallLedger(targets, rules.grace_us, rules.stale_us)
+        return CallLedger(targets, grace, rules.stale_us, close)
     if family is Family.CHATS:
-        return ChatLedger(targets, rules.grace_us, rules.stale_us)
+        return ChatLedger(targets, grace, rules.stale_us, close)
     if family is Family.REPORTS:
-        return ReportLedger(targets, rules.grace_us, rules.report_stale_us)
-    return IncidentLedger(targets, rules.grace_us, rules.incident_stale_us)
+        return ReportLedger(targets, grace, rules.report_stale_us, close)
+    return IncidentLedger(targets, grace, rules.incident_stale_us, close)
 
 
 class PartitionState:
@@ -59,6 +62,8 @@ class PartitionState:
         """The last offset applied; anything at or below it was already counted."""
         self.consumed = 0
         self.duplicates = 0
+        self.late = 0
+        """Events beyond the grace period taken into the day and month figures only."""
         self.rejected: Counter[RejectReason] = Counter()
         self.newest_by_source: dict[Source, int] = {}
         self._last_sweep_us: int | None = None
@@ -82,17 +87,21 @@ class PartitionState:
             )
         event_us = to_us(event.occurred_at)
         stream_us = self.clock.stream_us
-        if stream_us is not None and event_us < stream_us - self.rules.grace_us:
+        late = stream_us is not None and event_us < stream_us - self.rules.grace_us
+        if late and stream_us > london_month_end_us(event_us) + self.rules.close_after_us:
             return self._reject(
                 DeadLetter(
                     RejectReason.TOO_LATE,
                     f"occurred {(stream_us - event_us) // 1_000_000} s before the newest event "
-                    f"on its partition; the grace period is {self.rules.grace_us // 1_000_000} s",
+                    f"on its partition, after its month closed "
+                    f"({self.rules.close_after_us // 86_400_000_000} days after it ended)",
                     raw,
                 )
             )
+        if late:
+            self.late += 1
         try:
-            self.ledger.apply(event, event_us, raw)
+            self.ledger.apply(event, event_us, raw, late=late)
         except Duplicate:
             self.duplicates += 1
             return []
@@ -135,6 +144,7 @@ class PartitionState:
             "offset": self.offset,
             "consumed": self.consumed,
             "duplicates": self.duplicates,
+            "late": self.late,
             "rejected": {r.value: n for r, n in self.rejected.items()},
             "newest": {s.value: us for s, us in self.newest_by_source.items()},
             "clock": self.clock.to_json(),
@@ -156,6 +166,7 @@ class PartitionState:
         state.offset = body["offset"]
         state.consumed = body["consumed"]
         state.duplicates = body["duplicates"]
+        state.late = body["late"]
         state.rejected = Counter({RejectReason(r): n for r, n in body["rejected"].items()})
         state.newest_by_source = {Source(s): us for s, us in body["newest"].items()}
         state.clock.load_json(body["clock"])

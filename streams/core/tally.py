@@ -32,24 +32,37 @@ class Tally:
     width: int
     minutes: dict[Dim, dict[int, list[int]]] = field(default_factory=dict)
     days: dict[Dim, dict[int, list[int]]] = field(default_factory=dict)
+    """The period figures: every event until its month closes."""
+    live_days: dict[Dim, dict[int, list[int]]] = field(default_factory=dict)
+    """The "today" window: like the minutes, only events within the grace period."""
     waits: dict[Dim, dict[int, list[int]]] = field(default_factory=dict)
 
     def replace(self, old: Contribution, new: Contribution) -> None:
+        self.replace_days(old, new)
+        self.replace_minutes(old, new)
+
+    def replace_days(self, old: Contribution, new: Contribution) -> None:
+        """The period figures (days, and so months)."""
         if old == new:
             return
-        self._apply(old, -1)
-        self._apply(new, 1)
+        for contribution, sign in ((old, -1), (new, 1)):
+            for dim, at_us, vector in contribution.counts:
+                self._add(self.days, dim, london_day(at_us).toordinal(), vector, sign)
 
-    def _apply(self, contribution: Contribution, sign: int) -> None:
-        for dim, at_us, vector in contribution.counts:
-            self._add(self.minutes, dim, minute_of(at_us), vector, sign)
-            self._add(self.days, dim, london_day(at_us).toordinal(), vector, sign)
-        for dim, at_us, wait_us in contribution.waits:
-            samples = self.waits.setdefault(dim, {}).setdefault(minute_of(at_us), [])
-            if sign > 0:
-                samples.append(wait_us)
-            else:
-                samples.remove(wait_us)
+    def replace_minutes(self, old: Contribution, new: Contribution) -> None:
+        """The live windows' minute buckets and wait samples."""
+        if old == new:
+            return
+        for contribution, sign in ((old, -1), (new, 1)):
+            for dim, at_us, vector in contribution.counts:
+                self._add(self.minutes, dim, minute_of(at_us), vector, sign)
+                self._add(self.live_days, dim, london_day(at_us).toordinal(), vector, sign)
+            for dim, at_us, wait_us in contribution.waits:
+                samples = self.waits.setdefault(dim, {}).setdefault(minute_of(at_us), [])
+                if sign > 0:
+                    samples.append(wait_us)
+                elif wait_us in samples:  # absent once its minute is past every window
+                    samples.remove(wait_us)
 
     def _add(self, table: dict, dim: Dim, bucket: int, vector: tuple[int, ...], sign: int) -> None:
         row = table.setdefault(dim, {}).get(bucket)
@@ -69,7 +82,12 @@ class Tally:
         return total
 
     def day(self, dim: Dim, day_ordinal: int) -> list[int]:
+        """A day's period figures, late events included."""
         return list(self.days.get(dim, {}).get(day_ordinal, [0] * self.width))
+
+    def live_day(self, dim: Dim, day_ordinal: int) -> list[int]:
+        """A day as the live "today" window counts it."""
+        return list(self.live_days.get(dim, {}).get(day_ordinal, [0] * self.width))
 
     def longest_wait(self, dim: Dim, minutes: range) -> int | None:
         by_minute = self.waits.get(dim, {})
@@ -86,12 +104,21 @@ class Tally:
             for by_minute in table.values():
                 for minute in [m for m in by_minute if m < oldest]:
                     del by_minute[minute]
+        yesterday = london_day(ref_us).toordinal() - 1
+        for by_day in self.live_days.values():
+            for day in [d for d in by_day if d < yesterday]:
+                del by_day[day]
 
     def to_json(self) -> dict:
         def rows(table: dict[Dim, dict[int, list[int]]]) -> list:
             return [[list(dim), list(by.items())] for dim, by in table.items() if by]
 
-        return {"minutes": rows(self.minutes), "days": rows(self.days), "waits": rows(self.waits)}
+        return {
+            "minutes": rows(self.minutes),
+            "days": rows(self.days),
+            "live_days": rows(self.live_days),
+            "waits": rows(self.waits),
+        }
 
     def load_json(self, data: dict) -> None:
         def table(rows: Iterable) -> dict[Dim, dict[int, list[int]]]:
@@ -99,4 +126,5 @@ class Tally:
 
         self.minutes = table(data["minutes"])
         self.days = table(data["days"])
+        self.live_days = table(data["live_days"])
         self.waits = table(data["waits"])

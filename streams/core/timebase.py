@@ -44,6 +44,13 @@ def london_midnight_us(day: date) -> int:
     return to_us(datetime.combine(day, time(0), tzinfo=LONDON))
 
 
+def london_month_end_us(us: int) -> int:
+    """The instant the Europe/London calendar month holding ``us`` ends."""
+    day = london_day(us)
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return london_midnight_us(date(year, month, 1))
+
+
 def london_time_of_day(us: int) -> time:
     return from_us(us).astimezone(LONDON).time()
 

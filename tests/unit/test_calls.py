@@ -1,5 +1,7 @@
 """Call-leg KPIs, one small scenario per row, values worked out by hand."""
 
+from datetime import datetime
+
 import pytest
 import yaml
 
@@ -180,10 +182,42 @@ def test_answer_whose_queued_never_comes_is_an_orphan_after_grace() -> None:
     assert run.state.rejected[RejectReason.ORPHAN] == 1
 
 
-def test_event_older_than_grace_behind_stream_time_is_too_late() -> None:
+def test_event_beyond_grace_counts_in_the_day_but_not_the_live_windows() -> None:
     run = Run().send(queued("a", 7200), queued("b", 3599), queued("c", 3600))
-    assert [d.reason for d in run.dead] == [RejectReason.TOO_LATE]
-    assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 2
+    assert run.dead == []
+    assert run.state.late == 1
+    # "b" is in none of them; "c" (an hour before "a") only in the 24 h and today.
+    for window, offered in (("15m", 1), ("1h", 1), ("24h", 2), ("today", 2)):
+        assert run.value("ccm_call_legs_offered", "999", "fcr", window) == offered, window
+    legs = run.state.ledger.tallies[0]
+    day = legs.day(("999", "fcr"), datetime.fromisoformat(T0).date().toordinal())
+    assert day[0] == 3
+
+
+def test_late_outcome_reaches_the_live_windows_with_the_next_timely_event() -> None:
+    run = Run().send(queued("a", 0), queued("b", 7200), answered("a", 5))
+    assert run.value("ccm_call_legs_answered", "999", "fcr", "today") == 0
+    run.send(ended("a", 7201))  # on time: the call's live figures catch up
+    assert run.value("ccm_call_legs_answered", "999", "fcr", "today") == 1
+
+
+@pytest.mark.parametrize(
+    ("event_at", "stream_at", "too_late"),
+    [
+        # A March event is taken until 7 days after March ends (London), then refused.
+        ("2026-03-31T22:59:59+00:00", "2026-04-07T22:59:59+00:00", False),  # 23:59:59 BST
+        ("2026-03-31T22:59:59+00:00", "2026-04-07T23:00:01+00:00", True),
+        ("2026-03-31T23:00:00+00:00", "2026-05-07T22:00:00+00:00", False),  # April 00:00 BST
+        ("2026-02-28T23:59:59+00:00", "2026-03-07T23:59:59+00:00", False),
+        ("2026-02-28T23:59:59+00:00", "2026-03-08T00:00:01+00:00", True),
+    ],
+)
+def test_too_late_once_its_month_is_closed(event_at: str, stream_at: str, too_late: bool) -> None:
+    run = Run().send(
+        ev("call.queued", stream_at, call_id="now", channel="999", queue="fcr"),
+        ev("call.queued", event_at, call_id="then", channel="999", queue="fcr"),
+    )
+    assert [d.reason for d in run.dead] == ([RejectReason.TOO_LATE] if too_late else [])
 
 
 def test_waiting_now_and_oldest_wait_use_stream_time() -> None:

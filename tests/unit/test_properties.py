@@ -112,7 +112,7 @@ def test_restart_from_any_checkpoint_with_redelivery_is_exact(generated, data) -
     applied = restarted.process(Family.CALLS, messages[committed:], 0, {0: checkpoint})
     assert applied.holes == set()
     before = uninterrupted.states[(Family.CALLS, 0)]
-    after = restarted.states[(Family.CALLS, 0)]
+    after = restarted.state_for(Family.CALLS, 0, checkpoint)
     assert after.snapshot() == before.snapshot()
     assert after.consumed == len(messages)
 
