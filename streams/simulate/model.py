@@ -30,7 +30,6 @@ from streams.simulate.roster import rostered
 LONDON = ZoneInfo("Europe/London")
 HOUR_MS = 3_600_000
 MINUTE_MS = 60_000
-NO_ATTENDANCE_GRADES = (5,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -249,3 +249,23 @@ def test_sending_is_paced_from_the_start_at_the_given_speed() -> None:
     # At 60x, the last event goes (its event time - start) / 60 seconds after the start.
     expected = (events[-1].at_ms / 1000 - MONDAY.timestamp()) / 60
     assert clock[0] == pytest.approx(expected)
+
+
+def test_ccm_simulate_out_writes_the_generator_s_events(tmp_path, capsys) -> None:
+    from streams.cli import main
+
+    out = tmp_path / "two-hours.jsonl"
+    argv = ["simulate", "--seed", "4", "--start", "2026-03-09T00:00:00+00:00"]
+    assert main([*argv, "--duration", "2h", "--out", str(out)]) == 0
+    expected = simulate(SCENARIOS["normal-day"], 4, MONDAY, MONDAY + timedelta(hours=2))
+    assert out.read_bytes() == b"".join(e.to_json() + b"\n" for e in expected)
+    assert f"wrote {len(out.read_bytes().splitlines())} events" in capsys.readouterr().err
+
+
+def test_ccm_simulate_refuses_a_start_without_an_offset(capsys) -> None:
+    from streams.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["simulate", "--start", "2026-03-09T00:00:00", "--out", "x.jsonl"])
+    assert stopped.value.code == 2
+    assert "has no UTC offset; add one" in capsys.readouterr().err
