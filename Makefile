@@ -21,7 +21,7 @@ setup: $(BIN)/ccm ## Install system packages, the virtualenv and the package
 	deploy/install-system-deps
 
 .PHONY: run
-run: setup ## Run local Kafka and the worker, send the example events; Ctrl-C stops all
+run: setup ## Demo: Kafka, worker, Prometheus and the simulator at 60x; Ctrl-C stops all
 	deploy/run-local
 
 .PHONY: test

@@ -1,0 +1,13 @@
+"""Synthetic events of a force's contact centre and incidents (``ccm simulate``)."""
+
+from streams.simulate.config import DEFAULT_SCENARIO, SCENARIOS, SimulationConfig
+from streams.simulate.model import SimEvent, Simulation, simulate
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "SCENARIOS",
+    "SimEvent",
+    "Simulation",
+    "SimulationConfig",
+    "simulate",
+]

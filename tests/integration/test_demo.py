@@ -1,0 +1,145 @@
+"""The README's first command, `make run` (deploy/run-local), end to end: a local Kafka,
+the worker, Prometheus scraping it and the simulator at high speed. Prometheus's HTTP
+API must show service level, abandonment and ASA per queue within the simulator's
+calibrated ranges, and Ctrl-C must leave no process behind."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+RUN_LOCAL = REPO / "deploy" / "run-local"
+SPEED = 2400  # 24 h of event time in 36 s of wall time
+SIMULATE_SECONDS = 45
+
+# Ranges for one day of a normal-day simulation begun at any hour (spread of 24-hour
+# windows over start times and seeds, with margin). They fail if the queue model
+# breaks: no waits at all, or waits and abandonment of a collapsed roster.
+LEGS = {
+    # (channel, queue): (ASA s, abandonment at most, service level at least)
+    ("999", "fcr"): ((1.0, 20.0), 0.04, 0.75),
+    ("101", "switchboard"): ((2.0, 16.0), 0.08, 0.75),
+    ("101", "fcr"): ((40.0, 400.0), 0.15, 0.55),
+    ("101", "resolution_centre"): ((40.0, 400.0), 0.15, 0.55),
+}
+W = '{window="24h"}'
+QUERIES = {  # the PromQL of docs/kpis.md, over the last 24 hours
+    "asa": f"sum by (channel, queue) (ccm_call_legs_answered_wait_seconds{W}) "
+    f"/ sum by (channel, queue) (ccm_call_legs_answered{W})",
+    "abandonment": f"sum by (channel, queue) (ccm_call_legs_abandoned{W}) "
+    f"/ sum by (channel, queue) (ccm_call_legs_answered{W} + ccm_call_legs_abandoned{W})",
+    "service_level": f"sum by (channel, queue) (ccm_call_legs_answered_within_target{W}) "
+    f"/ sum by (channel, queue) (ccm_call_legs_answered{W} + ccm_call_legs_abandoned{W})",
+    "answered": f"sum by (channel, queue) (ccm_call_legs_answered{W})",
+}
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_ports() -> tuple[int, int, int]:
+    """Kafka's port (with port+1 free for its controller), the worker's, Prometheus's."""
+    found: list[int] = []
+    while len(found) < 3:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port in found or (not found and not _free(port + 1)):
+            continue
+        found.append(port)
+    return found[0], found[1], found[2]
+
+
+def query(prom_port: int, promql: str) -> dict[tuple[str, str], float]:
+    url = f"http://127.0.0.1:{prom_port}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = json.load(response)
+    assert body["status"] == "success", body
+    return {
+        (r["metric"]["channel"], r["metric"]["queue"]): float(r["value"][1])
+        for r in body["data"]["result"]
+    }
+
+
+def session_processes(sid: int) -> list[str]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # fields after the name: state, ppid, pgrp, session
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+            found.append(cmdline.decode(errors="replace"))
+    return found
+
+
+def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -> None:
+    kafka_port, web_port, prom_port = free_ports()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
+    env |= {
+        "CCM_KAFKA_PORT": str(kafka_port),
+        "CCM_WEB_PORT": str(web_port),
+        "CCM_PROMETHEUS_PORT": str(prom_port),
+        "CCM_DEMO_SPEED": str(SPEED),
+        "TMPDIR": str(tmp_path),
+    }
+    log_path = tmp_path / "run-local.log"
+    with log_path.open("wb") as log:
+        demo = subprocess.Popen(
+            [str(RUN_LOCAL)], env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300  # the first run may fetch Kafka's jars
+        while b"Press Ctrl-C" not in log_path.read_bytes():
+            assert demo.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.5)
+        text = log_path.read_text()
+        assert f"http://127.0.0.1:{web_port}/metrics" in text
+        assert f"http://127.0.0.1:{prom_port}/graph" in text
+        time.sleep(SIMULATE_SECONDS)
+        assert demo.poll() is None, log_path.read_text()
+        figures = {name: query(prom_port, promql) for name, promql in QUERIES.items()}
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C
+        try:
+            demo.wait(timeout=90)
+        finally:
+            left = session_processes(demo.pid)
+            if left:
+                os.killpg(demo.pid, signal.SIGKILL)
+    assert not left, f"left running after Ctrl-C: {left}"
+    assert demo.returncode == 130, log_path.read_text()
+    assert not list(tmp_path.glob("ccm-demo.*")), "the demo's state folder was not removed"
+
+    print(
+        "demo figures over the last 24 h of event time:",
+        json.dumps(
+            {k: {"/".join(leg): round(v, 4) for leg, v in f.items()} for k, f in figures.items()}
+        ),
+    )
+    for leg, ((asa_low, asa_high), abandon_max, sl_min) in LEGS.items():
+        # A day of a force's calls: hundreds of answered legs on each queue.
+        assert figures["answered"].get(leg, 0) >= 300, (leg, figures["answered"])
+        assert asa_low <= figures["asa"][leg] <= asa_high, (leg, figures)
+        assert 0 <= figures["abandonment"][leg] <= abandon_max, (leg, figures)
+        assert sl_min <= figures["service_level"][leg] <= 1, (leg, figures)
