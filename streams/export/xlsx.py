@@ -74,7 +74,12 @@ FORMULA_LABELS = {
         "(answered within target + abandoned within target) / (answered + abandoned)"
     ),
 }
-CHANNEL_LABELS = {"999": "999", "101": "101", "chat": "Live Chat", "online": "Online reporting"}
+CHANNEL_LABELS = {
+    "999": "999 calls",
+    "101": "101 calls",
+    "chat": "Live Chat",
+    "online": "Online reporting",
+}
 
 
 def words(name: str) -> str:
