@@ -184,14 +184,16 @@ May gets exactly one of each lifecycle: its counts are under the public
 suppression threshold."""
 
 
-def generate(seed: int = 5, scale: int = 1) -> Log:
+def generate(seed: int = 5, scale: int = 1, months: list[tuple[int, int]] | None = None) -> Log:
+    """The log; ``months`` other than the default drop the special instants."""
     rng = random.Random(seed)
-    months = [(2026, 3), (2026, 4), (2026, 10), (2026, 11)]
+    specials = SPECIAL_INSTANTS if months is None else []
+    months = months or [(2026, 3), (2026, 4), (2026, 10), (2026, 11)]
     log = Log()
     n = 0
 
     def starts(count: int) -> list[datetime]:
-        return SPECIAL_INSTANTS + [_instant(rng, months) for _ in range(count * scale)]
+        return specials + [_instant(rng, months) for _ in range(count * scale)]
 
     for at in starts(400):
         n += 1
@@ -231,7 +233,8 @@ def generate(seed: int = 5, scale: int = 1) -> Log:
         )
         log.incidents.append(incident)
     # Incidents still open at the end: some just created (awaiting, not yet scored).
-    end = datetime(2026, 11, 28, 12, tzinfo=UTC)
+    year, month = months[-1]
+    end = datetime(year, month, 28, 12, tzinfo=UTC)
     for i in range(12):
         n += 1
         created = end - timedelta(minutes=5 + 7 * i)

@@ -121,6 +121,12 @@ class Sheet:
         for col in range(2, len(self.months) + 3):
             ws.column_dimensions[get_column_letter(col)].width = 10
         ws.freeze_panes = "B4"
+        # Printed (or made a PDF) landscape, all months on one page across.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:2"
         self.next_row = 4
 
     def block(
