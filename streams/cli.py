@@ -249,7 +249,12 @@ def _export_parser(sub: argparse._SubParsersAction) -> None:
         "layout, one workbook).",
     )
     common(monthly)
-    monthly.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    monthly.add_argument(
+        "--format",
+        choices=["csv", "xlsx"],
+        default="csv",
+        help="csv: five tidy files; xlsx: the panel's workbook (default csv)",
+    )
     monthly.add_argument(
         "--out",
         type=Path,
