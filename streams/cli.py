@@ -239,6 +239,157 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _month(text: str):  # -> Month
+    from streams.core.months import parse_month
+
+    try:
+        return parse_month(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _partitions(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number such as 6, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _export_pack(args: argparse.Namespace):  # -> MonthlyPack
+    from streams.core.months import month_label
+    from streams.export.source import SourceError, fetch_pack, pack_from_log
+
+    if args.first > args.last:
+        raise UserError(
+            f"--from {month_label(args.first)} is after --to {month_label(args.last)}: "
+            "give the earlier month to --from"
+        )
+    settings = _settings(args)
+    try:
+        if args.from_log is None:
+            return fetch_pack(settings, args.first, args.last)
+        partitions = args.partitions or settings.topic_partitions
+        targets = load_targets(settings.targets_file)
+        return pack_from_log(args.from_log, settings, targets, args.first, args.last, partitions)
+    except SourceError as error:
+        raise UserError(str(error)) from None
+
+
+def cmd_export_monthly(args: argparse.Namespace) -> int:
+    from streams.export.csv import write_monthly_csv
+    from streams.export.xlsx import write_monthly_xlsx
+
+    out: Path = args.out
+    if args.format == "xlsx" and out.suffix.lower() != ".xlsx" and not out.is_dir():
+        raise UserError(f"--out {out}: for --format xlsx give a file name ending in .xlsx")
+    if args.format == "csv" and out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file: for --format csv give a directory")
+    pack = _export_pack(args)
+    if args.format == "csv":
+        written = write_monthly_csv(pack, out)
+    else:
+        target = out / f"ccm-monthly-{pack.first}-{pack.last}.xlsx" if out.is_dir() else out
+        written = [write_monthly_xlsx(pack, target)]
+    for path in written:
+        print(path)
+    return 0
+
+
+def cmd_export_public(args: argparse.Namespace) -> int:
+    from streams.export.public import write_public_csv
+
+    if args.out.exists() and not args.out.is_dir():
+        raise UserError(f"--out {args.out} is a file: give a directory for the public dataset")
+    pack = _export_pack(args)
+    for path in write_public_csv(pack, args.out, args.suppress_below):
+        print(path)
+    return 0
+
+
+def _export_parser(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export",
+        help="monthly KPI exports (CSV, XLSX) and the public dataset",
+        description="Export monthly KPIs from the running worker, or recompute them from an "
+        "event log with --from-log (no Kafka, no worker). See docs/exports.md.",
+    )
+    kinds = export.add_subparsers(dest="export_kind", metavar="KIND", required=True)
+
+    def common(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--from",
+            dest="first",
+            type=_month,
+            required=True,
+            metavar="YYYY-MM",
+            help="first month (Europe/London)",
+        )
+        parser.add_argument(
+            "--to",
+            dest="last",
+            type=_month,
+            required=True,
+            metavar="YYYY-MM",
+            help="last month, included",
+        )
+        parser.add_argument(
+            "--from-log",
+            type=Path,
+            metavar="FILE",
+            help="recompute from this JSON-lines event file instead of asking the worker",
+        )
+        parser.add_argument(
+            "--partitions",
+            type=_partitions,
+            metavar="N",
+            help="with --from-log: partitions per topic, as the worker's topics have "
+            "(default CCM_TOPIC_PARTITIONS, 6)",
+        )
+
+    monthly = kinds.add_parser(
+        "monthly",
+        help="the command team's monthly pack",
+        description="CSV (five tidy files in the --out directory) or XLSX (the panel's "
+        "layout, one workbook).",
+    )
+    common(monthly)
+    monthly.add_argument(
+        "--format",
+        choices=["csv", "xlsx"],
+        default="csv",
+        help="csv: five tidy files; xlsx: the panel's workbook (default csv)",
+    )
+    monthly.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="directory for csv; .xlsx file (or a directory) for xlsx",
+    )
+    monthly.set_defaults(handler=cmd_export_monthly)
+
+    public = kinds.add_parser(
+        "public",
+        help="the public dataset: 999 answer times, emergency attendance times",
+        description="Monthly aggregate counts by time band, small counts suppressed.",
+    )
+    common(public)
+    public.add_argument("--out", type=Path, required=True, metavar="DIR")
+    public.add_argument(
+        "--suppress-below",
+        type=_partitions,
+        default=10,
+        metavar="N",
+        help="blank counts from 1 to N-1, and enough others to protect them (default 10)",
+    )
+    public.set_defaults(handler=cmd_export_public)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccm", description="Contact-centre metrics for police control rooms."
@@ -325,6 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
     worker.set_defaults(handler=cmd_worker)
+    _export_parser(sub)
     return parser
 
 

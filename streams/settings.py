@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     """The worker's HTTP port: /metrics and the export endpoint."""
     web_bind: str = "0.0.0.0"
     """Address the worker's HTTP server listens on."""
+    export_url: str | None = None
+    """Where `ccm export` fetches the monthly pack (the worker's HTTP base URL); unset:
+    http://127.0.0.1:CCM_WEB_PORT."""
     web_debug_views: bool = False
     """Faust's own web views (tables, graph, stats). Off: table views would show state."""
 

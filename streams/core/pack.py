@@ -1,0 +1,231 @@
+"""The monthly pack's rows: counts only, every percentage and average derived exactly.
+
+Each row type is one table of the export; `MonthlyPack` holds them all and goes
+to and from plain JSON (the worker's export endpoint) without loss.
+"""
+
+from dataclasses import asdict, dataclass, field, fields
+from decimal import Decimal
+from typing import Any
+
+from streams.core.months import one_decimal, percent
+from streams.core.timebase import US
+
+PACK_VERSION = 1
+
+
+# --- rows: counts only; every ratio is derived ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """Call legs offered at one queue in one month under one service-level formula."""
+
+    month: str
+    channel: str
+    queue: str
+    formula: str
+    offered: int = 0
+    answered: int = 0
+    answered_within_target: int = 0
+    answered_under_10s: int = 0
+    abandoned: int = 0
+    abandoned_within_target: int = 0
+    short_abandoned: int = 0
+    answer_us_sum: int = 0
+
+    @property
+    def service_level_pct(self) -> Decimal | None:
+        if self.formula == "ignore_abandons":
+            return percent(self.answered_within_target, self.answered)
+        top = self.answered_within_target
+        if self.formula == "abandons_within_target_met":
+            top += self.abandoned_within_target
+        return percent(top, self.answered + self.abandoned)
+
+    @property
+    def abandonment_pct(self) -> Decimal | None:
+        return percent(self.abandoned, self.answered + self.abandoned)
+
+    @property
+    def asa_seconds(self) -> Decimal | None:
+        return one_decimal(self.answer_us_sum, self.answered, US)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """Incidents created in one month, scored by one policy, for one category group and
+    one response (e.g. emergency)."""
+
+    month: str
+    policy: str
+    category: str
+    response: str
+    met: int = 0
+    not_met: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.met + self.not_met
+
+    @property
+    def pct_met(self) -> Decimal | None:
+        return percent(self.met, self.total)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    month: str
+    requested: int = 0
+    accepted: int = 0
+    accepted_within_target: int = 0
+    abandoned: int = 0
+    abandoned_within_target: int = 0
+    outside_hours: int = 0
+    accept_us_sum: int = 0
+
+    @property
+    def service_level_pct(self) -> Decimal | None:
+        return percent(self.accepted_within_target, self.accepted + self.abandoned)
+
+    @property
+    def abandonment_pct(self) -> Decimal | None:
+        return percent(self.abandoned, self.accepted + self.abandoned)
+
+    @property
+    def average_wait_seconds(self) -> Decimal | None:
+        return one_decimal(self.accept_us_sum, self.accepted, US)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    month: str
+    report_type: str
+    submitted: int = 0
+    triaged: int = 0
+    triage_us_sum: int = 0
+
+    @property
+    def average_triage_seconds(self) -> Decimal | None:
+        return one_decimal(self.triage_us_sum, self.triaged, US)
+
+
+@dataclass(frozen=True, slots=True)
+class ShareRow:
+    month: str
+    channel: str
+    contacts: int = 0
+    month_contacts: int = 0
+
+    @property
+    def share_pct(self) -> Decimal | None:
+        return percent(self.contacts, self.month_contacts)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerBandRow:
+    """999 legs answered at the Force Control Room, by answer time."""
+
+    month: str
+    answered: int = 0
+    under_10s: int = 0
+    """Strictly under 10 s (the Home Office measure)."""
+    within_60s: int = 0
+    """At most 60 s (the nearest bucket bound to the Home Office's "under 60 s")."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceBandRow:
+    """Emergency incidents with an attendance time, by attendance time."""
+
+    month: str
+    timed: int = 0
+    within_15m: int = 0
+    within_20m: int = 0
+    within_30m: int = 0
+    within_60m: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyUse:
+    """The grading policy incidents created from ``first`` to ``last`` were scored by."""
+
+    month: str
+    policy: str
+    name: str
+    first: str
+    last: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueTargetUse:
+    """The call-handling target in force at one queue from ``first`` to ``last``."""
+
+    month: str
+    channel: str
+    queue: str
+    formula: str
+    answer_within_seconds: int
+    first: str
+    last: str
+
+
+_TABLES: dict[str, type] = {
+    "calls": CallRow,
+    "incidents": IncidentRow,
+    "chats": ChatRow,
+    "reports": ReportRow,
+    "shares": ShareRow,
+    "answer_bands": AnswerBandRow,
+    "attendance_bands": AttendanceBandRow,
+    "policies": PolicyUse,
+    "queue_targets": QueueTargetUse,
+}
+
+
+@dataclass(frozen=True)
+class MonthlyPack:
+    first: str
+    last: str
+    months: tuple[str, ...]
+    calls: tuple[CallRow, ...] = ()
+    incidents: tuple[IncidentRow, ...] = ()
+    chats: tuple[ChatRow, ...] = ()
+    reports: tuple[ReportRow, ...] = ()
+    shares: tuple[ShareRow, ...] = ()
+    answer_bands: tuple[AnswerBandRow, ...] = ()
+    attendance_bands: tuple[AttendanceBandRow, ...] = ()
+    policies: tuple[PolicyUse, ...] = ()
+    queue_targets: tuple[QueueTargetUse, ...] = ()
+    policy_names: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types (counts only), for the worker's export endpoint."""
+        body: dict[str, Any] = {
+            "version": PACK_VERSION,
+            "first": self.first,
+            "last": self.last,
+            "months": list(self.months),
+            "policy_names": dict(self.policy_names),
+        }
+        for name in _TABLES:
+            body[name] = [asdict(row) for row in getattr(self, name)]
+        return body
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> "MonthlyPack":
+        if body.get("version") != PACK_VERSION:
+            raise ValueError(f"monthly pack version {body.get('version')} is not {PACK_VERSION}")
+        tables = {}
+        for name, row_type in _TABLES.items():
+            known = {f.name for f in fields(row_type)}
+            tables[name] = tuple(
+                row_type(**{k: v for k, v in row.items() if k in known}) for row in body[name]
+            )
+        return cls(
+            first=body["first"],
+            last=body["last"],
+            months=tuple(body["months"]),
+            policy_names=dict(body["policy_names"]),
+            **tables,
+        )

@@ -1,0 +1,93 @@
+"""The monthly pack as tidy CSV: one row per month and dimension, five files.
+
+Counts are integers; percentages and averages have one decimal; a figure with
+nothing to divide by (a month with no data for the row) is blank, never 0 or 100.
+Rows come in a fixed order (month, then the dimensions in the pack's order), so
+the same events always give the same bytes.
+"""
+
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from streams.core.monthly import MonthlyPack
+
+Column = tuple[str, Callable[[Any], Any]]
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _attr(name: str) -> Callable[[Any], Any]:
+    return lambda row: getattr(row, name)
+
+
+def _columns(*names: str) -> list[Column]:
+    return [(name, _attr(name)) for name in names]
+
+
+INCIDENT_COLUMNS = _columns(
+    "month", "policy", "category", "response", "met", "not_met", "total", "pct_met"
+)
+CALL_COLUMNS = _columns(
+    "month",
+    "channel",
+    "queue",
+    "formula",
+    "offered",
+    "answered",
+    "answered_within_target",
+    "service_level_pct",
+    "abandoned",
+    "abandonment_pct",
+    "asa_seconds",
+    "abandoned_within_target",
+    "short_abandoned",
+)
+CHAT_COLUMNS = _columns(
+    "month",
+    "requested",
+    "accepted",
+    "accepted_within_target",
+    "service_level_pct",
+    "abandoned",
+    "abandonment_pct",
+    "average_wait_seconds",
+    "outside_hours",
+)
+REPORT_COLUMNS = _columns("month", "report_type", "submitted", "triaged", "average_triage_seconds")
+SHARE_COLUMNS = _columns("month", "channel", "contacts", "share_pct")
+
+FILES: dict[str, tuple[str, list[Column]]] = {
+    "incident_attendance.csv": ("incidents", INCIDENT_COLUMNS),
+    "call_handling.csv": ("calls", CALL_COLUMNS),
+    "chat.csv": ("chats", CHAT_COLUMNS),
+    "online_reports.csv": ("reports", REPORT_COLUMNS),
+    "channel_share.csv": ("shares", SHARE_COLUMNS),
+}
+
+
+def write_table(path: Path, columns: Sequence[Column], rows: Iterable[Any]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([name for name, _ in columns])
+        for row in rows:
+            writer.writerow([cell(get(row)) for _, get in columns])
+
+
+def write_monthly_csv(pack: MonthlyPack, directory: Path) -> list[Path]:
+    """Write the five files into ``directory`` (created if missing); return their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (table, columns) in FILES.items():
+        path = directory / name
+        write_table(path, columns, getattr(pack, table))
+        written.append(path)
+    return written

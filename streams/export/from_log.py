@@ -1,0 +1,124 @@
+"""Recompute the worker's partition states from a JSON-lines event file, without Kafka.
+
+Each line goes where `ccm replay` would send it: the topic of its family, the
+partition Kafka's default partitioner picks for its key (murmur2 of the key's
+UTF-8 bytes), at the next offset of that partition in file order. Each
+(family, partition) state then runs `PartitionState.process` exactly as the
+worker does, so the monthly pack made from these states is the worker's.
+Lines that are not valid events are counted with their reason and line number;
+they never stop the run (the worker dead-letters them).
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kafka.partitioner.default import murmur2
+
+from schemas import Envelope, Family, RejectReason, decode
+from streams.core.partition import PartitionState, TimeRules
+from streams.core.targets import Targets
+from streams.core.timebase import US
+from streams.replay import RejectedLine, read_lines
+from streams.settings import Settings
+
+DEFAULT_PARTITIONS = 6
+"""As `Settings.topic_partitions`: what the worker creates topics with."""
+
+REPLAY_WALL_US = 2**62
+"""The wall clock given to the states: far after any event, so no partition counts as
+live (the wall clock decides only that; no figure in the pack depends on it)."""
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a message with this key."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+@dataclass
+class LogRun:
+    """The states a worker would hold after consuming the file, and what was refused."""
+
+    states: dict[tuple[Family, int], PartitionState] = field(default_factory=dict)
+    lines: int = 0
+    undecodable: list[RejectedLine] = field(default_factory=list)
+    """Lines that are not events: never sent by `ccm replay`, dead-lettered by a worker."""
+
+    @property
+    def rejected(self) -> Counter[RejectReason]:
+        """Every refusal by reason: undecodable lines and what the states dead-lettered
+        (too late, conflicts, orphans)."""
+        total: Counter[RejectReason] = Counter(r.reason for r in self.undecodable)
+        for state in self.states.values():
+            total.update(state.rejected)
+        return total
+
+    @property
+    def duplicates(self) -> int:
+        return sum(state.duplicates for state in self.states.values())
+
+    def summary(self, max_listed: int = 20) -> str:
+        lines = [f"read {self.lines} events into {len(self.states)} partition states"]
+        if self.duplicates:
+            lines.append(f"duplicates ignored: {self.duplicates}")
+        rejected = self.rejected
+        if rejected:
+            reasons = ", ".join(f"{r.value} {n}" for r, n in sorted(rejected.items()))
+            lines.append(f"not counted: {sum(rejected.values())} ({reasons})")
+            lines += [
+                f"  line {r.line_no}: {r.reason.value}: {r.detail}"
+                for r in self.undecodable[:max_listed]
+            ]
+            if len(self.undecodable) > max_listed:
+                lines.append(f"  ... and {len(self.undecodable) - max_listed} more")
+        return "\n".join(lines)
+
+
+def rules_from(settings: Settings) -> TimeRules:
+    """The time rules a worker with these settings runs by (as `streams.worker`)."""
+    return TimeRules(
+        grace_us=settings.grace_seconds * US,
+        stale_us=settings.stale_wait_seconds * US,
+        incident_stale_us=settings.incident_stale_days * 86_400 * US,
+    )
+
+
+def run_lines(
+    lines: Iterable[tuple[int, bytes]],
+    targets: Targets,
+    partitions: int = DEFAULT_PARTITIONS,
+    rules: TimeRules | None = None,
+    progress: Callable[[int], None] = lambda _bytes: None,
+) -> LogRun:
+    """Apply numbered raw lines in order, each to its (family, partition) state."""
+    if partitions < 1:
+        raise ValueError("partitions must be at least 1")
+    rules = rules or TimeRules()
+    run = LogRun()
+    offsets: Counter[tuple[Family, int]] = Counter()
+    for line_no, raw in lines:
+        progress(len(raw) + 1)
+        run.lines += 1
+        decoded = decode(raw)
+        if not isinstance(decoded, Envelope):
+            run.undecodable.append(RejectedLine(line_no, decoded.reason, decoded.detail))
+            continue
+        where = (decoded.family, partition_for(decoded.key, partitions))
+        state = run.states.get(where)
+        if state is None:
+            state = run.states[where] = PartitionState(decoded.family, targets, rules)
+        state.process(raw, offsets[where], wall_us=REPLAY_WALL_US)
+        offsets[where] += 1
+    return run
+
+
+def run_file(
+    path: Path,
+    targets: Targets,
+    partitions: int = DEFAULT_PARTITIONS,
+    rules: TimeRules | None = None,
+    progress: Callable[[int], None] = lambda _bytes: None,
+) -> LogRun:
+    with path.open("rb") as stream:
+        return run_lines(read_lines(stream), targets, partitions, rules, progress)

@@ -1,0 +1,328 @@
+"""A generated event log over several months, and its lifecycles in plain Python.
+
+The lifecycles are drawn first (seeded), then written as events: every instant
+is rendered with either a UTC or a Europe/London offset, the lines are shuffled
+within half an hour of event time (out of order, never too late), and some
+lines are repeated (duplicates). Tests compute the expected monthly figures from
+the lifecycles alone, without the KPI core.
+
+Specials: both 2026 clock changes (29 March, 25 October), lifecycles a few
+minutes after London midnight on the 1st of a month (whose UTC date is the
+previous month), a policy change and a service-level formula change in the
+middle of October, months with no events at all (May to September), and
+incidents still open at the end of the log.
+"""
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from streams.core.targets import Targets, parse_targets
+
+REPO = Path(__file__).resolve().parents[1]
+LONDON = ZoneInfo("Europe/London")
+FIRST, LAST = (2026, 3), (2026, 11)
+NPCC_FROM = date(2026, 10, 20)
+"""Incidents created from this London day are scored by the NPCC grades."""
+FORMULA_FROM = date(2026, 10, 15)
+"""From this London day 999 at fcr uses ignore_abandons, every other queue
+abandons_within_target_met."""
+
+ANSWER_TARGET_S = {("999", "fcr"): 10, ("101", "fcr"): 300, ("101", "switchboard"): 30}
+ANSWER_TARGET_S[("101", "resolution_centre")] = 300
+CHAT_TARGET_S = 60
+
+ESSEX = {
+    1: ("emergency", {"urban": 15, "rural": 20}),
+    2: ("emergency", {"urban": 15, "rural": 20}),
+    3: ("priority", {"urban": 60, "rural": 60}),
+    4: ("routine", {"urban": 2880, "rural": 2880}),
+    5: ("resolution_without_deployment", None),
+    6: ("appointment", None),
+}
+NPCC = {
+    1: ("emergency", {"urban": 20, "rural": 20}),
+    2: ("urgent", {"urban": 60, "rural": 60}),
+    3: ("priority", {"urban": 480, "rural": 480}),
+    4: ("scheduled", {"urban": 1440, "rural": 1440}),
+    5: ("resolution_without_deployment", None),
+    6: ("appointment", None),
+}
+POLICY_RESPONSES = {
+    "essex": ["emergency", "priority", "routine"],
+    "npcc": ["emergency", "urgent", "priority", "scheduled"],
+}
+CATEGORIES = [
+    "residential_burglary",
+    "robbery",
+    "rape",
+    "sexual_offence",
+    "violence_with_injury",
+    "other",
+]
+
+
+def targets() -> Targets:
+    data = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())
+    later = json.loads(json.dumps(data["call_handling"][0], default=str))
+    later["effective_from"] = FORMULA_FROM
+    later["service_level_formula"] = "abandons_within_target_met"
+    for queue in later["queues"]:
+        if queue["queue"] == "fcr" and queue.get("channel") == "999":
+            queue["service_level_formula"] = "ignore_abandons"
+    data["call_handling"].append(later)
+    npcc = next(p for p in data["incident_grading"] if p["id"] == "npcc")
+    npcc["effective_from"] = NPCC_FROM
+    return parse_targets(data)
+
+
+def london_day(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
+
+
+def month_of(moment: datetime) -> str:
+    return london_day(moment).strftime("%Y-%m")
+
+
+@dataclass
+class Leg:
+    channel: str
+    queue: str
+    queued: datetime
+    answered: bool
+    wait_us: int
+
+
+@dataclass
+class Call:
+    call_id: str
+    legs: list[Leg]
+    ended: datetime
+
+
+@dataclass
+class Chat:
+    chat_id: str
+    requested: datetime
+    accepted: bool
+    wait_us: int
+
+
+@dataclass
+class Report:
+    report_id: str
+    report_type: str
+    submitted: datetime
+    triage_us: int | None
+
+
+@dataclass
+class Incident:
+    incident_id: str
+    created: datetime
+    grade: int
+    area: str
+    category: str
+    outcome: str
+    """attended, closed_attended, closed_unattended, open."""
+    after_us: int = 0
+    """Creation to the attendance or closing event."""
+
+    @property
+    def policy(self) -> str:
+        return "npcc" if london_day(self.created) >= NPCC_FROM else "essex"
+
+    def response_and_target_us(self) -> tuple[str, int | None]:
+        response, minutes = (NPCC if self.policy == "npcc" else ESSEX)[self.grade]
+        return response, None if minutes is None else minutes[self.area] * 60_000_000
+
+
+@dataclass
+class Log:
+    calls: list[Call] = field(default_factory=list)
+    chats: list[Chat] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
+
+
+US = 1_000_000
+WAITS_S = [0, 3, 9.5, 9.999999, 10, 10.000001, 11, 29, 30, 31, 45, 59, 60, 60.5, 61, 120, 299]
+WAITS_S += [300, 301, 600, 1000]
+
+
+def _us(seconds: float) -> int:
+    return round(seconds * US)
+
+
+def _instant(rng: random.Random, months: list[tuple[int, int]]) -> datetime:
+    year, month = rng.choice(months)
+    start = datetime(year, month, 1, tzinfo=LONDON).astimezone(UTC)
+    return start + timedelta(seconds=rng.randrange(27 * 86_400))
+
+
+SPECIAL_INSTANTS = [
+    datetime(2026, 3, 1, 0, 5, tzinfo=UTC),  # 1 March 00:05 GMT
+    datetime(2026, 3, 29, 0, 59, 50, tzinfo=UTC),  # just before the spring change
+    datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # 02:30 BST on the change day
+    datetime(2026, 3, 31, 23, 30, tzinfo=UTC),  # 1 April 00:30 BST: April
+    datetime(2026, 3, 31, 22, 59, 59, tzinfo=UTC),  # 31 March 23:59:59 BST: March
+    datetime(2026, 4, 30, 23, 10, tzinfo=UTC),  # 1 May 00:10 BST: May
+    datetime(2026, 9, 30, 23, 15, tzinfo=UTC),  # 1 October 00:15 BST: October
+    datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 01:30 BST, first pass
+    datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # 01:30 GMT, second pass
+    datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC),  # 31 October 23:59:59 GMT
+    datetime(2026, 11, 1, 0, 10, tzinfo=UTC),  # 1 November 00:10 GMT
+]
+"""Instants near month and clock-change boundaries, each used for every family.
+May gets exactly one of each lifecycle: its counts are under the public
+suppression threshold."""
+
+
+def generate(seed: int = 5, scale: int = 1, months: list[tuple[int, int]] | None = None) -> Log:
+    """The log; ``months`` other than the default drop the special instants."""
+    rng = random.Random(seed)
+    specials = SPECIAL_INSTANTS if months is None else []
+    months = months or [(2026, 3), (2026, 4), (2026, 10), (2026, 11)]
+    log = Log()
+    n = 0
+
+    def starts(count: int) -> list[datetime]:
+        return specials + [_instant(rng, months) for _ in range(count * scale)]
+
+    for at in starts(400):
+        n += 1
+        channel = rng.choice(["999", "999", "101"])
+        first_queue = "fcr" if channel == "999" else "switchboard"
+        legs = [Leg(channel, first_queue, at, rng.random() < 0.85, _us(rng.choice(WAITS_S)))]
+        if channel == "101" and legs[0].answered and rng.random() < 0.5:
+            queue = rng.choice(["fcr", "resolution_centre"])
+            queued = at + timedelta(microseconds=legs[0].wait_us + 20 * US)
+            legs.append(Leg(channel, queue, queued, rng.random() < 0.8, _us(rng.choice(WAITS_S))))
+        last = legs[-1]
+        ended = last.queued + timedelta(microseconds=last.wait_us + rng.randrange(1, 600) * US)
+        log.calls.append(Call(f"call-{n}", legs, ended))
+    for at in starts(150):
+        n += 1
+        chat = Chat(f"chat-{n}", at, rng.random() < 0.8, _us(rng.choice(WAITS_S)))
+        log.chats.append(chat)
+    for at in starts(120):
+        n += 1
+        triage = None if rng.random() < 0.2 else rng.randrange(60, 3 * 86_400) * US
+        kind = rng.choice(["asb", "crime", "traffic", "other"])
+        log.reports.append(Report(f"report-{n}", kind, at, triage))
+    for at in starts(500):
+        n += 1
+        incident = Incident(
+            f"inc-{n}",
+            at,
+            rng.choice([1, 1, 2, 3, 3, 4, 5, 6]),
+            rng.choice(["urban", "rural"]),
+            rng.choice(CATEGORIES),
+            rng.choice(["attended"] * 6 + ["closed_attended", "closed_unattended", "open"]),
+        )
+        _, target_us = incident.response_and_target_us()
+        base = target_us or 3600 * US
+        incident.after_us = rng.choice(
+            [0, base - US, base, base + 1, base + US, base * 2, rng.randrange(1, base + 1)]
+        )
+        log.incidents.append(incident)
+    # Incidents still open at the end: some just created (awaiting, not yet scored).
+    year, month = months[-1]
+    end = datetime(year, month, 28, 12, tzinfo=UTC)
+    for i in range(12):
+        n += 1
+        created = end - timedelta(minutes=5 + 7 * i)
+        grade = [1, 3, 4][i % 3]
+        log.incidents.append(
+            Incident(f"inc-{n}", created, grade, "urban", CATEGORIES[i % 6], "open")
+        )
+    log.lines = _lines(log, rng)
+    return log
+
+
+def _stamp(moment: datetime, rng: random.Random) -> str:
+    zone = UTC if rng.random() < 0.5 else LONDON
+    return moment.astimezone(zone).isoformat()
+
+
+def _events(log: Log) -> list[tuple[datetime, dict]]:
+    out: list[tuple[datetime, dict]] = []
+
+    def add(at: datetime, event_type: str, source: str, **fields: object) -> None:
+        out.append((at, {"event_type": event_type, "source": source, **fields}))
+
+    for call in log.calls:
+        for leg in call.legs:
+            ids = {"call_id": call.call_id, "queue": leg.queue}
+            add(leg.queued, "call.queued", "cti", channel=leg.channel, **ids)
+            done = leg.queued + timedelta(microseconds=leg.wait_us)
+            add(done, "call.answered" if leg.answered else "call.abandoned", "cti", **ids)
+        add(call.ended, "call.ended", "cti", call_id=call.call_id)
+    for chat in log.chats:
+        add(chat.requested, "chat.requested", "chat", chat_id=chat.chat_id)
+        done = chat.requested + timedelta(microseconds=chat.wait_us)
+        add(
+            done,
+            "chat.accepted" if chat.accepted else "chat.abandoned",
+            "chat",
+            chat_id=chat.chat_id,
+        )
+        add(done + timedelta(minutes=5), "chat.ended", "chat", chat_id=chat.chat_id)
+    for report in log.reports:
+        ids = {"report_id": report.report_id}
+        add(report.submitted, "report.submitted", "soh", report_type=report.report_type, **ids)
+        if report.triage_us is not None:
+            add(
+                report.submitted + timedelta(microseconds=report.triage_us),
+                "report.triaged",
+                "soh",
+                **ids,
+            )
+    for inc in log.incidents:
+        ids = {"incident_id": inc.incident_id}
+        add(
+            inc.created,
+            "incident.created",
+            "storm",
+            grade=inc.grade,
+            area=inc.area,
+            category=inc.category,
+            **ids,
+        )
+        at = inc.created + timedelta(microseconds=inc.after_us)
+        if inc.outcome == "attended":
+            add(at, "incident.attended", "storm", **ids)
+            add(at + timedelta(hours=1), "incident.closed", "storm", **ids)
+        elif inc.outcome == "closed_attended":
+            add(at, "incident.closed", "storm", attended=True, **ids)
+        elif inc.outcome == "closed_unattended":
+            add(at, "incident.closed", "storm", attended=False, **ids)
+    return out
+
+
+def _lines(log: Log, rng: random.Random) -> list[bytes]:
+    events = _events(log)
+    bodies = []
+    for i, (at, body) in enumerate(events):
+        full = {"event_id": f"e-{i}", "occurred_at": _stamp(at, rng), "schema_version": 1, **body}
+        # Arrival order: event time plus up to 30 minutes of delay (within the 1 h grace).
+        bodies.append((at + timedelta(seconds=rng.randrange(1800)), i, full))
+    bodies.sort(key=lambda item: (item[0], item[1]))
+    lines = [json.dumps(body).encode() for _, _, body in bodies]
+    # Duplicates: a few lines sent again, after the next line when that is close in time.
+    times = [at for at, _, _ in bodies]
+    for index in sorted(rng.sample(range(len(lines) - 5), len(lines) // 50), reverse=True):
+        close = times[index + 1] - times[index] < timedelta(minutes=20)
+        lines.insert(index + (2 if close else 1), lines[index])
+    return lines
+
+
+def write(log: Log, path: Path) -> Path:
+    path.write_bytes(b"\n".join(log.lines) + b"\n")
+    return path
