@@ -5,13 +5,16 @@ never reach a log line or a repr.
 """
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import Family
 from streams.core.targets import DEFAULT_TARGETS_PATH
+
+if TYPE_CHECKING:
+    from streams.core.partition import TimeRules
 
 
 class Settings(BaseSettings):
@@ -81,6 +84,18 @@ class Settings(BaseSettings):
     Work since the last checkpoint is redone after a crash, never counted twice."""
     data_dir: Path = Path(".cache/worker")
     """Faust's local working directory."""
+
+    def time_rules(self) -> "TimeRules":
+        """The event-time rules of SPEC section 6, as the worker and exports apply them."""
+        from streams.core.partition import TimeRules
+
+        day_us = 86_400 * 1_000_000
+        return TimeRules(
+            grace_us=self.grace_seconds * 1_000_000,
+            stale_us=self.stale_wait_seconds * 1_000_000,
+            incident_stale_us=self.incident_stale_days * day_us,
+            close_after_us=self.period_close_days * day_us,
+        )
 
     def topic_for(self, family: Family) -> str:
         return {

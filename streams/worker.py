@@ -29,9 +29,9 @@ import faust
 from faust.types import TP
 
 from schemas import Family
-from streams.core.partition import TimeRules
+from streams.core.monthly import monthly_pack
+from streams.core.months import parse_month
 from streams.core.targets import Targets
-from streams.core.timebase import US
 from streams.metrics import FiguresCollector, exposition, registry_for
 from streams.runtime import CONSUMED_FAMILIES, Message, Runtime, checkpoint_key
 from streams.settings import Settings
@@ -72,13 +72,7 @@ def _broker_credentials(settings: Settings) -> Any:
 
 def create_app(settings: Settings, targets: Targets, partitions: dict[str, int]) -> faust.App:
     """Build the worker. ``partitions`` maps each input topic to its partition count."""
-    rules = TimeRules(
-        grace_us=settings.grace_seconds * US,
-        stale_us=settings.stale_wait_seconds * US,
-        incident_stale_us=settings.incident_stale_days * 86_400 * US,
-        close_after_us=settings.period_close_days * 86_400 * US,
-    )
-    runtime = Runtime(targets, rules)
+    runtime = Runtime(targets, settings.time_rules())
     debug_views = settings.web_debug_views
     app = faust.App(
         settings.app_id,
@@ -178,7 +172,40 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"status": "ok", "partitions": len(runtime.states)})
 
+    @app.page("/export/monthly")
+    async def export_monthly(web: Any, request: Any) -> Any:
+        """The monthly pack (`ccm export monthly` is the client): counts per London month
+        from the day figures of every partition this worker holds."""
+        missing = _partitions_missing(runtime, settings, partitions)
+        if missing:
+            return web.json(
+                {
+                    "error": f"this worker does not hold {missing}, so its figures would be "
+                    "partial: export while one worker runs, or with --from-log FILE"
+                },
+                status=409,
+            )
+        try:
+            first = parse_month(request.query.get("from", ""))
+            last = parse_month(request.query.get("to", ""))
+            pack = monthly_pack(runtime.all_states(), targets, first, last)
+        except ValueError as error:
+            return web.json({"error": str(error)}, status=400)
+        return web.json(pack.to_json())
+
     return app
+
+
+def _partitions_missing(runtime: Runtime, settings: Settings, partitions: dict[str, int]) -> str:
+    """Which input partitions this worker lacks, in words; empty when it has them all."""
+    missing = []
+    for family in CONSUMED_FAMILIES:
+        topic = settings.topic_for(family)
+        held = {p for f, p in runtime.states if f is family}
+        lacking = sorted(set(range(partitions[topic])) - held)
+        if lacking:
+            missing.append(f"{topic} partitions {', '.join(map(str, lacking))}")
+    return "; ".join(missing)
 
 
 class FamilyPipe:

@@ -68,6 +68,16 @@ CATEGORIES = [
 
 
 def targets() -> Targets:
+    return parse_targets(targets_data())
+
+
+def write_targets(path: Path) -> Path:
+    """The targets as a file, for a worker or `ccm export` to read."""
+    path.write_text(yaml.safe_dump(targets_data()))
+    return path
+
+
+def targets_data() -> dict:
     data = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())
     later = json.loads(json.dumps(data["call_handling"][0], default=str))
     later["effective_from"] = FORMULA_FROM
@@ -78,7 +88,7 @@ def targets() -> Targets:
     data["call_handling"].append(later)
     npcc = next(p for p in data["incident_grading"] if p["id"] == "npcc")
     npcc["effective_from"] = NPCC_FROM
-    return parse_targets(data)
+    return data
 
 
 def london_day(moment: datetime) -> date:
@@ -149,6 +159,11 @@ class Log:
     reports: list[Report] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     lines: list[bytes] = field(default_factory=list)
+    late_ids: set[str] = field(default_factory=set)
+    """Lifecycles delivered days late (beyond the live grace, before their month closes):
+    they count in the monthly figures like any other."""
+    too_late: list[Call] = field(default_factory=list)
+    """Calls delivered after their month closed: refused as too_late, in no figure."""
 
 
 US = 1_000_000
@@ -242,6 +257,11 @@ def generate(seed: int = 5, scale: int = 1, months: list[tuple[int, int]] | None
         log.incidents.append(
             Incident(f"inc-{n}", created, grade, "urban", CATEGORIES[i % 6], "open")
         )
+    if specials:
+        for i in range(5):
+            queued = datetime(2026, 3, 2, 9, tzinfo=UTC) + timedelta(minutes=7 * i)
+            leg = Leg("999", "fcr", queued, True, 5 * US)
+            log.too_late.append(Call(f"late-call-{i}", [leg], queued + timedelta(minutes=3)))
     log.lines = _lines(log, rng)
     return log
 
@@ -306,13 +326,31 @@ def _events(log: Log) -> list[tuple[datetime, dict]]:
     return out
 
 
+KEYS = ("call_id", "chat_id", "report_id", "incident_id")
+LATE_BY = timedelta(days=3)
+TOO_LATE_ARRIVAL = datetime(2026, 10, 2, 12, tzinfo=UTC)
+
+
+def _key(body: dict) -> str:
+    return next(body[k] for k in KEYS if k in body)
+
+
 def _lines(log: Log, rng: random.Random) -> list[bytes]:
     events = _events(log)
+    keys = sorted({_key(body) for _, body in events})
+    # One lifecycle in fifty reaches the pipeline three days late, all its events together.
+    log.late_ids = set(rng.sample(keys, len(keys) // 50))
     bodies = []
     for i, (at, body) in enumerate(events):
         full = {"event_id": f"e-{i}", "occurred_at": _stamp(at, rng), "schema_version": 1, **body}
         # Arrival order: event time plus up to 30 minutes of delay (within the 1 h grace).
-        bodies.append((at + timedelta(seconds=rng.randrange(1800)), i, full))
+        delay = timedelta(seconds=rng.randrange(1800))
+        if _key(body) in log.late_ids:
+            delay += LATE_BY
+        bodies.append((at + delay, i, full))
+    for j, (at, body) in enumerate(_events(Log(calls=log.too_late))):
+        full = {"event_id": f"late-{j}", "occurred_at": _stamp(at, rng), "schema_version": 1}
+        bodies.append((TOO_LATE_ARRIVAL + timedelta(seconds=j), len(events) + j, full | body))
     bodies.sort(key=lambda item: (item[0], item[1]))
     lines = [json.dumps(body).encode() for _, _, body in bodies]
     # Duplicates: a few lines sent again, after the next line when that is close in time.

@@ -54,6 +54,8 @@ class LegCount(IntEnum):
     HANDLE_US_SUM = 9
     """Answer to transfer or end, summed over handled legs: the handling time workforce
     planning (Erlang) needs."""
+    ANSWERED_UNDER_60S = 10
+    """Answered in strictly less than 60 s: the Home Office's second 999 band ends here."""
 
 
 FIRST_BUCKET = len(LegCount)
@@ -184,6 +186,9 @@ class CallLedger(Ledger[Call]):
                     vector[LegCount.ANSWERED] = 1
                     vector[LegCount.ANSWERED_WITHIN_TARGET] = within
                     vector[LegCount.ANSWERED_UNDER_10S] = int(wait < HOME_OFFICE_THRESHOLD_US)
+                    vector[LegCount.ANSWERED_UNDER_60S] = int(
+                        wait < 60 * HOME_OFFICE_THRESHOLD_US // 10
+                    )
                     vector[LegCount.ANSWER_US_SUM] = wait
                     for index, bound_us in _BUCKET_BOUNDS_US:
                         vector[index] = int(wait <= bound_us)

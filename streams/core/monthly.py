@@ -62,7 +62,6 @@ ALL = "all"
 CATEGORY_GROUPS = (*(c.value for c in Category), HIGH_HARM, ALL)
 """Incident rows: each category, then all high-harm categories, then every incident."""
 
-_UNDER_60S = LEG_FIRST_BUCKET + ANSWER_BUCKETS_S.index(60)
 ATTENDANCE_BANDS_S = (900, 1200, 1800, 3600)
 """Emergency attendance bands' upper bounds (inclusive): 15, 20, 30, 60 minutes."""
 _ATTENDANCE_INDEX = tuple(
@@ -314,7 +313,7 @@ def _answer_band_rows(sums: _Sums, months: list[Month]) -> Iterable[AnswerBandRo
                 month_label(month),
                 v[LegCount.ANSWERED],
                 v[LegCount.ANSWERED_UNDER_10S],
-                v[_UNDER_60S],
+                v[LegCount.ANSWERED_UNDER_60S],
             )
 
 

@@ -130,7 +130,7 @@ class AnswerBandRow:
     answered: int = 0
     under_10s: int = 0
     """Strictly under 10 s (the Home Office measure)."""
-    within_60s: int = 0
+    under_60s: int = 0
     """At most 60 s (the nearest bucket bound to the Home Office's "under 60 s")."""
 
 

@@ -19,9 +19,7 @@ from kafka.partitioner.default import murmur2
 from schemas import Envelope, Family, RejectReason, decode
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import Targets
-from streams.core.timebase import US
 from streams.replay import RejectedLine, read_lines
-from streams.settings import Settings
 
 DEFAULT_PARTITIONS = 6
 """As `Settings.topic_partitions`: what the worker creates topics with."""
@@ -73,15 +71,6 @@ class LogRun:
             if len(self.undecodable) > max_listed:
                 lines.append(f"  ... and {len(self.undecodable) - max_listed} more")
         return "\n".join(lines)
-
-
-def rules_from(settings: Settings) -> TimeRules:
-    """The time rules a worker with these settings runs by (as `streams.worker`)."""
-    return TimeRules(
-        grace_us=settings.grace_seconds * US,
-        stale_us=settings.stale_wait_seconds * US,
-        incident_stale_us=settings.incident_stale_days * 86_400 * US,
-    )
 
 
 def run_lines(

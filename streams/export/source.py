@@ -15,7 +15,7 @@ from pathlib import Path
 from streams.core.monthly import MonthlyPack, monthly_pack
 from streams.core.months import Month, month_label
 from streams.core.targets import Targets
-from streams.export.from_log import rules_from, run_file
+from streams.export.from_log import run_file
 from streams.settings import Settings
 
 ENDPOINT = "/export/monthly"
@@ -88,6 +88,6 @@ def pack_from_log(
         disable=None,
         file=sys.stderr,
     ) as bar:
-        run = run_file(path, targets, partitions, rules_from(settings), bar.update)
+        run = run_file(path, targets, partitions, settings.time_rules(), bar.update)
     print(run.summary(), file=sys.stderr)
     return monthly_pack(run.states.values(), targets, first, last)

@@ -224,8 +224,8 @@ def expected_answer_bands(log: data.Log, month: str) -> tuple[int, int, int]:
     ]  # fmt: skip
     return (
         sum(w < 10_000_000 for w in waits),
-        sum(10_000_000 <= w <= 60_000_000 for w in waits),
-        sum(w > 60_000_000 for w in waits),
+        sum(10_000_000 <= w < 60_000_000 for w in waits),
+        sum(w >= 60_000_000 for w in waits),
     )
 
 
@@ -257,7 +257,7 @@ def test_a_small_month_is_blank_throughout_with_the_note(tmp_path: Path) -> None
         "2026-05",
         "2026-05",
         ("2026-05",),
-        answer_bands=(AnswerBandRow("2026-05", answered=6, under_10s=4, within_60s=6),),
+        answer_bands=(AnswerBandRow("2026-05", answered=6, under_10s=4, under_60s=6),),
         attendance_bands=(AttendanceBandRow("2026-05", 12, 2, 3, 12, 12),),
     )
     answers, attendance = write_public_csv(small, tmp_path)
@@ -273,10 +273,16 @@ def test_public_csv_of_the_generated_log(pack: MonthlyPack, tmp_path: Path) -> N
     answers, attendance = write_public_csv(pack, tmp_path)
     with answers.open(newline="") as handle:
         rows = {r["month"]: r for r in csv.DictReader(handle)}
-    assert list(rows["2026-03"])[:5] == ["month", "answered", "under_10s", "10s_to_60s", "over_60s"]
+    assert list(rows["2026-03"])[:5] == [
+        "month",
+        "answered",
+        "under_10s",
+        "10s_to_under_60s",
+        "60s_or_longer",
+    ]
     assert rows["2026-06"]["answered"] == "0" and rows["2026-06"]["pct_under_10s"] == ""
     for row in rows.values():
-        cells = [row[k] for k in ("under_10s", "10s_to_60s", "over_60s")]
+        cells = [row[k] for k in ("under_10s", "10s_to_under_60s", "60s_or_longer")]
         shown = [int(c) for c in cells if c != ""]
         assert all(n == 0 or n >= 10 for n in shown)
         if row["answered"] not in ("", "0") and "" in cells:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from kafka.partitioner.default import murmur2
 
+from schemas import RejectReason
 from streams.core.monthly import MonthlyPack, monthly_pack
 from streams.core.months import one_decimal, parse_month, percent
 from streams.export.csv import write_monthly_csv
@@ -60,7 +61,10 @@ def log() -> data.Log:
 def pack(log: data.Log, tmp_path_factory: pytest.TempPathFactory) -> MonthlyPack:
     path = data.write(log, tmp_path_factory.mktemp("log") / "events.jsonl")
     run = run_file(path, data.targets())
-    assert run.rejected == Counter(), run.summary()
+    too_late = 3 * len(log.too_late)  # queued, answered, ended
+    assert run.rejected == Counter({RejectReason.TOO_LATE: too_late}), run.summary()
+    late = sum(state.late for state in run.states.values())
+    assert late >= len(log.late_ids), "the late lifecycles must arrive beyond the grace"
     assert run.duplicates == len(log.lines) - len(set(log.lines))
     return monthly_pack(run.states.values(), data.targets(), (2026, 3), (2026, 11))
 
@@ -146,13 +150,13 @@ def expected_calls(log: data.Log) -> list[dict]:
     return rows
 
 
-def incident_partition_stream_times(log: data.Log) -> dict[int, object]:
+def incident_partition_stream_times(log: data.Log, partitions: int) -> dict[int, object]:
     """The newest event time per incidents partition (Kafka's default partitioner)."""
     newest: dict[int, object] = {}
     for raw in log.lines:
         body = json.loads(raw)
         if body["event_type"].startswith("incident."):
-            partition = (murmur2(body["incident_id"].encode()) & 0x7FFFFFFF) % 6
+            partition = (murmur2(body["incident_id"].encode()) & 0x7FFFFFFF) % partitions
             at = data.datetime.fromisoformat(body["occurred_at"])
             if partition not in newest or at > newest[partition]:
                 newest[partition] = at
@@ -173,11 +177,13 @@ def incident_score(inc: data.Incident, stream_time) -> str | None:
     return "not_met" if deadline < stream_time else None
 
 
-def expected_incidents(log: data.Log) -> list[dict]:
-    stream = incident_partition_stream_times(log)
+def expected_incidents(log: data.Log, partitions: int = 6) -> list[dict]:
+    """``partitions``: of the incidents topic; open incidents are scored as of the
+    newest event on their own partition."""
+    stream = incident_partition_stream_times(log, partitions)
     counts: Counter = Counter()
     for inc in log.incidents:
-        partition = (murmur2(inc.incident_id.encode()) & 0x7FFFFFFF) % 6
+        partition = (murmur2(inc.incident_id.encode()) & 0x7FFFFFFF) % partitions
         outcome = incident_score(inc, stream[partition])
         if outcome is None:
             continue
@@ -322,7 +328,7 @@ def test_the_log_exercises_what_it_claims(log: data.Log, files: dict[str, list[d
     assert int(rows[("2026-03", "essex", "all", "emergency")]["not_met"]) > 10
     assert rows[("2026-06", "essex", "all", "emergency")]["pct_met"] == ""
     assert int(rows[("2026-10", "npcc", "all", "urgent")]["total"]) > 0
-    stream = incident_partition_stream_times(log)
+    stream = incident_partition_stream_times(log, 6)
     open_scored = [
         i
         for i in log.incidents
@@ -337,6 +343,7 @@ def test_the_log_exercises_what_it_claims(log: data.Log, files: dict[str, list[d
         and not incident_score(i, stream[(murmur2(i.incident_id.encode()) & 0x7FFFFFFF) % 6])
     ]
     assert open_scored and awaiting
+    assert log.late_ids and log.too_late
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,91 @@
+"""The monthly export from a real worker (through its HTTP endpoint) equals the export
+recomputed from the event log, and both equal the figures worked out independently
+from the generated lifecycles, cell for cell.
+
+The log (tests/monthly_data.py) spans March to November 2026: both clock changes,
+lifecycles just after London midnight on the 1st, a policy and a formula change,
+duplicates, reordering within the grace period, lifecycles delivered three days late
+(counted: their month is still open) and calls delivered after their month closed
+(refused as too_late)."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from streams.settings import Settings
+from tests import monthly_data as data
+from tests.conftest import settings_env
+from tests.integration.worker import WorkerProcess
+from tests.unit import test_monthly as independent
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 3  # as the kafka_settings fixture creates the topics
+TABLES = {
+    "incident_attendance": lambda log: independent.expected_incidents(log, PARTITIONS),
+    "call_handling": independent.expected_calls,
+    "chat": independent.expected_chats,
+    "online_reports": independent.expected_reports,
+    "channel_share": independent.expected_shares,
+}
+
+
+def export(env: dict[str, str], out: Path, *extra: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "streams", "export", "monthly", "--from", "2026-03", "--to",
+         "2026-11", "--format", "csv", "--out", str(out), *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_live_export_equals_the_log_export_and_the_independent_figures(
+    kafka_settings: Settings, worker: WorkerProcess, tmp_path: Path
+) -> None:
+    log = data.generate()
+    events = data.write(log, tmp_path / "events.jsonl")
+    worker.env["CCM_TARGETS_FILE"] = str(data.write_targets(tmp_path / "targets.yaml"))
+    worker.start()
+    sent = subprocess.run(
+        [sys.executable, "-m", "streams", "replay", str(events)],
+        env=settings_env(kafka_settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert sent.returncode == 0, sent.stderr
+    worker.wait_for_consumed(len(log.lines), timeout_s=180)
+
+    env = {**settings_env(kafka_settings), "CCM_EXPORT_URL": worker.url}
+    env["CCM_TARGETS_FILE"] = worker.env["CCM_TARGETS_FILE"]
+    export(env, tmp_path / "live")
+    export(env, tmp_path / "log", "--from-log", str(events), "--partitions", str(PARTITIONS))
+
+    for table, expected in TABLES.items():
+        live = (tmp_path / "live" / f"{table}.csv").read_bytes()
+        assert live == (tmp_path / "log" / f"{table}.csv").read_bytes(), table
+        with (tmp_path / "live" / f"{table}.csv").open(newline="") as handle:
+            assert list(csv.DictReader(handle)) == expected(log), table
+    too_late = worker.value("ccm_events_rejected_total", family="calls", reason="too_late")
+    assert too_late == 3 * len(log.too_late)
+    assert sum(worker.metric("ccm_events_late_total").values()) >= len(log.late_ids)
+
+
+def test_export_endpoint_says_what_to_fix(kafka_settings: Settings, worker: WorkerProcess) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    worker.start()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{worker.url}/export/monthly?from=2026-13&to=2026-11", timeout=30)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read()) == {
+        "error": "'2026-13' is not a month: write it as YYYY-MM, e.g. 2026-03"
+    }
