@@ -199,10 +199,23 @@ May gets exactly one of each lifecycle: its counts are under the public
 suppression threshold."""
 
 
-def generate(seed: int = 5, scale: int = 1, months: list[tuple[int, int]] | None = None) -> Log:
-    """The log; ``months`` other than the default drop the special instants."""
+YEAR = [(2025, 12)] + [(2026, m) for m in range(1, 12)]
+"""A year, December 2025 to November 2026: both clock changes and every month-end."""
+
+
+def generate(
+    seed: int = 5,
+    scale: int = 1,
+    months: list[tuple[int, int]] | None = None,
+    full_year: bool = False,
+) -> Log:
+    """The log: by default March, April, October and November 2026 (so May to September
+    are empty months); ``full_year``: every month of `YEAR`. Other ``months`` drop the
+    special instants."""
     rng = random.Random(seed)
     specials = SPECIAL_INSTANTS if months is None else []
+    if full_year:
+        months = YEAR
     months = months or [(2026, 3), (2026, 4), (2026, 10), (2026, 11)]
     log = Log()
     n = 0

@@ -2,11 +2,11 @@
 recomputed from the event log, and both equal the figures worked out independently
 from the generated lifecycles, cell for cell.
 
-The log (tests/monthly_data.py) spans March to November 2026: both clock changes,
-lifecycles just after London midnight on the 1st, a policy and a formula change,
-duplicates, reordering within the grace period, lifecycles delivered three days late
-(counted: their month is still open) and calls delivered after their month closed
-(refused as too_late)."""
+The log (tests/monthly_data.py) spans a year, December 2025 to November 2026: both
+clock changes, lifecycles just after London midnight on the 1st, a policy and a
+formula change, duplicates, reordering within the grace period, lifecycles delivered
+three days late (counted: their month is still open) and calls delivered after their
+month closed (refused as too_late)."""
 
 import csv
 import subprocess
@@ -24,19 +24,20 @@ from tests.unit import test_monthly as independent
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 3  # as the kafka_settings fixture creates the topics
+MONTHS = [f"{year}-{month:02d}" for year, month in data.YEAR]
 TABLES = {
-    "incident_attendance": lambda log: independent.expected_incidents(log, PARTITIONS),
-    "call_handling": independent.expected_calls,
-    "chat": independent.expected_chats,
-    "online_reports": independent.expected_reports,
-    "channel_share": independent.expected_shares,
+    "incident_attendance": lambda log: independent.expected_incidents(log, PARTITIONS, MONTHS),
+    "call_handling": lambda log: independent.expected_calls(log, MONTHS),
+    "chat": lambda log: independent.expected_chats(log, MONTHS),
+    "online_reports": lambda log: independent.expected_reports(log, MONTHS),
+    "channel_share": lambda log: independent.expected_shares(log, MONTHS),
 }
 
 
 def export(env: dict[str, str], out: Path, *extra: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "streams", "export", "monthly", "--from", "2026-03", "--to",
-         "2026-11", "--format", "csv", "--out", str(out), *extra],
+        [sys.executable, "-m", "streams", "export", "monthly", "--from", MONTHS[0], "--to",
+         MONTHS[-1], "--format", "csv", "--out", str(out), *extra],
         env=env,
         capture_output=True,
         text=True,
@@ -48,7 +49,7 @@ def export(env: dict[str, str], out: Path, *extra: str) -> None:
 def test_live_export_equals_the_log_export_and_the_independent_figures(
     kafka_settings: Settings, worker: WorkerProcess, tmp_path: Path
 ) -> None:
-    log = data.generate()
+    log = data.generate(full_year=True)
     events = data.write(log, tmp_path / "events.jsonl")
     worker.env["CCM_TARGETS_FILE"] = str(data.write_targets(tmp_path / "targets.yaml"))
     worker.start()

@@ -96,7 +96,7 @@ def formula_on(day: date, channel: str, queue: str) -> str:
     return "ignore_abandons" if (channel, queue) == ("999", "fcr") else "abandons_within_target_met"
 
 
-def expected_calls(log: data.Log) -> list[dict]:
+def expected_calls(log: data.Log, months: list[str] = MONTHS) -> list[dict]:
     counts: dict[tuple, Counter] = defaultdict(Counter)
     for call in log.calls:
         for leg in call.legs:
@@ -113,7 +113,7 @@ def expected_calls(log: data.Log) -> list[dict]:
                 c["abandoned"] += 1
                 c["abandoned_within_target"] += within
     rows = []
-    for month in MONTHS:
+    for month in months:
         for channel, queue in STANDARD_QUEUES:
             formulas = ["strict"]
             if month == "2026-10":
@@ -177,7 +177,9 @@ def incident_score(inc: data.Incident, stream_time) -> str | None:
     return "not_met" if deadline < stream_time else None
 
 
-def expected_incidents(log: data.Log, partitions: int = 6) -> list[dict]:
+def expected_incidents(
+    log: data.Log, partitions: int = 6, months: list[str] = MONTHS
+) -> list[dict]:
     """``partitions``: of the incidents topic; open incidents are scored as of the
     newest event on their own partition."""
     stream = incident_partition_stream_times(log, partitions)
@@ -192,7 +194,7 @@ def expected_incidents(log: data.Log, partitions: int = 6) -> list[dict]:
         for group in groups:
             counts[(month_of(inc.created), inc.policy, group, response, outcome)] += 1
     rows = []
-    for month in MONTHS:
+    for month in months:
         policies = {"2026-10": ["essex", "npcc"], "2026-11": ["npcc"]}.get(month, ["essex"])
         for policy in policies:
             for group in CATEGORY_GROUPS:
@@ -214,7 +216,7 @@ def expected_incidents(log: data.Log, partitions: int = 6) -> list[dict]:
     return rows
 
 
-def expected_chats(log: data.Log) -> list[dict]:
+def expected_chats(log: data.Log, months: list[str] = MONTHS) -> list[dict]:
     counts: dict[str, Counter] = defaultdict(Counter)
     for chat in log.chats:
         c = counts[month_of(chat.requested)]
@@ -229,7 +231,7 @@ def expected_chats(log: data.Log) -> list[dict]:
         else:
             c["abandoned"] += 1
     rows = []
-    for month in MONTHS:
+    for month in months:
         c = counts[month]
         outcomes = c["accepted"] + c["abandoned"]
         rows.append(
@@ -248,7 +250,7 @@ def expected_chats(log: data.Log) -> list[dict]:
     return rows
 
 
-def expected_reports(log: data.Log) -> list[dict]:
+def expected_reports(log: data.Log, months: list[str] = MONTHS) -> list[dict]:
     counts: dict[tuple, Counter] = defaultdict(Counter)
     for report in log.reports:
         c = counts[(month_of(report.submitted), report.report_type)]
@@ -266,12 +268,12 @@ def expected_reports(log: data.Log) -> list[dict]:
                 counts[(month, kind)]["triage_us"], counts[(month, kind)]["triaged"]
             ),
         }
-        for month in MONTHS
+        for month in months
         for kind in ("asb", "crime", "traffic", "other")
     ]
 
 
-def expected_shares(log: data.Log) -> list[dict]:
+def expected_shares(log: data.Log, months: list[str] = MONTHS) -> list[dict]:
     contacts: Counter = Counter()
     for call in log.calls:
         first = min(call.legs, key=lambda leg: leg.queued)
@@ -281,7 +283,7 @@ def expected_shares(log: data.Log) -> list[dict]:
     for report in log.reports:
         contacts[(month_of(report.submitted), "online")] += 1
     rows = []
-    for month in MONTHS:
+    for month in months:
         total = sum(contacts[(month, c)] for c in ("999", "101", "chat", "online"))
         rows += [
             {
