@@ -34,6 +34,11 @@ test: setup ## Lint, then run every test (unit and real-broker integration)
 test-unit: setup ## Only the fast tests that need no broker
 	$(BIN)/pytest -m 'not integration'
 
+.PHONY: bench
+bench: setup ## Benchmarks: the pure core, then end to end through a real broker (a few minutes)
+	$(BIN)/python bench/core_throughput.py
+	$(BIN)/python bench/end_to_end.py
+
 .PHONY: worker
 worker: setup ## Run only the worker, against CCM_KAFKA_BOOTSTRAP (default localhost:9092)
 	$(BIN)/ccm worker
