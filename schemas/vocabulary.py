@@ -108,3 +108,5 @@ class RejectReason(StrEnum):
     CONFLICT = "conflict"
     ORPHAN = "orphan"
     TOO_LATE = "too_late"
+    UNPROCESSABLE = "unprocessable"
+    """Valid, but ccm failed applying it: a ccm fault, kept for the maintainers."""

@@ -28,7 +28,7 @@ from typing import Any
 import faust
 from faust.types import TP
 
-from schemas import Family
+from schemas import Family, RejectReason
 from streams.core.monthly import monthly_pack
 from streams.core.months import parse_month
 from streams.core.targets import Targets
@@ -286,6 +286,14 @@ class FamilyPipe:
         }
         applied = self.runtime.process(self.family, messages, wall_us(), stored)
         for item in applied.rejected:
+            if item.letter.reason is RejectReason.UNPROCESSABLE:
+                log.error(
+                    "%s partition %d offset %s: %s",
+                    self.family.value,
+                    item.partition,
+                    item.offset,
+                    item.letter.detail,
+                )
             headers = {
                 "ccm-reason": item.letter.reason.value.encode(),
                 "ccm-detail": item.letter.detail.encode(),

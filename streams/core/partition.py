@@ -7,9 +7,11 @@ applied are skipped, which is what makes a restart from a checkpoint exact.
 """
 
 import json
+import traceback
 import zlib
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from schemas import Envelope, Family, RejectReason, Source, decode
 from streams.core.calls import CallLedger
@@ -39,6 +41,16 @@ class TimeRules:
     """How long after a London month ends its figures still take late events."""
     sweep_every_us: int = 60 * 1_000_000
     """How often (in stream time) orphans are looked for and quiet lifecycles forgotten."""
+
+
+def _where_raised(error: Exception) -> str:
+    """File and line of the innermost frame: enough to find the fault, and unlike the
+    exception's text it cannot hold a value from the event."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "unknown"
+    frame = frames[-1]
+    return f"{Path(frame.filename).name}:{frame.lineno}"
 
 
 def make_ledger(family: Family, targets: Targets, rules: TimeRules) -> Ledger:
@@ -73,6 +85,23 @@ class PartitionState:
             return []
         self.offset = offset
         self.consumed += 1
+        try:
+            return self._apply(raw, wall_us)
+        except Exception as error:
+            # A fault in ccm, not in the message. Keeping the message (with its offset
+            # in the dead letter's headers) and going on beats a worker that dies on the
+            # same message at every restart.
+            return self._reject(
+                DeadLetter(
+                    RejectReason.UNPROCESSABLE,
+                    f"ccm could not apply this event ({type(error).__name__} at "
+                    f"{_where_raised(error)}); it is kept here: report it to the ccm "
+                    "maintainers with this dead letter",
+                    raw,
+                )
+            )
+
+    def _apply(self, raw: bytes, wall_us: int) -> list[DeadLetter]:
         decoded = decode(raw)
         if not isinstance(decoded, Envelope):
             return self._reject(DeadLetter(decoded.reason, decoded.detail, raw))

@@ -285,3 +285,33 @@ def test_positions_needed_matches_the_published_erlang_c_example() -> None:
     for n in range(50):  # the last 15 minutes' demand
         run.send(queued(f"d{n}", 3600 + n * 18))
     assert run.value("ccm_call_positions_needed", "999", "fcr") == 14
+
+
+def test_leg_whose_outcome_never_comes_is_an_orphan_after_the_stale_limit() -> None:
+    rules = TimeRules(stale_us=12 * HOUR_US, sweep_every_us=0)
+    run = Run(rules=rules).send(queued("lost", 0), queued("b", 12 * 3600))
+    assert run.dead == []  # exactly at the limit: still waiting
+    run.send(queued("c", 12 * 3600 + 1))
+    assert [d.reason for d in run.dead] == [RejectReason.ORPHAN]
+    assert run.value("ccm_call_legs_waiting", "999", "fcr") == 2
+
+
+def test_a_fault_applying_one_event_dead_letters_it_and_the_next_still_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run = Run().send(queued("a", 0))
+    ledger = run.state.ledger
+    real_apply = ledger.apply
+
+    def failing_apply(event, *args, **kwargs):
+        if event.call_id == "bad":
+            raise ZeroDivisionError("x")
+        return real_apply(event, *args, **kwargs)
+
+    monkeypatch.setattr(ledger, "apply", failing_apply)
+    run.send(queued("bad", 1), answered("a", 2))
+    assert [d.reason for d in run.dead] == [RejectReason.UNPROCESSABLE]
+    assert run.dead[0].detail.startswith("ccm could not apply this event (ZeroDivisionError at ")
+    assert run.state.rejected == {RejectReason.UNPROCESSABLE: 1}
+    assert run.state.consumed == 3
+    assert run.value("ccm_call_legs_answered", "999", "fcr", "today") == 1

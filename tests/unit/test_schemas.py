@@ -163,6 +163,30 @@ def test_rejection_details_name_the_field_but_never_echo_its_value() -> None:
     assert naive.detail.startswith("occurred_at: timestamp has no UTC offset")
 
 
+@pytest.mark.parametrize(
+    ("occurred_at", "accepted"),
+    [
+        ("1999-12-31T23:59:59+00:00", False),
+        ("2000-01-01T00:30:00+01:00", False),  # 1999-12-31T23:30Z
+        ("2000-01-01T00:00:00+00:00", True),
+        ("2099-12-31T23:59:59+00:00", True),
+        ("2099-12-31T23:30:00-01:00", False),  # 2100-01-01T00:30Z
+        ("0001-01-01T00:00:00+00:00", False),
+        ("9999-12-31T23:30:00-01:00", False),
+    ],
+)
+def test_event_time_must_fall_in_the_years_ccm_can_reckon(occurred_at: str, accepted: bool) -> None:
+    result = decode(raw(event("call.queued", occurred_at=occurred_at)))
+    if accepted:
+        assert isinstance(result, Envelope)
+    else:
+        assert isinstance(result, Rejection)
+        assert result.reason is RejectReason.INVALID_FIELD
+        assert result.detail == (
+            "occurred_at: Value error, must be from 2000-01-01 to 2099-12-31 (UTC)"
+        )
+
+
 def test_committed_json_schema_matches_the_models() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == generate(), (
         "schemas/ccm-event.schema.json is stale: run 'python -m schemas.jsonschema' and commit it"
@@ -173,8 +197,9 @@ def test_committed_json_schema_matches_the_models() -> None:
 
 ids = st.text(min_size=1, max_size=128)
 moments = st.datetimes(
-    min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis wants naive bounds
-    max_value=datetime(2099, 12, 31),  # noqa: DTZ001
+    # A day inside the accepted years at either end, whatever the offset drawn.
+    min_value=datetime(2000, 1, 2),  # noqa: DTZ001 - hypothesis wants naive bounds
+    max_value=datetime(2099, 12, 30),  # noqa: DTZ001
     timezones=st.sampled_from(
         [UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=-5, minutes=-30))]
     ),
