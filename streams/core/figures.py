@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from schemas import Area, Category, Channel, Family, Grade, Queue, ReportType
+from schemas import Area, Category, Channel, Family, Grade, Queue, RejectReason, ReportType
 from streams.core import erlang
 from streams.core.calls import ANSWER_BUCKETS_S, FIRST_BUCKET, CallCount, CallLedger, LegCount
 from streams.core.catalog import BY_NAME
@@ -187,6 +187,9 @@ def _zeros(figures: Figures, policy: GradingPolicy) -> None:
         figures.zero("ccm_events_consumed", (family.value,))
         figures.zero("ccm_events_duplicate", (family.value,))
         figures.zero("ccm_events_late", (family.value,))
+        # From zero, so the first dead letter is an increase that rules can see.
+        for reason in RejectReason:
+            figures.zero("ccm_events_rejected", (family.value, reason.value))
         figures.zero("ccm_partitions_assigned", (family.value,))
         figures.zero("ccm_partitions_live", (family.value,))
     # Incidents: every grade of the policy in force today, so rates and alerts have series.

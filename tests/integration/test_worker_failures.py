@@ -1,11 +1,14 @@
 """The worker under failure: SIGKILL mid-stream, and poison input."""
 
+import re
 import time
 from collections import Counter
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient
 
+from schemas import RejectReason
 from streams.settings import Settings
 from tests.events import event, raw
 from tests.integration.worker import WorkerProcess
@@ -46,6 +49,17 @@ def calls_day(n: int) -> tuple[list[tuple[bytes, bytes]], int, float]:
     return messages, within, float(sum(i % 21 for i in range(n)))
 
 
+def committed(admin: KafkaAdminClient, worker: WorkerProcess, settings: Settings) -> int:
+    """Messages of the calls topic below the worker group's committed offsets."""
+    group = worker.env["CCM_APP_ID"]
+    offsets = admin.list_group_offsets(group).get(group, {})
+    return sum(
+        meta.offset
+        for tp, meta in offsets.items()
+        if tp.topic == settings.topic_calls and meta.offset > 0
+    )
+
+
 def settle(worker: WorkerProcess, name: str, expected: float, timeout_s: float = 120) -> float:
     deadline = time.monotonic() + timeout_s
     value = 0.0
@@ -67,14 +81,20 @@ def test_sigkill_mid_stream_then_restart_counts_every_event_exactly_once(
     worker.env["CCM_BATCH_MAX"] = "500"
     worker.start()
 
+    # Kill once a third is consumed and some of it is checkpointed and committed, so the
+    # restart must resume from a checkpoint and skip what Kafka delivers again.
+    admin = KafkaAdminClient(**kafka_settings.kafka_python_config())
     deadline = time.monotonic() + 120
     consumed = 0.0
     while time.monotonic() < deadline:
         consumed = sum(worker.metric("ccm_events_consumed_total").values())
-        if consumed >= len(messages) // 3:
+        if consumed >= len(messages) // 3 and committed(admin, worker, kafka_settings) > 0:
             break
         time.sleep(0.05)
     worker.kill()
+    at_kill = committed(admin, worker, kafka_settings)
+    admin.close()
+    assert 0 < at_kill < len(messages), "kill before any commit, or after the last event"
     assert consumed < len(messages), "the kill came after the last event: make the stream longer"
 
     worker.start()
@@ -98,7 +118,9 @@ def test_sigkill_mid_stream_then_restart_counts_every_event_exactly_once(
         == wait_sum
     )
     assert worker.value("ccm_calls_settled", channel="999", window="today") == calls
-    assert sum(worker.metric("ccm_events_duplicate_total").values()) == 0
+    restored = re.findall(r"restored calls partition \d+: calls offset (\d+)", worker.log(2))
+    assert sum(int(offset) + 1 for offset in restored) >= at_kill, "did not resume"
+    assert worker.value("ccm_events_duplicate_total", family="calls") == 0
     assert sum(worker.metric("ccm_events_rejected_total").values()) == 0
 
 
@@ -106,12 +128,14 @@ def test_poison_messages_are_dead_lettered_and_counted_while_valid_events_flow(
     kafka_settings: Settings, worker: WorkerProcess
 ) -> None:
     worker.start()
+    garbage = [b"\x00garbage %d" % i for i in range(10_000)]
     bad: dict[str, list[bytes]] = {
-        "malformed_json": [b"{", b'{"event_id": "x",', b"\xff\xfe"]
-        + [b"\x00garbage %d" % i for i in range(10_000)],
+        "malformed_json": [b"{", b'{"event_id": "x",', b"\xff\xfe", *garbage],
         "invalid_field": [
             raw(event("call.queued", call_id="w1", channel=999)),
             raw(event("call.queued", call_id="w2", queue=["fcr"])),
+            raw(event("call.queued", call_id="w3", occurred_at="0001-01-01T00:00:00+00:00")),
+            raw(event("call.ended", call_id="w4", occurred_at="9999-12-31T23:30:00-01:00")),
         ],
         "unknown_type": [raw({**event("call.ended"), "event_type": "call.parked"})] * 2,
         "naive_timestamp": [
@@ -131,9 +155,11 @@ def test_poison_messages_are_dead_lettered_and_counted_while_valid_events_flow(
         # Keyed like a real producer, so both events of a call share a partition.
         valid += [(call_id.encode(), raw(queued)), (call_id.encode(), raw(answered))]
     poison = [m for messages in bad.values() for m in messages]
-    unkeyed: list[tuple[bytes | None, bytes]] = [(None, m) for m in poison]
-    # Interleave: valid events before, among and after the poison.
-    stream = valid[:50] + unkeyed[:5000] + valid[50:120] + unkeyed[5000:] + valid[120:]
+    # The 10,000 garbage messages share a key: one partition gets them all in a row,
+    # between valid calls; the rest of the poison is unkeyed and spread.
+    in_a_row = [(b"v7", m) for m in garbage]
+    others = [(None, m) for m in poison if not m.startswith(b"\x00garbage")]
+    stream = valid[:50] + in_a_row + valid[50:120] + others + valid[120:]
     produce(kafka_settings, kafka_settings.topic_calls, stream)
 
     assert settle(worker, "ccm_events_consumed_total", len(stream)) == len(stream)
@@ -141,8 +167,11 @@ def test_poison_messages_are_dead_lettered_and_counted_while_valid_events_flow(
     rejected = {
         dict(labels)["reason"]: v
         for labels, v in worker.metric("ccm_events_rejected_total").items()
+        if dict(labels)["family"] == "calls"
     }
-    assert rejected == {reason: len(messages) for reason, messages in bad.items()}
+    expected = {reason.value: 0 for reason in RejectReason}
+    expected.update({reason: len(messages) for reason, messages in bad.items()})
+    assert rejected == expected
     assert worker.value("ccm_call_legs_answered", channel="999", queue="fcr", window="today") == 100
 
     dead = read_deadletters(kafka_settings, len(poison))

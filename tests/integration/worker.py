@@ -70,6 +70,10 @@ class WorkerProcess:
             f"worker did not get its partitions within {timeout_s} s; see {log.name}"
         )
 
+    def log(self, start: int) -> str:
+        """What the worker printed in its ``start``-th run."""
+        return (self.workdir / f"worker-{start}.log").read_text(errors="replace")
+
     def kill(self) -> None:
         """SIGKILL: no shutdown, no final commit, no flush."""
         assert self.process is not None
@@ -103,10 +107,19 @@ class WorkerProcess:
         return found
 
     def metric(self, name: str) -> dict[tuple, float]:
-        return self.samples().get(name, {})
+        """Every series of ``name``; a name the worker does not expose fails the test."""
+        samples = self.samples()
+        if name not in samples:
+            raise AssertionError(f"/metrics has no {name}")
+        return samples[name]
 
     def value(self, name: str, **labels: str) -> float:
-        return self.metric(name).get(tuple(sorted(labels.items())), 0.0)
+        """One series' value; a missing series fails the test rather than reading as 0."""
+        series = self.metric(name)
+        key = tuple(sorted(labels.items()))
+        if key not in series:
+            raise AssertionError(f"/metrics has no {name}{dict(key)}")
+        return series[key]
 
     def wait_for_consumed(self, total: int, timeout_s: float = 120) -> None:
         deadline = time.monotonic() + timeout_s
