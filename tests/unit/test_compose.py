@@ -77,6 +77,19 @@ def test_stack_has_the_four_services_with_healthchecks_and_named_volumes() -> No
     assert services["worker"]["command"][0] == "worker"
 
 
+def test_each_named_volume_is_where_its_service_keeps_its_state() -> None:
+    services = compose()["services"]
+
+    def mounted(service: str) -> str:
+        (volume,) = [v for v in services[service]["volumes"] if not v.startswith("./")]
+        return volume.split(":")[1]
+
+    assert mounted("kafka") == services["kafka"]["environment"]["KAFKA_LOG_DIRS"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert f"CCM_DATA_DIR={mounted('worker')} " in dockerfile
+    assert f"--storage.tsdb.path={mounted('prometheus')}" in services["prometheus"]["command"]
+
+
 def test_prometheus_scrapes_the_worker_and_its_config_passes_promtool() -> None:
     config_path = REPO / "deploy" / "prometheus" / "prometheus.yml"
     config = yaml.safe_load(config_path.read_text())
