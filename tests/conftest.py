@@ -1,6 +1,7 @@
 """Shared fixtures: one real Kafka broker per test session, unique topics per test."""
 
 import os
+import re
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -27,31 +28,43 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """
     external = os.environ.get("CCM_KAFKA_BOOTSTRAP")
     if external:
-        _broker_description.append(f"external broker at {external} (CCM_KAFKA_BOOTSTRAP)")
+        _broker_description.append(
+            f"external broker at {external} (CCM_KAFKA_BOOTSTRAP), "
+            f"{_protocol_level(Settings(kafka_bootstrap=external))}"
+        )
         yield external
         return
-    env = {
-        **os.environ,
-        "CCM_KAFKA_PORT": TEST_KAFKA_PORT,
-        "CCM_KAFKA_STATE": str(tmp_path_factory.mktemp("kafka-state")),
-    }
+    state = tmp_path_factory.mktemp("kafka-state")
+    env = {**os.environ, "CCM_KAFKA_PORT": TEST_KAFKA_PORT, "CCM_KAFKA_STATE": str(state)}
     started = subprocess.run(
         [str(LOCAL_KAFKA), "start"], env=env, capture_output=True, text=True, timeout=600
     )
     if started.returncode != 0:
         pytest.fail(f"could not start the test Kafka broker:\n{started.stderr}", pytrace=False)
-    version = subprocess.run(
-        [str(LOCAL_KAFKA), "version"], capture_output=True, text=True, check=True
-    ).stdout.strip()
     bootstrap = started.stdout.strip().splitlines()[-1]
+    # The broker's own word for its version (its start-up log), not the pinned one.
+    said = re.search(r"Kafka version: (\S+)", (state / "logs" / "server.log").read_text())
+    version = said.group(1) if said else "of unknown version"
     _broker_description.append(
         f"Apache Kafka {version} (KRaft, single node) at {bootstrap}, "
+        f"{_protocol_level(Settings(kafka_bootstrap=bootstrap))}, "
         "started by deploy/kafka/local-kafka"
     )
     try:
         yield bootstrap
     finally:
         subprocess.run([str(LOCAL_KAFKA), "stop"], env=env, capture_output=True, timeout=120)
+
+
+def _protocol_level(settings: Settings) -> str:
+    """What the broker itself reports: its finalized KRaft metadata.version feature level."""
+    admin = KafkaAdminClient(**settings.kafka_python_config())
+    try:
+        features = admin.describe_features()
+    finally:
+        admin.close()
+    level = features.get("metadata.version", {}).get("finalized")
+    return f"metadata.version {level[1]}" if level else "no KRaft metadata.version reported"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
