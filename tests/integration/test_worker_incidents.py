@@ -96,6 +96,12 @@ CRAFTED = [
      "2025-10-26T01:30:00+01:00", (X, 1), (X, 1), {}),  # first 01:30, never attended
     (("n5", 1, "rural", "other"), [("attended", "2025-10-26T01:49:00+00:00")],
      "2025-10-26T01:30:00+00:00", (M, 1), (M, 1), {}),  # second 01:30, 19 min
+    # Across the change: 15 min 1 s after 01:50 BST is 01:05:01 GMT (wall-clock
+    # arithmetic would put the deadline at 02:05 GMT, 75 real minutes on).
+    (("n14", 1, "urban", "robbery"), [("attended", "2025-10-26T01:05:01+00:00")],
+     "2025-10-26T01:50:00+01:00", (X, 1), (M, 1), {}),
+    (("n15", 1, "urban", "other"), [("attended", "2025-10-26T01:10:00+00:00")],
+     "2025-10-26T01:55:00+01:00", (M, 1), (M, 1), {}),  # 15 real minutes exactly
     (("n6", 3, "urban", "residential_burglary"),
      [("regraded", "2025-10-26T03:05:00+00:00", 1), ("attended", "2025-10-26T03:14:00+00:00")],
      "2025-10-26T03:00:00+00:00", (M, 1), (M, 1), {"burglary": M}),  # upgraded, in time
@@ -177,6 +183,8 @@ def expected_series(npcc_from_26th: bool) -> dict[str, Counter]:
                 if window == "24h":
                     add("histogram_count", key[:4])
                     add("histogram_sum", key[:4], seconds)
+                    for le in BUCKETS_CHECKED:
+                        add(f"histogram_le_{le}", key[:4], int(seconds <= le))
                 add("ccm_incidents_attendance_timed", key)
                 add("ccm_incidents_attendance_time_seconds", key, seconds)
             if flags.get("closed_unattended"):
@@ -188,6 +196,8 @@ def expected_series(npcc_from_26th: bool) -> dict[str, Counter]:
                 add(f"ccm_incidents_category_target_{'met' if met else 'missed'}", key)
     return series
 
+
+BUCKETS_CHECKED = (900, 1200, 3600)  # the emergency and priority targets, in seconds
 
 WINDOWED = (
     "ccm_incidents_created",
@@ -250,6 +260,15 @@ def test_crafted_incidents_give_exact_figures(
     got_sum = {tuple(dict(k)[n] for n in hist_labels): v for k, v in total.items() if v}
     assert got_count == dict(expected["histogram_count"])
     assert got_sum == dict(expected["histogram_sum"])
+    buckets = worker.metric("ccm_incident_attendance_seconds_bucket")
+    for le in BUCKETS_CHECKED:
+        got = {
+            tuple(dict(k)[n] for n in hist_labels): v
+            for k, v in buckets.items()
+            if dict(k)["le"] == f"{le:.1f}" and v
+        }
+        want = {k: v for k, v in expected[f"histogram_le_{le}"].items() if v}
+        assert got == want, le
     policy_today = "npcc" if npcc else "essex"
     assert worker.value("ccm_incident_grading_policy_info", policy=policy_today) == 1
 
@@ -259,7 +278,7 @@ def test_breach_shows_within_5_seconds_of_its_deadline_with_no_further_input(
 ) -> None:
     worker.start()
     now = datetime.now(UTC)
-    deadline = now + timedelta(seconds=20)
+    deadline = now + timedelta(seconds=30)  # time to send and apply them first
     events = [
         # Emergency, urban: 15 minutes; created so that its deadline is 20 s from now.
         created("night-1", (deadline - timedelta(minutes=15)).isoformat(), 1, "urban", "robbery"),

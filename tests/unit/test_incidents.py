@@ -172,14 +172,34 @@ def test_created_in_the_repeated_hour_of_the_october_change() -> None:
     r = run(
         created_on("first", "2025-10-26T01:30:00+01:00", 1, "robbery"),
         ev("incident.attended", "2025-10-26T01:44:00+01:00", incident_id="first"),
-        created_on("second", "2025-10-26T01:50:00+00:00", 1, "robbery"),
-        # 01:50 GMT + 14 min; in wall-clock arithmetic from 01:50 BST this would be 74 min.
+        created_on("second", "2025-10-26T01:50:00+00:00", 1, "robbery"),  # 01:50 GMT
         ev("incident.attended", "2025-10-26T02:04:00+00:00", incident_id="second"),
         created_on("tick", "2025-10-26T23:00:00+00:00", 5, "other"),
     )
     assert total(r, "ccm_incidents_met", window="today", category="robbery") == 2
     assert total(r, "ccm_incidents_created", window="today") == 3
     assert total(r, "ccm_incidents_attendance_time_seconds", category="robbery") == 2 * 14 * 60
+
+
+@pytest.mark.parametrize(
+    ("attended_at", "met"),
+    [
+        ("2025-10-26T01:04:59+00:00", True),  # 14 min 59 s after 01:50 BST
+        ("2025-10-26T01:05:00+00:00", True),  # 15 real minutes: the deadline itself
+        ("2025-10-26T01:05:01+00:00", False),
+        # In wall-clock arithmetic the deadline would be 02:05 GMT, 75 real minutes on.
+        ("2025-10-26T02:04:00+00:00", False),
+    ],
+)
+def test_a_15_minute_target_across_the_october_change_is_15_real_minutes(
+    attended_at: str, met: bool
+) -> None:
+    r = run(
+        created_on("across", "2025-10-26T01:50:00+01:00", 1, "robbery"),
+        ev("incident.attended", attended_at, incident_id="across"),
+    )
+    assert total(r, "ccm_incidents_met", window="today") == int(met)
+    assert total(r, "ccm_incidents_missed", window="today") == int(not met)
 
 
 def test_policy_switch_mid_stream_scores_each_incident_by_its_creation_day() -> None:
