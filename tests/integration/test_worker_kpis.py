@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kafka.partitioner.default import murmur2
 
 from streams.settings import Settings
 from tests.events import event
@@ -19,10 +20,35 @@ def call(kind: str, call_id: str, when: str, **fields: str) -> dict:
     return event(f"call.{kind}", occurred_at=when, call_id=call_id, source="cti", **fields)
 
 
+PARTITIONS = 3  # as the kafka_settings fixture creates the topics
+
+
+def partition_of(key: str) -> int:
+    """Where the producer's default partitioner puts a key."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % PARTITIONS
+
+
+def near_midnight_ids() -> tuple[str, str]:
+    """Two call ids on c8's partition: its stream time is on the 25th, so "today" there
+    starts at London midnight, 23:00 UTC on the 24th."""
+    same = [f"m{n}" for n in range(200) if partition_of(f"m{n}") == partition_of("c8")]
+    return same[0], same[1]
+
+
 def crafted_day() -> list[dict]:
+    after, before = near_midnight_ids()
+    midnight = [
+        # 00:30 BST on the 25th (23:30 UTC on the 24th): today. Sent first: on time.
+        call("queued", after, "2026-10-24T23:30:00+00:00", channel="999", queue="fcr"),
+        call("answered", after, "2026-10-24T23:30:05+00:00", queue="fcr"),
+        # 23:59:59 BST on the 24th: yesterday, though the last 24 hours hold it.
+        call("queued", before, "2026-10-24T22:59:59+00:00", channel="999", queue="fcr"),
+        call("answered", before, "2026-10-24T23:00:04+00:00", queue="fcr"),
+    ]
     c1_answer = call("answered", "c1", f"{DAY}T01:30:10+01:00", queue="fcr")
     c4_queued = call("queued", "c4", f"{DAY}T09:00:00+00:00", channel="101", queue="switchboard")
     events = [
+        *midnight,
         # 999 at the FCR, target 10 s.
         call("queued", "c1", f"{DAY}T01:30:00+01:00", channel="999", queue="fcr"),  # first 01:30
         c1_answer,  # 10 s: met
@@ -73,7 +99,7 @@ def crafted_day() -> list[dict]:
 EXPECTED_LEGS = {
     # (channel, queue): offered, answered, within, under 10 s,
     #                  abandoned, abandoned within, short, wait sum
-    ("999", "fcr"): (4, 3, 2, 1, 0, 0, 0, 30),
+    ("999", "fcr"): (5, 4, 3, 2, 0, 0, 0, 35),  # with the call at 00:30 BST
     ("101", "switchboard"): (3, 1, 1, 0, 1, 0, 1, 30),
     ("101", "fcr"): (1, 1, 1, 0, 0, 0, 0, 300),
     ("101", "resolution_centre"): (1, 1, 1, 0, 0, 0, 0, 10),
@@ -109,11 +135,15 @@ def test_crafted_day_gives_exact_figures(
             worker.value(m, channel=channel, queue=queue, window="today") for m in LEG_METRICS
         )
         assert got == expected, (channel, queue)
+    # The last 24 hours also hold the call at 23:59:59 BST on the 24th.
+    assert tuple(
+        worker.value(m, channel="999", queue="fcr", window="24h") for m in LEG_METRICS
+    ) == (6, 5, 4, 3, 0, 0, 0, 40)
     assert worker.value("ccm_call_legs_waiting", channel="999", queue="fcr") == 1
-    assert worker.value("ccm_contacts", channel="999", window="today") == 4
+    assert worker.value("ccm_contacts", channel="999", window="today") == 5
     assert worker.value("ccm_contacts", channel="101", window="today") == 4
-    assert worker.value("ccm_calls_settled", channel="999", window="today") == 3
-    assert worker.value("ccm_calls_combined_wait_seconds", channel="999", window="today") == 30
+    assert worker.value("ccm_calls_settled", channel="999", window="today") == 4
+    assert worker.value("ccm_calls_combined_wait_seconds", channel="999", window="today") == 35
     assert worker.value("ccm_calls_settled", channel="101", window="today") == 4
     assert (
         worker.value("ccm_calls_combined_wait_seconds", channel="101", window="today")
@@ -149,8 +179,8 @@ def test_crafted_day_gives_exact_figures(
     assert worker.value("ccm_contacts", channel="online", window="today") == 2
 
     histogram = worker.metric("ccm_call_answer_seconds_bucket")
-    assert histogram[(("channel", "999"), ("le", "10.0"), ("queue", "fcr"))] == 2
-    assert histogram[(("channel", "999"), ("le", "15.0"), ("queue", "fcr"))] == 3
+    assert histogram[(("channel", "999"), ("le", "10.0"), ("queue", "fcr"))] == 4
+    assert histogram[(("channel", "999"), ("le", "15.0"), ("queue", "fcr"))] == 5
     assert sum(worker.metric("ccm_events_duplicate_total").values()) == 2
     assert sum(worker.metric("ccm_events_rejected_total").values()) == 0
     assert (
