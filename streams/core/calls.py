@@ -20,6 +20,7 @@ from schemas import (
     Queue,
     RejectReason,
 )
+from streams.core.buckets import ANSWER_BUCKETS_S
 from streams.core.ledger import Conflict, DeadLetter, Ledger, Lifecycle, pack, unpack
 from streams.core.tally import NOTHING, Contribution
 from streams.core.targets import ResolvedQueueTarget, Targets
@@ -27,10 +28,6 @@ from streams.core.timebase import london_day
 
 HOME_OFFICE_THRESHOLD_US = 10_000_000
 """The Home Office's published 999 measure: answered strictly under 10 seconds."""
-
-
-ANSWER_BUCKETS_S = (1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 600, 900, 1800, 3600)
-"""Answer-time histogram bounds (inclusive, seconds): every target is one of them."""
 
 
 class LegCount(IntEnum):

@@ -25,16 +25,11 @@ from schemas import (
     RejectReason,
 )
 from streams.core.attendance import Incident, Score, Status, about_to_breach, score
+from streams.core.buckets import ATTENDANCE_BUCKETS_S
 from streams.core.ledger import Conflict, DeadLetter, Ledger, Lifecycle, pack, unpack
 from streams.core.tally import NOTHING, Contribution, Dim
 from streams.core.targets import GradingPolicy, Targets
 from streams.core.timebase import london_day
-
-ATTENDANCE_BUCKETS_S = (
-    300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 14400,
-    28800, 43200, 86400, 172800, 345600,
-)  # fmt: skip
-"""Attendance-time histogram bounds (inclusive, seconds): every shipped target is one."""
 
 
 class IncidentCount(IntEnum):

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from schemas import Area, Category, Channel, Grade, Queue
+from streams.core.buckets import ANSWER_BUCKETS_S, ATTENDANCE_BUCKETS_S
 
 DEFAULT_TARGETS_PATH = Path(__file__).resolve().parents[2] / "deploy" / "config" / "targets.yaml"
 
@@ -228,7 +229,31 @@ class Targets(_Frozen):
             )
         if len(dates) != len(set(dates)):
             raise ValueError("incident_grading: two policies take effect on the same day")
+        self._targets_are_histogram_bounds()
         return self
+
+    def _targets_are_histogram_bounds(self) -> None:
+        for calls in self.call_handling:
+            for queue in calls.queues:
+                if queue.answer_within_seconds not in ANSWER_BUCKETS_S:
+                    raise ValueError(
+                        f"call_handling from {calls.effective_from}, {queue.queue.value}: "
+                        f"answer_within_seconds {queue.answer_within_seconds} is not an "
+                        f"answer-time histogram bound; use one of {list(ANSWER_BUCKETS_S)}"
+                    )
+        for policy in self.incident_grading:
+            minutes = [
+                (f"grade {int(g.grade)}", m)
+                for g in policy.grades
+                for m in _minutes(g.attend_within_minutes)
+            ] + [(c.category.value, c.attend_within_minutes) for c in policy.category_targets]
+            for what, m in minutes:
+                if m * 60 not in ATTENDANCE_BUCKETS_S:
+                    raise ValueError(
+                        f"policy {policy.id}, {what}: {m} minutes is not an attendance-time "
+                        "histogram bound; use one of "
+                        f"{[s // 60 for s in ATTENDANCE_BUCKETS_S]} minutes"
+                    )
 
     def adopted_policies(self) -> list[GradingPolicy]:
         """Policies with a date, oldest first."""
@@ -245,6 +270,14 @@ class Targets(_Frozen):
 
     def chat_on(self, day: date) -> ChatTargets:
         return _in_force(self.chat, day)
+
+
+def _minutes(target: int | AreaMinutes | None) -> list[int]:
+    if target is None:
+        return []
+    if isinstance(target, AreaMinutes):
+        return [target.urban, target.rural]
+    return [target]
 
 
 class TargetsFileError(ValueError):

@@ -121,6 +121,23 @@ def test_essex_is_in_force_until_npcc_is_given_a_date() -> None:
             lambda d: d["incident_grading"][1].update(id="essex"),
             "each policy needs its own id",
         ),
+        (
+            lambda d: d["incident_grading"][0]["grades"][0].update(
+                attend_within_minutes={"urban": 15, "rural": 25}
+            ),
+            r"policy essex, grade 1: 25 minutes is not an attendance-time histogram bound; "
+            r"use one of \[5, 10, 15, 20, 30, 45, 60, 90, 120, 240, 480, 720, 1440, 2880, 5760\]",
+        ),
+        (
+            lambda d: d["incident_grading"][0]["category_targets"][0].update(
+                attend_within_minutes=50
+            ),
+            "policy essex, residential_burglary: 50 minutes is not",
+        ),
+        (
+            lambda d: d["call_handling"][0]["queues"][0].update(answer_within_seconds=12),
+            r"answer_within_seconds 12 is not an answer-time histogram bound; use one of \[1, 2, 5",
+        ),
     ],
 )
 def test_grading_mistakes_say_what_to_fix(change, message) -> None:
