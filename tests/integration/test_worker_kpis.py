@@ -1,5 +1,8 @@
 """The real worker on the real broker: a crafted day gives exactly the hand-worked figures."""
 
+import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -189,3 +192,13 @@ def test_crafted_day_gives_exact_figures(
         )
         == 1
     )
+
+    # The live exposition is lint-clean, and Faust's views of table contents are off.
+    lint = subprocess.run(
+        ["promtool", "check", "metrics"], input=worker.scrape(), capture_output=True, text=True
+    )
+    assert (lint.returncode, lint.stdout, lint.stderr) == (0, "", "")
+    for view in ("/table/", "/router/", "/graph/"):  # each served with CCM_WEB_DEBUG_VIEWS
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(worker.url + view, timeout=10)
+        assert refused.value.code == 404, view
