@@ -131,7 +131,7 @@ class AnswerBandRow:
     under_10s: int = 0
     """Strictly under 10 s (the Home Office measure)."""
     under_60s: int = 0
-    """At most 60 s (the nearest bucket bound to the Home Office's "under 60 s")."""
+    """Strictly under 60 s (the end of the Home Office's second band)."""
 
 
 @dataclass(frozen=True, slots=True)

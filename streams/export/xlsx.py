@@ -82,8 +82,12 @@ CHANNEL_LABELS = {
 }
 
 
+ABBREVIATIONS = {"asb": "ASB"}
+"""Names read as initials (anti-social behaviour), not as a word."""
+
+
 def words(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    return ABBREVIATIONS.get(name, name.replace("_", " ").capitalize())
 
 
 def summed(rows: Sequence[Any], **labels: Any) -> Any:
