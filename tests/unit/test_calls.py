@@ -7,6 +7,7 @@ import yaml
 
 from schemas import RejectReason
 from streams.core.partition import TimeRules
+from streams.core.targets import parse_targets
 from streams.core.timebase import HOUR_US
 from tests.scenario import REPO, T0, Run, at, ev, targets_with
 
@@ -139,6 +140,29 @@ def test_short_abandons_leave_both_sides_and_the_threshold_is_exclusive() -> Non
     assert run.value("ccm_call_legs_short_abandoned", "999", "fcr", "today") == 1
     assert run.value("ccm_call_legs_abandoned", "999", "fcr", "today") == 1
     assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 2
+
+
+def test_a_queue_overrides_the_sets_short_abandon_threshold_and_formula() -> None:
+    data = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())
+    calls = data["call_handling"][0]
+    calls["short_abandon_seconds"] = 5
+    switchboard = next(q for q in calls["queues"] if q["queue"] == "switchboard")
+    switchboard.update(short_abandon_seconds=0, service_level_formula="ignore_abandons")
+    run = Run(targets=parse_targets(data)).send(
+        queued("a", 0), abandoned("a", 3),  # FCR: under the set's 5 s, short
+        queued("b", 0, "switchboard", "101"), abandoned("b", 3, "switchboard"),  # counts
+    )  # fmt: skip
+    assert run.value("ccm_call_legs_short_abandoned", "999", "fcr", "today") == 1
+    assert run.value("ccm_call_legs_abandoned", "999", "fcr", "today") == 0
+    assert run.value("ccm_call_legs_short_abandoned", "101", "switchboard", "today") == 0
+    assert run.value("ccm_call_legs_abandoned", "101", "switchboard", "today") == 1
+    formulas = run.figures().values["ccm_call_service_level_formula"]
+    assert formulas == {
+        ("999", "fcr", "strict"): 1,
+        ("101", "fcr", "strict"): 1,
+        ("101", "switchboard", "ignore_abandons"): 1,
+        ("101", "resolution_centre", "strict"): 1,
+    }
 
 
 def test_transfer_is_a_new_leg_and_combined_wait_spans_both() -> None:

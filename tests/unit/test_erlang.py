@@ -10,7 +10,7 @@ from streams.core import erlang
 
 # The worked example: 100 calls in 30 minutes, 180 s average handling time, target
 # 80 % answered within 20 s. Traffic 100 * 180 / 1800 = 10 erlangs; 14 agents give
-# P(wait) 0.1741, service level 0.8884 and ASA 7.84 s; 13 agents fall short (0.7837).
+# P(wait) 0.1741, service level 0.8884 and ASA 7.84 s; 13 agents fall short (0.7956).
 CALLS, PERIOD, AHT, TARGET = 100, 1800, 180, 20
 
 

@@ -195,12 +195,10 @@ def test_notes_sheet_names_policies_and_formulas_per_month(workbook) -> None:
 def test_suppression_table(total: int, bands: tuple, published: tuple) -> None:
     row = suppress(total, bands, "2026-03", threshold=10)
     assert (row.total, row.bands) == published
-    shown = [b for b in row.bands if b is not None]
     hidden = [b for b, p in zip(bands, row.bands, strict=True) if p is None]
     if row.total is not None and hidden:
         # No blank can be worked out: at least two, and together not small.
         assert len(hidden) >= 2 and sum(hidden) >= 10
-        assert row.total - sum(shown) == sum(hidden)
         assert row.note
 
 
@@ -357,8 +355,12 @@ class _PackServer(BaseHTTPRequestHandler):
         pass
 
 
-def test_worker_and_log_give_identical_files(capsys, monkeypatch, tmp_path, log) -> None:
-    """The command as the worker's client: the same files as --from-log."""
+def test_the_pack_as_the_worker_sends_it_writes_the_same_files_as_from_log(
+    capsys, monkeypatch, tmp_path, log
+) -> None:
+    """The command as the worker's client: the pack through its JSON form (served here by a
+    stand-in; the real worker is in tests/integration/test_export_live.py) gives the same
+    files as --from-log."""
     events = data.write(log, tmp_path / "events.jsonl")
     targets_file = tmp_path / "targets.yaml"
     targets_file.write_text(json.dumps(data.targets().model_dump(mode="json")))
