@@ -128,6 +128,46 @@ def test_no_cell_holds_a_number_as_text(workbook) -> None:
                     )
 
 
+def test_every_number_has_a_number_format(workbook) -> None:
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, int | float):
+                    assert cell.number_format != "General", (ws.title, cell.coordinate)
+
+
+def test_npcc_sheet_blocks_use_the_npcc_responses(workbook) -> None:
+    npcc = blocks(workbook["Incidents (npcc)"])
+    responses = ("Emergency", "Urgent", "Priority", "Scheduled")
+    assert list(npcc)[:4] == [f"Residential burglary: {r}" for r in responses]
+    assert list(npcc)[-4:] == [f"All incidents: {r}" for r in responses]
+
+
+def test_chat_online_and_channel_share_cells_match_the_pack(workbook, pack: MonthlyPack) -> None:
+    sheet = blocks(workbook["Live Chat and online"])
+    chat = {name: [c.value for c in cells] for name, cells in sheet["Live Chat"].items()}
+    for i, month in enumerate(f"2026-{m:02d}" for m in range(3, 12)):
+        row = next(r for r in pack.chats if r.month == month)
+        settled = row.accepted + row.abandoned
+        assert chat["Requested"][i] == row.requested
+        assert chat["Accepted within target"][i] == row.accepted_within_target
+        assert chat["Requested outside opening hours"][i] == row.outside_hours
+        if settled:
+            assert chat["Service level"][i] == round(row.accepted_within_target / settled, 3)
+        if row.accepted:
+            wait = round(row.accept_us_sum / row.accepted / 1e6, 1)
+            assert chat["Average wait to accept (s)"][i] == pytest.approx(wait, abs=1e-9)
+        else:
+            assert chat["Average wait to accept (s)"][i] is None
+    asb = {name: [c.value for c in cells] for name, cells in sheet["Online reports: ASB"].items()}
+    march = next(r for r in pack.reports if (r.month, r.report_type) == ("2026-03", "asb"))
+    assert (asb["Submitted"][0], asb["Triaged"][0]) == (march.submitted, march.triaged)
+    share = {name: [c.value for c in cells] for name, cells in sheet["Contact by channel"].items()}
+    march_999 = next(r for r in pack.shares if (r.month, r.channel) == ("2026-03", "999"))
+    assert share["999 calls"][0] == march_999.contacts
+    assert share["999 calls share"][0] == round(march_999.contacts / march_999.month_contacts, 3)
+
+
 def test_call_sheet_blocks_per_formula(workbook, pack: MonthlyPack) -> None:
     sheet = blocks(workbook["Calls 999 FCR"])
     assert [h.split(":")[0] for h in sheet] == [
