@@ -18,9 +18,9 @@ from functools import lru_cache
 from typing import Generic, TypeVar
 
 from schemas import Envelope, RejectReason
-from streams.core.tally import Contribution, Tally
+from streams.core.tally import Contribution, MonthFold, Tally
 from streams.core.targets import Targets
-from streams.core.timebase import HOUR_US, london_month_end_us
+from streams.core.timebase import HOUR_US, london_day, london_month_end_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,12 @@ class Ledger(ABC, Generic[L]):
         self.stale_us = stale_us
         self.close_after_us = close_after_us
         """How long after its month ends a lifecycle's figures still take late events."""
+        self._target_starts = tuple(
+            sorted(
+                {s.effective_from.toordinal() for s in [*targets.call_handling, *targets.chat]}
+                | {p.effective_from.toordinal() for p in targets.adopted_policies()}
+            )
+        )
         self.lifecycles: dict[str, L] = {}
         self.tallies = tuple(Tally(width) for width in self.tally_widths)
         # Sweeps look only at lifecycles still waiting for something; settled ones wait,
@@ -186,8 +192,10 @@ class Ledger(ABC, Generic[L]):
                     keep.add(key)
             if keep:
                 self._closing[closes_at] = keep
+        open_from = london_day(stream_us - self.close_after_us).replace(day=1).toordinal()
+        fold = MonthFold(open_from, self._target_starts)
         for tally in self.tallies:
-            tally.prune(stream_us)
+            tally.prune(stream_us, fold)
         return dead
 
     def __iter__(self) -> Iterator[L]:

@@ -8,8 +8,10 @@ Wait samples are kept per minute bucket so that a maximum can also be taken
 back exactly.
 """
 
+import bisect
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from streams.core.timebase import RETAINED_MINUTES, london_day, minute_of
 
@@ -97,8 +99,11 @@ class Tally:
     def dims(self) -> Iterator[Dim]:
         yield from self.days
 
-    def prune(self, ref_us: int) -> None:
-        """Forget minute buckets older than any live window can reach."""
+    def prune(self, ref_us: int, fold: "MonthFold | None" = None) -> None:
+        """Forget minute buckets older than any live window can reach, and fold the days
+        of closed months (see `MonthFold`)."""
+        if fold is not None:
+            self._fold_days(fold)
         oldest = minute_of(ref_us) - RETAINED_MINUTES
         for table in (self.minutes, self.waits):
             for by_minute in table.values():
@@ -108,6 +113,16 @@ class Tally:
         for by_day in self.live_days.values():
             for day in [d for d in by_day if d < yesterday]:
                 del by_day[day]
+
+    def _fold_days(self, fold: "MonthFold") -> None:
+        for by_day in self.days.values():
+            for ordinal in [d for d in by_day if d < fold.open_from]:
+                into = fold.into(ordinal)
+                if into != ordinal:
+                    row = by_day.pop(ordinal)
+                    total = by_day.setdefault(into, [0] * self.width)
+                    for i, value in enumerate(row):
+                        total[i] += value
 
     def to_json(self) -> dict:
         def rows(table: dict[Dim, dict[int, list[int]]]) -> list:
@@ -128,3 +143,24 @@ class Tally:
         self.days = table(data["days"])
         self.live_days = table(data["live_days"])
         self.waits = table(data["waits"])
+
+
+@dataclass(frozen=True)
+class MonthFold:
+    """How the days of closed months are folded so that state stays small.
+
+    A closed month is only ever read whole, so its days can share one row per
+    dimension, on the first day of the month, or of the stretch of it under one set
+    of targets (``starts``: the days a targets set or grading policy took effect),
+    because the monthly pack looks up the targets in force by day.
+    """
+
+    open_from: int
+    """Day ordinal: the first day of the oldest month still open to late events."""
+    starts: tuple[int, ...] = ()
+    """Day ordinals on which some target took effect, ascending."""
+
+    def into(self, ordinal: int) -> int:
+        first = date.fromordinal(ordinal).replace(day=1).toordinal()
+        i = bisect.bisect_right(self.starts, ordinal)
+        return max(first, self.starts[i - 1]) if i else first

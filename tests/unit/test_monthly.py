@@ -21,6 +21,8 @@ from kafka.partitioner.default import murmur2
 from schemas import RejectReason
 from streams.core.monthly import MonthlyPack, monthly_pack
 from streams.core.months import one_decimal, parse_month, percent
+from streams.core.partition import TimeRules
+from streams.core.timebase import london_day
 from streams.export.csv import write_monthly_csv
 from streams.export.from_log import run_file, run_lines
 from tests import monthly_data as data
@@ -406,6 +408,26 @@ def test_arrival_order_across_partitions_does_not_change_the_pack(log: data.Log)
     a = monthly_pack(first.states.values(), targets, (2026, 3), (2026, 11))
     b = monthly_pack(second.states.values(), targets, (2026, 3), (2026, 11))
     assert a.to_json() == b.to_json()
+
+
+def test_closed_months_keep_one_row_per_stretch_of_targets(log: data.Log) -> None:
+    """State stays small however long a worker runs: the days of a month closed to late
+    events are folded together, apart only where a target or policy took effect."""
+    run = run_lines(enumerate(log.lines, 1), data.targets())
+    targets = data.targets()
+    starts = {s.effective_from for s in [*targets.call_handling, *targets.chat]}
+    starts |= {p.effective_from for p in targets.adopted_policies()}
+    folded_any = False
+    for state in run.states.values():
+        stream = state.clock.stream_us
+        open_from = london_day(stream - TimeRules().close_after_us).replace(day=1)
+        for tally in state.ledger.tallies:
+            for by_day in tally.days.values():
+                closed = [date.fromordinal(d) for d in by_day if d < open_from.toordinal()]
+                for day in closed:
+                    assert day.day == 1 or day in starts, day
+                folded_any |= bool(closed)
+    assert folded_any
 
 
 def test_pack_json_round_trip_is_exact(pack: MonthlyPack) -> None:
