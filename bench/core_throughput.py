@@ -59,11 +59,11 @@ def call_day(count: int, rng: random.Random) -> list[bytes]:
     return [raw for _, raw in sorted(timed, key=lambda t: t[0])]
 
 
-def incident_day(count: int, rng: random.Random) -> list[bytes]:
+def incident_day(count: int, rng: random.Random, days: int = 1) -> list[bytes]:
     timed: list[tuple[datetime, bytes]] = []
     n = 0
     for i in range(count):
-        at = START + timedelta(seconds=i * 86_400 / count)
+        at = START + timedelta(seconds=i * days * 86_400 / count)
         inc = f"i{i}"
         fields = {
             "incident_id": inc,
@@ -80,17 +80,28 @@ def incident_day(count: int, rng: random.Random) -> list[bytes]:
     return [raw for _, raw in sorted(timed, key=lambda t: t[0])]
 
 
-def measure(family: Family, messages: list[bytes], targets) -> PartitionState:
+def measure(family: Family, messages: list[bytes], targets, quiet: bool = False) -> PartitionState:
     state = PartitionState(family, targets, TimeRules())
     started = time.perf_counter()
     for offset, raw in enumerate(messages):
         state.process(raw, offset, wall_us=0)
     elapsed = time.perf_counter() - started
-    print(
-        f"{family.value:>9}: {len(messages):>7} events in {elapsed:6.2f} s = "
-        f"{len(messages) / elapsed:>8,.0f} events/s"
-    )
+    if not quiet:
+        print(
+            f"{family.value:>9}: {len(messages):>7} events in {elapsed:6.2f} s = "
+            f"{len(messages) / elapsed:>8,.0f} events/s"
+        )
     return state
+
+
+def checkpoint(state: PartitionState, what: str) -> None:
+    started = time.perf_counter()
+    blob = state.snapshot()
+    print(
+        f"checkpoint {what}: {len(blob) / 1024:,.0f} KiB in "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms "
+        f"({len(state.ledger.lifecycles)} open lifecycles)"
+    )
 
 
 def main() -> None:
@@ -109,13 +120,11 @@ def main() -> None:
     series = sum(len(v) for v in figures.values.values())
     print(f"   scrape: {series} series computed in {(time.perf_counter() - started) * 1000:.0f} ms")
     for state in states:
-        started = time.perf_counter()
-        blob = state.snapshot()
-        print(
-            f"checkpoint {state.family.value}: {len(blob) / 1024:,.0f} KiB in "
-            f"{(time.perf_counter() - started) * 1000:.0f} ms "
-            f"({len(state.ledger.lifecycles)} open lifecycles)"
-        )
+        checkpoint(state, state.family.value)
+    # Day figures grow with days, not volume: a year of history at a 50th of the volume
+    # shows what a partition's checkpoint holds after a year of running.
+    year = measure(Family.INCIDENTS, incident_day(365 * 100, rng, days=365), targets, quiet=True)
+    checkpoint(year, "incidents after a year (100 a day)")
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"peak resident memory of the whole run: {peak_kib / 1024:.0f} MiB")
 
