@@ -45,7 +45,9 @@ class WorkerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 90) -> "WorkerProcess":
+    def start(self, timeout_s: float = 90, require_calls: bool = True) -> "WorkerProcess":
+        """Start it and wait for its partitions (one of the calls topic, unless
+        ``require_calls`` is false: a second worker in a group may get none)."""
         self.starts += 1
         log = (self.workdir / f"worker-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
@@ -61,7 +63,8 @@ class WorkerProcess:
                 raise RuntimeError(f"worker exited with {self.process.returncode}; see {log.name}")
             try:
                 assigned = self.metric("ccm_partitions_assigned")
-                if assigned.get((("family", "calls"),), 0) >= 1 and sum(assigned.values()) >= 3:
+                calls = assigned.get((("family", "calls"),), 0)
+                if (calls >= 1 or not require_calls) and sum(assigned.values()) >= 3:
                     return self
             except OSError:
                 pass
