@@ -8,7 +8,7 @@ fields without breaking the pipeline.
 from datetime import UTC, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemas.vocabulary import Area, Category, Channel, Family, Grade, Queue, ReportType
 
@@ -28,19 +28,15 @@ NotBool = BeforeValidator(_not_a_boolean)
 EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
-
-def _plausible(value: datetime) -> datetime:
-    # Day, month and deadline arithmetic must be able to run on every accepted event:
-    # an event in year 1 or 9999 would overflow it.
-    if not EARLIEST_EVENT_TIME <= value < LATEST_EVENT_TIME:
-        raise ValueError("must be from 2000-01-01 to 2099-12-31 (UTC)")
-    return value
-
-
+# Bounded so that day, month and deadline arithmetic can run on every accepted event
+# (an event in year 1 or 9999 would overflow it); checked natively by pydantic-core.
 EventTime = Annotated[
     AwareDatetime,
-    AfterValidator(_plausible),
-    Field(description="RFC 3339 with offset: when it happened (years 2000 to 2099)"),
+    Field(
+        ge=EARLIEST_EVENT_TIME,
+        lt=LATEST_EVENT_TIME,
+        description="RFC 3339 with offset: when it happened (years 2000 to 2099, UTC)",
+    ),
 ]
 
 

@@ -163,28 +163,31 @@ def test_rejection_details_name_the_field_but_never_echo_its_value() -> None:
     assert naive.detail.startswith("occurred_at: timestamp has no UTC offset")
 
 
+EARLY = "occurred_at: Input should be greater than or equal to 2000-01-01T00:00:00Z"
+LATE = "occurred_at: Input should be less than 2100-01-01T00:00:00Z"
+
+
 @pytest.mark.parametrize(
-    ("occurred_at", "accepted"),
+    ("occurred_at", "refused"),
     [
-        ("1999-12-31T23:59:59+00:00", False),
-        ("2000-01-01T00:30:00+01:00", False),  # 1999-12-31T23:30Z
-        ("2000-01-01T00:00:00+00:00", True),
-        ("2099-12-31T23:59:59+00:00", True),
-        ("2099-12-31T23:30:00-01:00", False),  # 2100-01-01T00:30Z
-        ("0001-01-01T00:00:00+00:00", False),
-        ("9999-12-31T23:30:00-01:00", False),
+        ("1999-12-31T23:59:59+00:00", EARLY),
+        ("2000-01-01T00:30:00+01:00", EARLY),  # 1999-12-31T23:30Z
+        ("2000-01-01T00:00:00+00:00", None),
+        ("2099-12-31T23:59:59+00:00", None),
+        ("2099-12-31T23:30:00-01:00", LATE),  # 2100-01-01T00:30Z
+        ("0001-01-01T00:00:00+00:00", EARLY),
+        ("9999-12-31T23:30:00-01:00", LATE),
     ],
 )
-def test_event_time_must_fall_in_the_years_ccm_can_reckon(occurred_at: str, accepted: bool) -> None:
+def test_event_time_must_fall_in_the_years_ccm_can_reckon(
+    occurred_at: str, refused: str | None
+) -> None:
     result = decode(raw(event("call.queued", occurred_at=occurred_at)))
-    if accepted:
+    if refused is None:
         assert isinstance(result, Envelope)
     else:
         assert isinstance(result, Rejection)
-        assert result.reason is RejectReason.INVALID_FIELD
-        assert result.detail == (
-            "occurred_at: Value error, must be from 2000-01-01 to 2099-12-31 (UTC)"
-        )
+        assert (result.reason, result.detail) == (RejectReason.INVALID_FIELD, refused)
 
 
 def test_committed_json_schema_matches_the_models() -> None:
