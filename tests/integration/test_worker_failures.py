@@ -77,6 +77,15 @@ def test_sigkill_mid_stream_then_restart_counts_every_event_exactly_once(
 ) -> None:
     calls = 20_000
     messages, within, wait_sum = calls_day(calls)
+    # Producer retries (every 97th message again, right after itself) and garbage (every
+    # 1,000th place) all through the stream: their counts must come out exact too.
+    stream: list[tuple[bytes | None, bytes]] = []
+    for i, message in enumerate(messages):
+        stream += [message, message] if i % 97 == 0 else [message]
+        if i % 1000 == 0:
+            stream.append((message[0], b"not json %d" % i))
+    repeats, garbage = len(range(0, len(messages), 97)), len(range(0, len(messages), 1000))
+    messages = stream
     produce(kafka_settings, kafka_settings.topic_calls, messages)
     worker.env["CCM_BATCH_MAX"] = "500"
     worker.start()
@@ -120,8 +129,11 @@ def test_sigkill_mid_stream_then_restart_counts_every_event_exactly_once(
     assert worker.value("ccm_calls_settled", channel="999", window="today") == calls
     restored = re.findall(r"restored calls partition \d+: calls offset (\d+)", worker.log(2))
     assert sum(int(offset) + 1 for offset in restored) >= at_kill, "did not resume"
-    assert worker.value("ccm_events_duplicate_total", family="calls") == 0
-    assert sum(worker.metric("ccm_events_rejected_total").values()) == 0
+    assert worker.value("ccm_events_duplicate_total", family="calls") == repeats
+    assert worker.value("ccm_events_rejected_total", family="calls", reason="malformed_json") == (
+        garbage
+    )
+    assert sum(worker.metric("ccm_events_rejected_total").values()) == garbage
 
 
 def test_poison_messages_are_dead_lettered_and_counted_while_valid_events_flow(
