@@ -4,7 +4,7 @@ Defaults describe a force of Essex's size (SPEC section 9: about 600,000 101 cal
 and a few hundred thousand 999 calls a year; Live Chat about 56 a day, 07:00-23:00)
 and are calibrated so that a normal day's average speed of answer lands near the
 force's published figures: 999 about 7 s, switchboard 8 s, FCR 101 3 min 18 s,
-Resolution Centre 3 min 32 s (shared/reference, contact channels).
+Resolution Centre 3 min 32 s (Essex Police, 'Local, visible and accessible policing', 2020).
 """
 
 from dataclasses import dataclass, replace

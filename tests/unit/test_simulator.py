@@ -1,5 +1,5 @@
 """The simulator: deterministic, valid, in event-time order, and calibrated on the
-force's published answer times (shared/reference: 999 7 s, switchboard 8 s,
+force's published answer times (Essex Police, 2020: 999 7 s, switchboard 8 s,
 FCR 101 3 min 18 s, Resolution Centre 3 min 32 s)."""
 
 import json
