@@ -129,11 +129,27 @@ class Ledger(ABC, Generic[L]):
         elif event.event_id in lifecycle.event_ids:
             raise Duplicate
         before = self.contributions(lifecycle)
-        self.update(lifecycle, event, event_us, raw)
-        lifecycle.event_ids.add(event.event_id)
-        lifecycle.last_event_us = max(lifecycle.last_event_us, event_us)
+        # All or nothing: should ccm fail while applying the event, the lifecycle is put
+        # back as it was, so the figures stay those of the events before it.
+        saved = self.lifecycle_to_json(lifecycle) if key in self.lifecycles else None
+        last_event_us = lifecycle.last_event_us
+        try:
+            self.update(lifecycle, event, event_us, raw)
+            lifecycle.event_ids.add(event.event_id)
+            lifecycle.last_event_us = max(last_event_us, event_us)
+            after = self.contributions(lifecycle)
+        except Conflict:
+            raise  # update() changes nothing before it refuses
+        except Exception:
+            if saved is not None:
+                restored = self.lifecycle_from_json(saved)
+                restored.event_ids = lifecycle.event_ids - {event.event_id}
+                restored.last_event_us = last_event_us
+                restored.in_minutes, restored.closes_at = lifecycle.in_minutes, lifecycle.closes_at
+                self.lifecycles[key] = restored
+            raise
         self.lifecycles[key] = lifecycle
-        self._replace(lifecycle, before, self.contributions(lifecycle), late)
+        self._replace(lifecycle, before, after, late)
         self._file(key, lifecycle)
 
     def _file(self, key: str, lifecycle: L) -> None:

@@ -86,11 +86,13 @@ class PartitionState:
         self.offset = offset
         self.consumed += 1
         try:
-            return self._apply(raw, wall_us)
+            rejected = self._apply(raw, wall_us)
+        except (MemoryError, RecursionError):
+            raise  # the worker's trouble, not this event's
         except Exception as error:
-            # A fault in ccm, not in the message. Keeping the message (with its offset
-            # in the dead letter's headers) and going on beats a worker that dies on the
-            # same message at every restart.
+            # A fault in ccm, not in the message. The ledger put things back as they were;
+            # keeping the message (its offset is in the dead letter's headers) and going
+            # on beats a worker that dies on the same message at every restart.
             return self._reject(
                 DeadLetter(
                     RejectReason.UNPROCESSABLE,
@@ -100,8 +102,13 @@ class PartitionState:
                     raw,
                 )
             )
+        if rejected is not None:
+            return rejected
+        # Outside the guard: a fault in a sweep is not this event's, which is applied.
+        return self._maybe_sweep()
 
-    def _apply(self, raw: bytes, wall_us: int) -> list[DeadLetter]:
+    def _apply(self, raw: bytes, wall_us: int) -> list[DeadLetter] | None:
+        """The event's dead letter, [] for a repeat, or None once it is applied."""
         decoded = decode(raw)
         if not isinstance(decoded, Envelope):
             return self._reject(DeadLetter(decoded.reason, decoded.detail, raw))
@@ -127,8 +134,6 @@ class PartitionState:
                     raw,
                 )
             )
-        if late:
-            self.late += 1
         try:
             self.ledger.apply(event, event_us, raw, late=late)
         except Duplicate:
@@ -136,11 +141,13 @@ class PartitionState:
             return []
         except Conflict as conflict:
             return self._reject(DeadLetter(RejectReason.CONFLICT, str(conflict), raw))
+        if late:
+            self.late += 1
         self.clock.observe(event_us, wall_us)
         source = Source.label(event.source)
         if event_us > self.newest_by_source.get(source, -(2**63)):
             self.newest_by_source[source] = event_us
-        return self._maybe_sweep()
+        return None
 
     def _reject(self, dead: DeadLetter) -> list[DeadLetter]:
         self.rejected[dead.reason] += 1

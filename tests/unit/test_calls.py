@@ -320,22 +320,48 @@ def test_leg_whose_outcome_never_comes_is_an_orphan_after_the_stale_limit() -> N
     assert run.value("ccm_call_legs_waiting", "999", "fcr") == 2
 
 
-def test_a_fault_applying_one_event_dead_letters_it_and_the_next_still_counts(
+def test_a_fault_applying_one_event_dead_letters_it_and_leaves_the_figures_as_before(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    run = Run().send(queued("a", 0))
+    transfer = queued("a", 40, "fcr", "101")
+    run = Run().send(queued("a", 0, "switchboard", "101"), answered("a", 20, "switchboard"))
     ledger = run.state.ledger
-    real_apply = ledger.apply
+    real = ledger.contributions
 
-    def failing_apply(event, *args, **kwargs):
-        if event.call_id == "bad":
+    def failing(call):  # fails once the transfer has been applied to the call
+        if any(q.value == "fcr" for q in call.legs):
             raise ZeroDivisionError("x")
-        return real_apply(event, *args, **kwargs)
+        return real(call)
 
-    monkeypatch.setattr(ledger, "apply", failing_apply)
-    run.send(queued("bad", 1), answered("a", 2))
+    monkeypatch.setattr(ledger, "contributions", failing)
+    run.send(transfer)
     assert [d.reason for d in run.dead] == [RejectReason.UNPROCESSABLE]
     assert run.dead[0].detail.startswith("ccm could not apply this event (ZeroDivisionError at ")
     assert run.state.rejected == {RejectReason.UNPROCESSABLE: 1}
     assert run.state.consumed == 3
-    assert run.value("ccm_call_legs_answered", "999", "fcr", "today") == 1
+    monkeypatch.setattr(ledger, "contributions", real)
+    # As if the transfer never came: the switchboard leg's handling has not ended.
+    assert run.value("ccm_call_legs_offered", "101", "fcr", "today") == 0
+    assert run.value("ccm_call_legs_handled", "101", "switchboard", "today") == 0
+    # Once the fault is mended, the same event (sent again from its dead letter) counts.
+    run.send(transfer, answered("a", 50, "fcr"))
+    assert run.state.duplicates == 0
+    assert run.value("ccm_call_legs_offered", "101", "fcr", "today") == 1
+    assert run.value("ccm_call_legs_handled", "101", "switchboard", "today") == 1
+    assert run.value("ccm_call_legs_answered", "101", "fcr", "today") == 1
+
+
+def test_a_fault_in_a_sweep_is_not_charged_to_the_event_that_ran_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run = Run(rules=TimeRules(sweep_every_us=0))
+
+    def failing(stream_us: int):
+        raise ZeroDivisionError("x")
+
+    monkeypatch.setattr(run.state.ledger, "sweep", failing)
+    with pytest.raises(ZeroDivisionError):
+        run.send(queued("a", 0))
+    assert run.state.rejected == {}
+    monkeypatch.undo()
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 1
