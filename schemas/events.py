@@ -8,7 +8,7 @@ fields without breaking the pipeline.
 from datetime import UTC, datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from schemas.vocabulary import Area, Category, Channel, Family, Grade, Queue, ReportType
 
@@ -28,6 +28,14 @@ NotBool = BeforeValidator(_not_a_boolean)
 EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
+def _rfc3339_shaped(value: object) -> object:
+    # pydantic would read a string of digits as seconds since 1970; the contract
+    # wants a date and time with an offset. The cheapest test that tells them apart.
+    if not (isinstance(value, str) and len(value) > 10 and value[4] == "-" and value[7] == "-"):
+        raise ValueError("expected RFC 3339 with an offset, e.g. 2026-03-29T01:30:00+00:00")
+    return value
+
+
 # Bounded so that day, month and deadline arithmetic can run on every accepted event
 # (an event in year 1 or 9999 would overflow it); checked natively by pydantic-core.
 EventTime = Annotated[
@@ -37,6 +45,9 @@ EventTime = Annotated[
         lt=LATEST_EVENT_TIME,
         description="RFC 3339 with offset: when it happened (years 2000 to 2099, UTC)",
     ),
+    # Lax only so that the string, already checked for its shape, is parsed.
+    Strict(False),
+    BeforeValidator(_rfc3339_shaped),
 ]
 
 

@@ -165,6 +165,7 @@ def test_rejection_details_name_the_field_but_never_echo_its_value() -> None:
 
 EARLY = "occurred_at: Input should be greater than or equal to 2000-01-01T00:00:00Z"
 LATE = "occurred_at: Input should be less than 2100-01-01T00:00:00Z"
+SHAPE = "occurred_at: Value error, expected RFC 3339 with an offset, e.g. 2026-03-29T01:30:00+00:00"
 
 
 @pytest.mark.parametrize(
@@ -177,6 +178,9 @@ LATE = "occurred_at: Input should be less than 2100-01-01T00:00:00Z"
         ("2099-12-31T23:30:00-01:00", LATE),  # 2100-01-01T00:30Z
         ("0001-01-01T00:00:00+00:00", EARLY),
         ("9999-12-31T23:30:00-01:00", LATE),
+        ("1780000000", SHAPE),  # seconds since 1970, as a string: not the contract's form
+        ("20260601", SHAPE),
+        ("2026-06-01", SHAPE),
     ],
 )
 def test_event_time_must_fall_in_the_years_ccm_can_reckon(
