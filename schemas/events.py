@@ -28,6 +28,7 @@ NotBool = BeforeValidator(_not_a_boolean)
 EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_EVENT_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 
+
 def _rfc3339_shaped(value: object) -> object:
     # pydantic would read a string of digits as seconds since 1970; the contract
     # wants a date and time with an offset. The cheapest test that tells them apart.

@@ -184,12 +184,6 @@ def _zeros(figures: Figures, policy: GradingPolicy) -> None:
         figures.zero("ccm_reports_awaiting_triage", (report_type.value,))
         figures.zero("ccm_report_oldest_awaiting_triage_seconds", (report_type.value,))
     for family in Family:
-        figures.zero("ccm_events_consumed", (family.value,))
-        figures.zero("ccm_events_duplicate", (family.value,))
-        figures.zero("ccm_events_late", (family.value,))
-        # From zero, so the first dead letter is an increase that rules can see.
-        for reason in RejectReason:
-            figures.zero("ccm_events_rejected", (family.value, reason.value))
         figures.zero("ccm_partitions_assigned", (family.value,))
         figures.zero("ccm_partitions_live", (family.value,))
     # Incidents: every grade of the policy in force today, so rates and alerts have series.
@@ -247,6 +241,12 @@ def _targets(figures: Figures, targets: Targets, today: date) -> None:
 
 def _pipeline(figures: Figures, state: PartitionState) -> None:
     family = state.family.value
+    # The counters are the partitions' totals, restored from their checkpoints: shown
+    # only once a partition is held (a worker that has not restored one yet shows none,
+    # rather than a 0 that rules would read as a reset), then from 0 for every reason,
+    # so that the first dead letter is an increase.
+    for reason in RejectReason:
+        figures.zero("ccm_events_rejected", (family, reason.value))
     figures.put("ccm_partitions_assigned", (family,), 1)
     figures.put("ccm_partitions_live", (family,), int(state.clock.live))
     figures.put("ccm_events_consumed", (family,), state.consumed)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas import Family
+from schemas import Family, RejectReason
 from streams.core.catalog import CATALOG
+from streams.core.figures import compute
 from streams.metrics import FiguresCollector, exposition, registry_for
 from tests.scenario import T0, TARGETS, Run, at, ev
 
@@ -81,3 +82,16 @@ def test_exposition_passes_promtool_check_metrics() -> None:
         b'ccm_incident_attendance_seconds_bucket{area="urban",grade="1",le="600.0",'
         b'policy="essex",response="emergency"} 1.0'
     ) in text
+
+
+def test_event_counters_appear_with_the_partitions_that_hold_them() -> None:
+    nothing = compute([], TARGETS, wall_us=0).values
+    assert not nothing["ccm_events_consumed"] and not nothing["ccm_events_rejected"]
+    assert nothing["ccm_partitions_assigned"][("calls",)] == 0
+    run = Run().send_raw(b"not json")
+    held = compute([run.state], TARGETS, wall_us=0).values
+    assert held["ccm_events_consumed"] == {("calls",): 1}
+    assert held["ccm_events_rejected"] == {
+        ("calls", reason.value): int(reason is RejectReason.MALFORMED_JSON)
+        for reason in RejectReason
+    }
