@@ -50,7 +50,11 @@ def test_broker_restart_mid_stream_loses_and_repeats_nothing(
     try:
         worker.start()
         produce(settings, settings.topic_calls, messages[:half])
-        time.sleep(1)  # part of it applied, and some of that checkpointed
+        # Some applied, not all: the broker goes away in the middle of the stream.
+        deadline = time.monotonic() + 60
+        while sum(worker.metric("ccm_events_consumed_total").values()) == 0:
+            assert time.monotonic() < deadline, "the worker consumed nothing"
+            time.sleep(0.05)
         broker(own_broker, "stop")
         time.sleep(3)
         broker(own_broker, "start")

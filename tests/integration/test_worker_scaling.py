@@ -21,6 +21,7 @@ def test_two_workers_sum_to_the_figures_of_one(
     second.env["CCM_APP_ID"] = worker.env["CCM_APP_ID"]  # the same deployment
     worker.start()
     produce(kafka_settings, kafka_settings.topic_calls, messages[: len(messages) // 2])
+    worker.wait_for_consumed(len(messages) // 2)  # state the second must take over
     try:
         # Joins mid-stream: partitions move from the first worker, with their state.
         second.start(require_calls=False)
