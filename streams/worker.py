@@ -15,7 +15,8 @@ Exactly-once counting (SPEC section 9), without Kafka transactions:
 After a crash, the new owner of a partition restores the latest checkpoint and
 Faust seeks to the committed offset, which is at or before the checkpoint (a crash
 between the two steps leaves it before); the state skips every offset it already
-holds. Each message is thus
+holds; should the committed offset ever be past it, the state notices the gap and
+the consumer seeks back to the checkpoint's next offset. Each message is thus
 applied exactly once to the figures. Dead letters may repeat after a crash;
 their headers carry the source partition and offset to tell repeats apart.
 """
@@ -240,6 +241,9 @@ class FamilyPipe:
         of the time, however large the state grows through a month."""
         self.last_reread = 0.0
         self.lock = asyncio.Lock()
+        self.unconfirmed: list[asyncio.Future] = []
+        """Dead letters and checkpoint records handed to the producer and not yet
+        acknowledged by Kafka: no offset is committed past them until they are."""
 
     async def run(self, stream: faust.StreamT) -> None:
         settings = self.settings
@@ -263,7 +267,8 @@ class FamilyPipe:
 
     async def reread(self, holes: set[int]) -> None:
         """Faust drops messages it fetched across a rebalance. Commit what is applied,
-        then have the consumer seek every partition back to its committed offset."""
+        then have the consumer seek each such partition to the next offset its state
+        needs (the checkpoint decides, not the committed offset)."""
         now = time.monotonic()
         if now - self.last_reread < 1.0:
             return
@@ -274,7 +279,10 @@ class FamilyPipe:
             sorted(holes),
         )
         await self.checkpoint()
-        await self.app.consumer.perform_seek()
+        for partition in holes:
+            state = self.runtime.states.get((self.family, partition))
+            if state is not None:
+                await self.app.consumer.seek(TP(self.topic_name, partition), state.offset + 1)
 
     def apply(self, events: list[Any]) -> set[int]:
         messages = [
@@ -302,7 +310,9 @@ class FamilyPipe:
             }
             if item.offset is not None:
                 headers["ccm-source-offset"] = str(item.offset).encode()
-            self.deadletter.send_soon(value=item.letter.raw, headers=headers)
+            self.unconfirmed.append(
+                self.deadletter.send_soon(value=item.letter.raw, headers=headers)
+            )
         self.touched |= applied.touched
         return applied.holes
 
@@ -313,20 +323,28 @@ class FamilyPipe:
                 self.last_checkpoint = time.monotonic()
                 return
             started = time.monotonic()
+            # The offsets each record covers, taken with it: the agent (or this timer's
+            # other caller) may apply more while the records are on their way.
+            covered: dict[int, int] = {}
             for partition in touched:
-                if (self.family, partition) not in self.runtime.states:
+                state = self.runtime.states.get((self.family, partition))
+                if state is None:
                     continue  # handed to another worker; it restarts from the last checkpoint
                 blob = self.runtime.checkpoint(self.family, partition)
+                covered[partition] = state.offset + 1
                 key = checkpoint_key(self.topic_name, partition)
                 self.table.data[key] = blob
-                self.table.send_changelog(partition, key, blob)
+                self.unconfirmed.append(self.table.send_changelog(partition, key, blob))
             self.snapshot_seconds = time.monotonic() - started
+            # Faust's flush may return with messages still in its buffer (it gives up
+            # after 0.1 s without progress): wait for Kafka's word on each one instead.
+            waiting, self.unconfirmed = self.unconfirmed, []
             await self.app.producer.flush()
+            await asyncio.gather(*waiting)
             # Only now, with state and dead letters durable, move the group's offsets.
             offsets = {
-                TP(self.topic_name, partition): self.runtime.states[(self.family, partition)].offset
-                + 1
-                for partition in touched
+                TP(self.topic_name, partition): offset
+                for partition, offset in covered.items()
                 if (self.family, partition) in self.runtime.states
             }
             if offsets:

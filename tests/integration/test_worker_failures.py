@@ -4,9 +4,11 @@ import re
 import time
 from collections import Counter
 
+import kafka.errors
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
+from kafka.structs import OffsetAndMetadata
 
 from schemas import RejectReason
 from streams.settings import Settings
@@ -134,6 +136,51 @@ def test_sigkill_mid_stream_then_restart_counts_every_event_exactly_once(
         garbage
     )
     assert sum(worker.metric("ccm_events_rejected_total").values()) == garbage
+
+
+def test_offsets_committed_past_the_checkpoint_are_read_again_from_the_checkpoint(
+    kafka_settings: Settings, worker: WorkerProcess
+) -> None:
+    """Should the group's offsets ever run ahead of the checkpoints (a fault, or an
+    operator resetting them), the worker reads from where its state stops, not from
+    the commit: nothing between the two is lost."""
+    calls = 4_000
+    messages, within, wait_sum = calls_day(calls)
+    first, then = messages[: len(messages) // 2], messages[len(messages) // 2 :]
+    produce(kafka_settings, kafka_settings.topic_calls, first)
+    worker.start()
+    worker.wait_for_consumed(len(first))
+    time.sleep(3 * float(kafka_settings.checkpoint_seconds))  # checkpointed and committed
+    worker.kill()
+    produce(kafka_settings, kafka_settings.topic_calls, then)
+
+    # Commit nearly to the end of every partition, far past what the checkpoints hold.
+    consumer = KafkaConsumer(**kafka_settings.kafka_python_config(), group_id=None)
+    partitions = [TopicPartition(kafka_settings.topic_calls, p) for p in range(3)]
+    ends = consumer.end_offsets(partitions)
+    consumer.close()
+    ahead = {tp: OffsetAndMetadata(end - 50, "", -1) for tp, end in ends.items()}
+    admin = KafkaAdminClient(**kafka_settings.kafka_python_config())
+    deadline = time.monotonic() + 60
+    while True:  # the killed member must leave the group first (its session times out)
+        try:
+            result = admin.alter_group_offsets(worker.env["CCM_APP_ID"], ahead)
+            if all(error is kafka.errors.NoError for error in result.values()):
+                break
+        except kafka.errors.KafkaError:
+            pass
+        assert time.monotonic() < deadline, "could not move the group's offsets"
+        time.sleep(1)
+    admin.close()
+
+    worker.start()
+    assert settle(worker, "ccm_events_consumed_total", len(messages)) == len(messages)
+    fcr = {"channel": "999", "queue": "fcr", "window": "today"}
+    assert worker.value("ccm_call_legs_offered", **fcr) == calls
+    assert worker.value("ccm_call_legs_answered_within_target", **fcr) == within
+    assert worker.value("ccm_call_legs_answered_wait_seconds", **fcr) == wait_sum
+    assert worker.value("ccm_calls_settled", channel="999", window="today") == calls
+    assert "reading them again" in worker.log(2)
 
 
 def test_poison_messages_are_dead_lettered_and_counted_while_valid_events_flow(
