@@ -159,6 +159,8 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
     @app.timer(interval=settings.checkpoint_seconds)
     async def checkpoint_quiet_streams() -> None:
         for pipe in pipes:
+            if pipe.gaps:
+                await pipe.reread()
             if pipe.checkpoint_due():
                 await pipe.checkpoint()
 
@@ -240,6 +242,9 @@ class FamilyPipe:
         """How long the last checkpoint took to write: checkpoints spend at most a tenth
         of the time, however large the state grows through a month."""
         self.last_reread = 0.0
+        self.gaps: dict[int, int] = {}
+        """Partitions with messages missing from delivery, and the offset their state had
+        then: the gap is closed once the state moves past it."""
         self.lock = asyncio.Lock()
         self.unconfirmed: list[asyncio.Future] = []
         """Dead letters and checkpoint records handed to the producer and not yet
@@ -249,26 +254,30 @@ class FamilyPipe:
         settings = self.settings
         async for events in stream.noack_take(settings.batch_max, within=settings.batch_seconds):
             try:
-                holes = self.apply(events)
-                if holes:
-                    await self.reread(holes)
-                elif self.checkpoint_due():
+                self.apply(events)
+                if self.gaps:
+                    await self.reread()
+                if self.checkpoint_due():
                     await self.checkpoint()
-            except Exception:
+            except Exception as error:
                 # Bad input never gets here (it is dead-lettered); this is a fault in ccm or
-                # Kafka. Nothing since the last checkpoint is acked, so whichever worker
-                # next holds these partitions redoes it.
-                log.exception("could not apply a %s batch; it will be redone", self.family.value)
+                # Kafka. Faust would restart the agent in this process, with states ahead of
+                # what is durable: stop the worker instead, so that whichever worker next
+                # holds these partitions starts from their last checkpoint.
+                log.exception("could not apply a %s batch; stopping", self.family.value)
+                await self.app.crash(error)
                 raise
 
     def checkpoint_due(self) -> bool:
         interval = max(self.settings.checkpoint_seconds, 10 * self.snapshot_seconds)
         return time.monotonic() - self.last_checkpoint >= interval
 
-    async def reread(self, holes: set[int]) -> None:
+    async def reread(self) -> None:
         """Faust drops messages it fetched across a rebalance. Commit what is applied,
-        then have the consumer seek each such partition to the next offset its state
-        needs (the checkpoint decides, not the committed offset)."""
+        then have the consumer seek each partition with a gap to the next offset its
+        state needs (the checkpoint decides, not the committed offset). Records Faust
+        had already fetched can still overtake the seek; a gap stays until its partition
+        moves on, and is sought again (here or by the timer) at most once a second."""
         now = time.monotonic()
         if now - self.last_reread < 1.0:
             return
@@ -276,15 +285,20 @@ class FamilyPipe:
         log.warning(
             "%s partitions %s: messages went missing in delivery; reading them again",
             self.family.value,
-            sorted(holes),
+            sorted(self.gaps),
         )
         await self.checkpoint()
-        for partition in holes:
+        assigned = self.app.consumer.assignment()
+        positions = {}
+        for partition in self.gaps:
             state = self.runtime.states.get((self.family, partition))
-            if state is not None:
-                await self.app.consumer.seek(TP(self.topic_name, partition), state.offset + 1)
+            tp = TP(self.topic_name, partition)
+            if state is not None and tp in assigned:
+                positions[tp] = state.offset + 1
+        if positions:
+            await self.app.consumer.seek_wait(positions)
 
-    def apply(self, events: list[Any]) -> set[int]:
+    def apply(self, events: list[Any]) -> None:
         messages = [
             Message(e.message.partition, e.message.offset, e.message.value or b"") for e in events
         ]
@@ -314,7 +328,14 @@ class FamilyPipe:
                 self.deadletter.send_soon(value=item.letter.raw, headers=headers)
             )
         self.touched |= applied.touched
-        return applied.holes
+        for partition, seen_at in list(self.gaps.items()):
+            state = self.runtime.states.get((self.family, partition))
+            if state is None or state.offset > seen_at:
+                del self.gaps[partition]  # read again (or handed to another worker)
+        for partition in applied.holes:
+            state = self.runtime.states.get((self.family, partition))
+            if state is not None:
+                self.gaps.setdefault(partition, state.offset)
 
     async def checkpoint(self) -> None:
         async with self.lock:
