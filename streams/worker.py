@@ -39,6 +39,10 @@ from streams.settings import Settings
 
 log = logging.getLogger("ccm.worker")
 
+ACK_WAIT_SECONDS = 10
+"""How long a checkpoint waits for Kafka to acknowledge its records before it leaves
+the commit to the next one, so that a slow broker delays commits, not the figures."""
+
 CHECKPOINT_MAX_BYTES = 32 * 1024 * 1024
 """One partition's state is one record; allow it to be large rather than split it."""
 
@@ -361,7 +365,25 @@ class FamilyPipe:
             # after 0.1 s without progress): wait for Kafka's word on each one instead.
             waiting, self.unconfirmed = self.unconfirmed, []
             await self.app.producer.flush()
-            await asyncio.gather(*waiting)
+            done, pending = (
+                await asyncio.wait(waiting, timeout=ACK_WAIT_SECONDS) if waiting else (set(), [])
+            )
+            if pending:
+                # Not yet durable: commit nothing, keep applying, and try again with fresh
+                # snapshots next time (these records are still awaited then).
+                self.unconfirmed = [*pending, *self.unconfirmed]
+                self.touched |= set(covered)
+                self.last_checkpoint = time.monotonic()
+                log.warning(
+                    "%s: Kafka has not acknowledged %d checkpoint records and dead letters "
+                    "within %d s; no offset is committed until it has",
+                    self.family.value,
+                    len(pending),
+                    ACK_WAIT_SECONDS,
+                )
+                return
+            for future in done:
+                future.result()  # a send that failed stops the worker (see run)
             # Only now, with state and dead letters durable, move the group's offsets.
             offsets = {
                 TP(self.topic_name, partition): offset

@@ -132,7 +132,11 @@ class WorkerProcess:
             if consumed >= total:
                 return
             time.sleep(0.5)
-        raise AssertionError(f"worker consumed {consumed} of {total} events within {timeout_s} s")
+        tail = "\n".join(self.log(self.starts).splitlines()[-25:])
+        raise AssertionError(
+            f"worker consumed {consumed} of {total} events within {timeout_s} s; "
+            f"the end of its log:\n{tail}"
+        )
 
 
 def replay(settings: Settings, events: list[dict], path: Path) -> None:
