@@ -368,6 +368,8 @@ class FamilyPipe:
             done, pending = (
                 await asyncio.wait(waiting, timeout=ACK_WAIT_SECONDS) if waiting else (set(), [])
             )
+            for future in done:
+                future.result()  # a send that failed stops the worker (see run)
             if pending:
                 # Not yet durable: commit nothing, keep applying, and try again with fresh
                 # snapshots next time (these records are still awaited then).
@@ -382,8 +384,6 @@ class FamilyPipe:
                     ACK_WAIT_SECONDS,
                 )
                 return
-            for future in done:
-                future.result()  # a send that failed stops the worker (see run)
             # Only now, with state and dead letters durable, move the group's offsets.
             offsets = {
                 TP(self.topic_name, partition): offset
