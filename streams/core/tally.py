@@ -115,14 +115,11 @@ class Tally:
                 del by_day[day]
 
     def _fold_days(self, fold: "MonthFold") -> None:
-        for by_day in self.days.values():
+        for dim, by_day in self.days.items():
             for ordinal in [d for d in by_day if d < fold.open_from]:
                 into = fold.into(ordinal)
                 if into != ordinal:
-                    row = by_day.pop(ordinal)
-                    total = by_day.setdefault(into, [0] * self.width)
-                    for i, value in enumerate(row):
-                        total[i] += value
+                    self._add(self.days, dim, into, by_day.pop(ordinal), 1)
 
     def to_json(self) -> dict:
         def rows(table: dict[Dim, dict[int, list[int]]]) -> list:

@@ -242,16 +242,16 @@ class Targets(_Frozen):
                         f"answer-time histogram bound; use one of {list(ANSWER_BUCKETS_S)}"
                     )
         for policy in self.incident_grading:
-            minutes = [
-                (f"grade {int(g.grade)}", m)
-                for g in policy.grades
-                for m in _minutes(g.attend_within_minutes)
-            ] + [(c.category.value, c.attend_within_minutes) for c in policy.category_targets]
-            for what, m in minutes:
-                if m * 60 not in ATTENDANCE_BUCKETS_S:
+            targets_us = [
+                (f"grade {int(grade)} ({area.value})", policy.target_us(grade, area))
+                for grade in Grade
+                for area in Area
+            ] + [(c.value, policy.category_target_us(c)) for c in Category]
+            for what, target_us in targets_us:
+                if target_us is not None and target_us // 1_000_000 not in ATTENDANCE_BUCKETS_S:
                     raise ValueError(
-                        f"policy {policy.id}, {what}: {m} minutes is not an attendance-time "
-                        "histogram bound; use one of "
+                        f"policy {policy.id}, {what}: {target_us // 60_000_000} minutes is not "
+                        "an attendance-time histogram bound; use one of "
                         f"{[s // 60 for s in ATTENDANCE_BUCKETS_S]} minutes"
                     )
 
@@ -270,14 +270,6 @@ class Targets(_Frozen):
 
     def chat_on(self, day: date) -> ChatTargets:
         return _in_force(self.chat, day)
-
-
-def _minutes(target: int | AreaMinutes | None) -> list[int]:
-    if target is None:
-        return []
-    if isinstance(target, AreaMinutes):
-        return [target.urban, target.rural]
-    return [target]
 
 
 class TargetsFileError(ValueError):

@@ -125,7 +125,8 @@ def test_essex_is_in_force_until_npcc_is_given_a_date() -> None:
             lambda d: d["incident_grading"][0]["grades"][0].update(
                 attend_within_minutes={"urban": 15, "rural": 25}
             ),
-            r"policy essex, grade 1: 25 minutes is not an attendance-time histogram bound; "
+            r"policy essex, grade 1 \(rural\): 25 minutes is not an attendance-time "
+            r"histogram bound; "
             r"use one of \[5, 10, 15, 20, 30, 45, 60, 90, 120, 240, 480, 720, 1440, 2880, 5760\]",
         ),
         (
