@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class FamilyProgress:
-    lag: int
-    """Offsets on the log end not yet applied, summed over the partitions held."""
     stalled: tuple[int, ...]
     """Partitions behind their log end that have not moved for the stall time."""
     newly_stalled: tuple[int, ...]
@@ -24,6 +22,7 @@ class FamilyProgress:
 @dataclass
 class _Partition:
     next_offset: int
+    end: int
     moved_at: float
     stalled: bool = False
 
@@ -38,20 +37,28 @@ class ProgressWatch:
         its log end); partitions not in it are no longer held and are forgotten."""
         for gone in self._partitions.keys() - positions.keys():
             del self._partitions[gone]
-        lag = 0
         stalled: list[int] = []
         newly: list[int] = []
         for partition, (next_offset, end) in sorted(positions.items()):
-            behind = max(0, end - next_offset)
-            lag += behind
             seen = self._partitions.get(partition)
-            if seen is None or seen.next_offset != next_offset or behind == 0:
+            if seen is None or seen.next_offset != next_offset or end <= next_offset:
                 # Moving, or caught up (a quiet partition is not a stalled one).
-                self._partitions[partition] = _Partition(next_offset, now)
+                self._partitions[partition] = _Partition(next_offset, end, now)
                 continue
+            seen.end = end
             if now - seen.moved_at >= self.stall_seconds:
                 stalled.append(partition)
                 if not seen.stalled:
                     newly.append(partition)
                 seen.stalled = True
-        return FamilyProgress(lag, tuple(stalled), tuple(newly))
+        return FamilyProgress(tuple(stalled), tuple(newly))
+
+    def lag(self, next_offsets: dict[int, int]) -> int:
+        """Offsets on the log ends (as last read) not yet applied, over the partitions
+        in ``next_offsets`` (each partition's next offset now): a lag made up since the
+        reading no longer shows, and one that grew shows at the next."""
+        return sum(
+            max(0, seen.end - next_offsets[partition])
+            for partition, seen in self._partitions.items()
+            if partition in next_offsets
+        )

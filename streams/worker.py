@@ -267,7 +267,6 @@ class FamilyPipe:
         then: the gap is closed once the state moves past it."""
         self.lock = asyncio.Lock()
         self.progress = ProgressWatch(settings.stall_seconds)
-        self.lag = 0
         self.stalled: tuple[int, ...] = ()
         self.deadletters: Counter[RejectReason] = Counter()
         """Dead letters this process sent: unlike the partitions' counts of rejections,
@@ -442,7 +441,7 @@ class FamilyPipe:
             self.acknowledged_at = time.time()
             self.checkpoint_seconds = self.last_checkpoint - started
 
-    async def watch_progress(self) -> None:
+    async def watch_progress(self, now: float | None = None) -> None:
         """Lag and the stall signal (`streams.progress`), against the log ends Kafka
         reports now (not the consumer's last fetch, which a stalled consumer never
         updates)."""
@@ -453,7 +452,7 @@ class FamilyPipe:
         }
         tps = [tp for tp in self.app.consumer.assignment() if tp in held]
         if not tps:
-            self.lag, self.stalled = 0, ()
+            self.stalled = self.progress.read({}, time.monotonic() if now is None else now).stalled
             return
         try:
             ends = await self.app.consumer.highwaters(*tps)
@@ -465,8 +464,8 @@ class FamilyPipe:
             for tp, end in ends.items()
             if end is not None and tp in held
         }
-        reading = self.progress.read(positions, time.monotonic())
-        self.lag, self.stalled = reading.lag, reading.stalled
+        reading = self.progress.read(positions, time.monotonic() if now is None else now)
+        self.stalled = reading.stalled
         if reading.newly_stalled:
             paused = self.app.consumer._paused_partitions
             log.error(
@@ -488,8 +487,15 @@ class FamilyPipe:
 
     def figures(self) -> dict[str, dict[tuple[str, ...], float]]:
         family = self.family.value
+        lag = self.progress.lag(
+            {
+                partition: state.offset + 1
+                for (f, partition), state in list(self.runtime.states.items())
+                if f is self.family
+            }
+        )
         figures: dict[str, dict[tuple[str, ...], float]] = {
-            "ccm_consumer_lag_messages": {(family,): self.lag},
+            "ccm_consumer_lag_messages": {(family,): lag},
             "ccm_consumer_stalled": {(family,): int(bool(self.stalled))},
             "ccm_deadletters": {
                 (family, reason.value): self.deadletters[reason] for reason in RejectReason
