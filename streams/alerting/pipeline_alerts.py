@@ -130,7 +130,8 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
         ),
         Alert(
             "CcmDeadLettersArriving",
-            "sum by (family, reason) (increase(ccm_deadletters_total[10m])) > 0",
+            # Whole messages: increase() extrapolates to the window's edges (1 reads 1.02).
+            "round(sum by (family, reason) (increase(ccm_deadletters_total[10m]))) > 0",
             "1m",
             "ticket",
             "{{ $value | humanize }} {{ $labels.family }} messages dead-lettered as "
@@ -138,6 +139,21 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
             "Input was rejected and sent to the dead-letter topic with its reason and "
             "original bytes. It is not in the figures until its producer sends it again, "
             "corrected.",
+            LABELS,
+        ),
+        Alert(
+            "CcmEventsLost",
+            # Totals restored from checkpoints and moved with partitions, so compare the
+            # sum across workers with an hour ago rather than take a per-worker increase.
+            "sum by (family) (ccm_events_lost_total)\n"
+            "- sum by (family) (ccm_events_lost_total offset 1h) > 0",
+            "5m",
+            "ticket",
+            "{{ $value }} {{ $labels.family }} messages deleted by retention before they were "
+            "counted, in the last hour",
+            "Offsets were removed from the topic by its retention before a worker read them: "
+            "those events are not in any figure. Usually the workers were down or behind for "
+            "longer than the topic keeps messages.",
             LABELS,
         ),
         Alert(

@@ -283,6 +283,18 @@ CASES = [
         "3 calls messages dead-lettered as malformed_json in the last 10 minutes",
     ),
     Case(
+        "messages lost to retention raise a ticket",
+        "CcmEventsLost",
+        # 2 lost in the first hour, 5 from 61 m (summed over two workers): 3 more than an
+        # hour before from 61 m, firing 5 m later.
+        {'ccm_events_lost_total{family="incidents",instance="w1"}': "2x60 4x60",
+         'ccm_events_lost_total{family="incidents",instance="w2"}': "0x60 1x60"},
+        "65m",
+        "66m",
+        {"severity": "ticket", "family": "incidents", "kind": "pipeline"},
+        "3 incidents messages deleted by retention before they were counted, in the last hour",
+    ),
+    Case(
         "no checkpoint acknowledged for over two minutes raises a ticket",
         "CcmCheckpointsNotAcknowledged",
         # Last acknowledged at 0 s: over 120 s from 3 m, firing 2 m later (300 s).
