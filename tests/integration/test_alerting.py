@@ -13,6 +13,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -117,7 +118,7 @@ def alertmanager(receiver: Receiver, tmp_path: Path) -> Iterator[int]:
         page_group_wait="1s",
         ticket_group_wait="1s",
         group_interval="2s",
-        office_hours=OfficeHours(weekdays=("monday:sunday",), start="00:00", end="24:00"),
+        office_hours=OfficeHours(weekdays=("sunday:saturday",), start="00:00", end="24:00"),
     )
     config = tmp_path / "alertmanager.yml"
     config.write_text(dump(alertmanager_config(delivery)))
@@ -140,7 +141,9 @@ def alertmanager(receiver: Receiver, tmp_path: Path) -> Iterator[int]:
         _stop(process)
 
 
-def _prometheus(worker: WorkerProcess, alertmanager_port: int, tmp_path: Path) -> subprocess.Popen:
+def _prometheus(
+    worker: WorkerProcess, alertmanager_port: int, tmp_path: Path
+) -> tuple[subprocess.Popen, int]:
     binary = shutil.which("prometheus")
     assert binary, "Prometheus is missing: run deploy/install-system-deps"
     production = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus.yml").read_text())
@@ -171,10 +174,18 @@ def _prometheus(worker: WorkerProcess, alertmanager_port: int, tmp_path: Path) -
         log,
     )
     _wait_ready(f"http://127.0.0.1:{port}/-/ready", process, log)
-    return process
+    return process, port
 
 
-def _wait_for(what: str, found, timeout_s: float, logs: list[Path]):
+def _query(port: int, promql: str) -> list[dict]:
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)["data"]["result"]
+
+
+def _wait_for(
+    what: str, found, timeout_s: float, logs: list[Path], receiver: Receiver, more=lambda: ""
+):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         result = found()
@@ -182,7 +193,10 @@ def _wait_for(what: str, found, timeout_s: float, logs: list[Path]):
             return result
         time.sleep(0.5)
     tails = "\n".join(f"{p.name}:\n" + "\n".join(p.read_text().splitlines()[-15:]) for p in logs)
-    raise AssertionError(f"no {what} within {timeout_s} s\n{tails}")
+    raise AssertionError(
+        f"no {what} within {timeout_s} s; {more()}; received: "
+        f"{json.dumps(receiver.received)}\n{tails}"
+    )
 
 
 def _page(receiver: Receiver, alertname: str) -> list[dict]:
@@ -202,9 +216,18 @@ def test_pages_and_tickets_reach_their_receivers_and_a_stopped_worker_pages_no_k
     tmp_path: Path,
 ) -> None:
     worker.start()
-    prometheus = _prometheus(worker, alertmanager, tmp_path)
+    prometheus, prometheus_port = _prometheus(worker, alertmanager, tmp_path)
     logs = [tmp_path / "prometheus.log", tmp_path / "alertmanager.log"]
     try:
+        # Dead letters are counted from 0 by each worker process; the alert needs a reading
+        # before the first one (Prometheus takes up new targets every few seconds).
+        _wait_for(
+            "first scrape of the dead-letter counts",
+            lambda: _query(prometheus_port, 'ccm_deadletters_total{reason="malformed_json"}'),
+            30,
+            logs,
+            receiver,
+        )
         # An urban grade 1 emergency created 13 minutes ago: 13 of its 15 minutes gone.
         created = datetime.now(UTC) - timedelta(minutes=13)
         incident = event(
@@ -227,6 +250,7 @@ def test_pages_and_tickets_reach_their_receivers_and_a_stopped_worker_pages_no_k
             lambda: _page(receiver, "EmergencyIncidentAboutToBreach"),
             120,
             logs,
+            receiver,
         )
         assert page["routing_key"] == ROUTING_KEY  # read from the secrets folder
         assert page["payload"]["summary"] == (
@@ -249,6 +273,8 @@ def test_pages_and_tickets_reach_their_receivers_and_a_stopped_worker_pages_no_k
             ],
             90,
             logs,
+            receiver,
+            lambda: _query(prometheus_port, 'ccm_deadletters_total{reason="malformed_json"}[5m]'),
         )
         assert ticket["attachments"][0]["text"].splitlines()[0] == (
             "1 calls messages dead-lettered as malformed_json in the last 10 minutes"
@@ -258,7 +284,9 @@ def test_pages_and_tickets_reach_their_receivers_and_a_stopped_worker_pages_no_k
         )
 
         worker.stop()
-        (down,) = _wait_for("worker-down page", lambda: _page(receiver, "CcmWorkerDown"), 120, logs)
+        (down,) = _wait_for(
+            "worker-down page", lambda: _page(receiver, "CcmWorkerDown"), 120, logs, receiver
+        )
         assert down["payload"]["summary"] == (
             "1 ccm worker(s) not answering Prometheus: KPIs and incident alerts are blind"
         )

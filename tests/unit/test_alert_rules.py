@@ -297,13 +297,15 @@ CASES = [
     Case(
         "no checkpoint acknowledged for over two minutes raises a ticket",
         "CcmCheckpointsNotAcknowledged",
-        # Last acknowledged at 0 s: over 120 s from 3 m, firing 2 m later (300 s).
+        # Last acknowledged at 0 s while 5 events a minute are applied. From 10 m there is
+        # a reading 10 minutes back to compare with; firing 2 m later (720 s).
         {'ccm_checkpoint_acknowledged_timestamp_seconds{family="reports",instance="w1"}':
-         "0x40"},
-        "4m",
-        "5m",
+         "0x40",
+         'ccm_events_consumed_total{family="reports",instance="w1"}': "0+5x40"},
+        "11m",
+        "12m",
         {"severity": "ticket", "family": "reports", "kind": "pipeline"},
-        "No reports checkpoint acknowledged by Kafka for 5m 0s",
+        "No reports checkpoint acknowledged by Kafka for 12m 0s while events are being applied",
     ),
 ]  # fmt: skip
 
@@ -411,6 +413,19 @@ def test_stale_chats_are_not_raised_while_live_chat_is_closed(tmp_path: Path) ->
     # No chat since 00:00 UTC: past the hour's allowance at 01:05, but Live Chat is shut.
     series = {'ccm_stream_time_seconds{family="chats",instance="w1"}': "0x100"}
     checks = [{"eval_time": "95m", "alertname": "CcmEventsStale", "exp_alerts": []}]
+    assert promtool_test(tmp_path, series, checks) == ""
+
+
+def test_a_quiet_family_with_nothing_to_checkpoint_raises_nothing(tmp_path: Path) -> None:
+    # Nothing applied for the last 10 minutes: an acknowledgement 20 minutes old is normal.
+    series = {
+        'ccm_checkpoint_acknowledged_timestamp_seconds{family="reports",instance="w1"}': "0x30",
+        'ccm_events_consumed_total{family="reports",instance="w1"}': "7x30",
+    }
+    checks = [
+        {"eval_time": t, "alertname": "CcmCheckpointsNotAcknowledged", "exp_alerts": []}
+        for t in ("5m", "20m")
+    ]
     assert promtool_test(tmp_path, series, checks) == ""
 
 
