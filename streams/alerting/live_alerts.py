@@ -30,7 +30,8 @@ def live_incident_alerts(targets: Targets) -> list[Alert]:
         Alert(
             "EmergencyIncidentAboutToBreach",
             f'sum by ({GRADE}) (ccm_incidents_about_to_breach{{response="emergency"}}) > 0',
-            "1m",
+            # Short: at 80 % of a 15-minute target three minutes are left to dispatch.
+            "30s",
             "page",
             "{{ $value }} grade {{ $labels.grade }} emergency incident(s) unattended with 80 % "
             "of the attendance target gone ({{ $labels.policy }} grading)",
