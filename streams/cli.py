@@ -314,7 +314,7 @@ def cmd_export_public(args: argparse.Namespace) -> int:
 def cmd_rules_build(args: argparse.Namespace) -> int:
     from streams.alerting.build import generated_files, write
 
-    targets = load_targets(args.targets)
+    targets = load_targets(args.targets or _settings(args).targets_file)
     files = generated_files(targets, runbook_url=args.runbook_url)
     changed = write(files, args.root)
     for path in files:
@@ -340,9 +340,9 @@ def _rules_parser(sub: argparse._SubParsersAction) -> None:
     build.add_argument(
         "--targets",
         type=Path,
-        default=DEFAULT_TARGETS_PATH,
+        default=None,
         metavar="FILE",
-        help="targets file (default deploy/config/targets.yaml)",
+        help="targets file (default CCM_TARGETS_FILE, or deploy/config/targets.yaml)",
     )
     build.add_argument(
         "--root",

@@ -197,6 +197,16 @@ def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -
     assert demo.returncode == 130, log_path.read_text()
     assert not list(tmp_path.glob("ccm-demo.*")), "the demo's state folder was not removed"
 
+    # The generated rules are loaded and evaluated, and alerts go to the demo's Alertmanager.
+    assert sorted(g["name"] for g in rule_groups) == sorted(
+        g["name"]
+        for f in ("ccm-recording.rules.yml", "ccm-alerts.rules.yml")
+        for g in yaml.safe_load((REPO / "deploy" / "prometheus" / "rules" / f).read_text())[
+            "groups"
+        ]
+    )
+    assert all(r["health"] == "ok" for g in rule_groups for r in g["rules"]), rule_groups
+    assert [a["url"] for a in alertmanagers] == [f"http://127.0.0.1:{am_port}/api/v2/alerts"]
     print(
         "demo figures over the last 24 h of event time:",
         json.dumps(
@@ -220,16 +230,6 @@ def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -
         "Live Chat and online",
         "Notes",
     ]
-    # The generated rules are loaded and evaluated, and alerts go to the demo's Alertmanager.
-    assert sorted(g["name"] for g in rule_groups) == sorted(
-        g["name"]
-        for f in ("ccm-recording.rules.yml", "ccm-alerts.rules.yml")
-        for g in yaml.safe_load((REPO / "deploy" / "prometheus" / "rules" / f).read_text())[
-            "groups"
-        ]
-    )
-    assert all(r["health"] == "ok" for g in rule_groups for r in g["rules"]), rule_groups
-    assert [a["url"] for a in alertmanagers] == [f"http://127.0.0.1:{am_port}/api/v2/alerts"]
     # docs/kpis.md tells supervisors and analysts what to type: all of it must work.
     assert len(documented) == 35, sorted(documented)  # every table row of docs/kpis.md
     empty = [promql for promql, found in documented.items() if not found]

@@ -203,3 +203,20 @@ def test_docs_kpis_names_recording_rules_that_exist() -> None:
         "family:ccm_consumer_lag_messages:sum",
         "channel_queue:ccm_call_abandonment_objective_ratio:max",
     }
+
+
+def test_ccm_rules_build_writes_the_committed_files_then_leaves_them(tmp_path, capsys) -> None:
+    from streams.cli import main
+
+    assert main(["rules", "build", "--root", str(tmp_path)]) == 0
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.yml"))
+    assert [str(p) for p in written] == [
+        "deploy/alertmanager/alertmanager.yml",
+        "deploy/prometheus/rules/ccm-alerts.rules.yml",
+        "deploy/prometheus/rules/ccm-recording.rules.yml",
+    ]
+    for path in written:
+        assert (tmp_path / path).read_text() == (REPO / path).read_text()
+    capsys.readouterr()
+    assert main(["rules", "build", "--root", str(tmp_path)]) == 0
+    assert capsys.readouterr().err.count(": unchanged") == 3
