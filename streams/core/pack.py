@@ -271,7 +271,10 @@ class MonthlyPack:
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "MonthlyPack":
         if body.get("version") != PACK_VERSION:
-            raise ValueError(f"monthly pack version {body.get('version')} is not {PACK_VERSION}")
+            raise ValueError(
+                f"monthly pack version {body.get('version')} is not {PACK_VERSION}: run the "
+                "same ccm release as the worker"
+            )
         tables = {}
         for name, row_type in _TABLES.items():
             known = {f.name for f in fields(row_type)}

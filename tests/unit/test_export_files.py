@@ -444,6 +444,28 @@ def test_public_csv_of_the_generated_log(pack: MonthlyPack, tmp_path: Path) -> N
         assert next(csv.reader(handle))[:3] == ["month", "attended_with_time", "within_15m"]
 
 
+def test_public_999_bands_are_the_home_office_kpis_where_shown(
+    pack: MonthlyPack, independent, tmp_path: Path
+) -> None:
+    answers, _ = write_public_csv(pack, tmp_path)
+    with answers.open(newline="") as handle:
+        rows = {r["month"]: r for r in csv.DictReader(handle)}
+    bands = {"under_10s": "under_10s", "10s_to_under_60s": "10s_to_60s"}
+    bands["60s_or_longer"] = "60s_or_more"
+    compared = 0
+    for month in MONTHS:
+        for public, measure in bands.items():
+            kpi = independent[(month, f"home_office_999_{measure}", "", "999", "fcr", *[""] * 4)]
+            if rows[month][public] == "":  # suppressed: a small count, or its complement
+                assert rows[month][f"pct_{public}"] == ""
+                continue
+            assert rows[month][public] == kpi["numerator"]
+            assert rows[month]["answered"] == kpi["denominator"]
+            assert rows[month][f"pct_{public}"] == kpi["value"]
+            compared += 1
+    assert compared >= 9  # March, April, October, November: most bands shown
+
+
 # --- the command -------------------------------------------------------------------------
 
 
