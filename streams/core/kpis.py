@@ -24,7 +24,8 @@ from streams.core.pack import CallRow, IncidentGradeRow, MonthlyPack
 from streams.core.timebase import US
 
 NOT_HIGH_HARM = "not_high_harm"
-CATEGORY_GROUPS = (*(c.value for c in Category), HIGH_HARM, NOT_HIGH_HARM, ALL)
+KPI_CATEGORY_GROUPS = (*(c.value for c in Category), HIGH_HARM, NOT_HIGH_HARM, ALL)
+"""Incident rows of kpis.csv: the workbook's groups and `not_high_harm`."""
 REPORT_TYPE_ALL = "all"
 HOME_OFFICE_CHANNEL = "999"
 WITHIN_60M_CATEGORY = Category.RESIDENTIAL_BURGLARY.value
@@ -253,7 +254,7 @@ def _incidents(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
     grades = {p: _distinct(r.grade for r in by_policy[p] if r.scored) for p in policies}
 
     for policy in policies:
-        for group in CATEGORY_GROUPS:
+        for group in KPI_CATEGORY_GROUPS:
             of_group = [r for r in by_policy[policy] if in_group(r.category, group)]
             for response in scored[policy]:
                 chosen = [r for r in of_group if r.response == response and r.scored]
@@ -280,7 +281,7 @@ def _incidents(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
                     category=group,
                 )
     # Attendance does not depend on the policy: every incident created, whatever scored it.
-    for group in CATEGORY_GROUPS:
+    for group in KPI_CATEGORY_GROUPS:
         chosen = [r for r in rows if in_group(r.category, group)]
         yield _percent(
             month,
@@ -291,7 +292,7 @@ def _incidents(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
         )
     for policy in policies:
         responses = list(dict.fromkeys(r.response for r in by_policy[policy]))
-        for group in CATEGORY_GROUPS:
+        for group in KPI_CATEGORY_GROUPS:
             for response in responses:
                 chosen = [
                     r
