@@ -72,3 +72,30 @@ def test_triage_without_submission_becomes_an_orphan() -> None:
         ev("report.submitted", f"{DAY}T10:00:01+01:00", report_id="r9", report_type="other"),
     )
     assert [d.reason for d in run.dead] == [RejectReason.ORPHAN]
+
+
+def test_a_report_type_not_in_the_list_counts_as_other() -> None:
+    def submitted(report_id: str, clock: str, report_type: str) -> dict:
+        return ev(
+            "report.submitted", f"{DAY}T{clock}+01:00", report_id=report_id, report_type=report_type
+        )
+
+    run = Run(Family.REPORTS).send(
+        submitted("r1", "09:00:00", "lost_property"),
+        submitted("r2", "09:01:00", "other"),
+        submitted("r3", "09:02:00", "Lost Property"),
+        submitted("r4", "09:03:00", "asb"),
+        ev("report.triaged", f"{DAY}T09:10:00+01:00", report_id="r1"),
+    )
+    assert run.dead == []
+    assert run.value("ccm_reports_submitted", "other", "today") == 3
+    assert run.value("ccm_reports_submitted", "asb", "today") == 1
+    assert run.value("ccm_reports_triaged", "other", "today") == 1
+    assert run.value("ccm_reports_triage_seconds", "other", "today") == 10 * 60
+    assert run.value("ccm_reports_awaiting_triage", "other") == 2
+    assert run.value("ccm_contacts", "online", "today") == 4
+    assert set(run.figures().values["ccm_reports_submitted"]) == {
+        (report_type, window)
+        for report_type in ("asb", "crime", "traffic", "other")
+        for window in ("15m", "1h", "24h", "today")
+    }
