@@ -34,7 +34,8 @@ class TimeRules:
     stale_us: int = 12 * HOUR_US
     """A call or chat waiting longer than this lost its outcome: dead-lettered as orphan."""
     report_stale_us: int = 30 * 24 * HOUR_US
-    """A report awaiting triage longer than this is dead-lettered as orphan."""
+    """A report awaiting triage longer than this stops awaiting: still counted as submitted,
+    never timed, forgotten with its month."""
     incident_stale_us: int = 30 * 24 * HOUR_US
     """An incident still open this long after creation is scored for good and forgotten."""
     close_after_us: int = 7 * 24 * HOUR_US

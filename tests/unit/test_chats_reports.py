@@ -1,7 +1,8 @@
 """Live Chat and online report KPIs."""
 
 from schemas import Family, RejectReason
-from streams.core.partition import TimeRules
+from streams.core.partition import PartitionState, TimeRules
+from streams.core.timebase import HOUR_US
 from tests.scenario import Run, ev
 
 DAY = "2026-07-01"  # BST: 07:00 London is 06:00Z
@@ -99,3 +100,30 @@ def test_a_report_type_not_in_the_list_counts_as_other() -> None:
         for report_type in ("asb", "crime", "traffic", "other")
         for window in ("15m", "1h", "24h", "today")
     }
+
+
+def test_a_report_untriaged_past_the_stale_limit_stops_awaiting_and_is_forgotten() -> None:
+    rules = TimeRules(report_stale_us=2 * HOUR_US, sweep_every_us=0)
+    run = Run(Family.REPORTS, rules=rules).send(
+        ev("report.submitted", f"{DAY}T09:00:00+01:00", report_id="r1", report_type="asb"),
+        ev("report.submitted", f"{DAY}T09:30:00+01:00", report_id="r2", report_type="crime"),
+        ev("report.triaged", f"{DAY}T10:00:00+01:00", report_id="r2"),
+        ev("report.submitted", f"{DAY}T11:00:00+01:00", report_id="r3", report_type="asb"),
+    )
+    assert run.value("ccm_reports_awaiting_triage", "asb") == 2  # exactly two hours: r1 waits
+    assert run.value("ccm_report_oldest_awaiting_triage_seconds", "asb") == 2 * 3600
+    run.send(ev("report.submitted", f"{DAY}T11:00:01+01:00", report_id="r4", report_type="crime"))
+    assert run.value("ccm_reports_awaiting_triage", "asb") == 1  # r3 only
+    assert run.value("ccm_report_oldest_awaiting_triage_seconds", "asb") == 1
+    assert run.value("ccm_reports_awaiting_triage", "crime") == 1  # r4
+    # It was submitted: it stays in the volume, untimed.
+    assert run.value("ccm_reports_submitted", "asb", "today") == 2
+    assert run.value("ccm_reports_triaged", "asb", "today") == 0
+    assert run.dead == []
+    restored = PartitionState.restore(run.state.snapshot(), run.targets, rules)
+    assert restored.ledger.awaiting_triage() == run.state.ledger.awaiting_triage()
+    # Once July has been closed for a week, nothing of July is kept.
+    run.send(ev("report.submitted", "2026-08-08T01:00:00+01:00", report_id="r5", report_type="asb"))
+    assert sorted(run.state.ledger.lifecycles) == ["r5"]
+    assert run.value("ccm_reports_awaiting_triage", "asb") == 1
+    assert run.value("ccm_reports_awaiting_triage", "crime") == 0
