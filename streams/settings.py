@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     """How late an event may arrive (behind the newest on its partition) and still count."""
     stale_wait_seconds: int = Field(default=12 * 3600, gt=0)
     """A call or chat waiting longer than this has lost its outcome: dead-lettered as orphan."""
+    future_skew_seconds: int = Field(default=300, ge=0)
+    """How far ahead of the worker's clock an event may be dated (producers' clocks drift);
+    further ahead, it is dead-lettered as future and never moves stream time."""
     period_close_days: int = Field(default=7, ge=0)
     """Days after a London month ends that its daily and monthly figures still take late
     events (live windows take them only within the grace period); later: too_late."""
@@ -99,6 +102,7 @@ class Settings(BaseSettings):
             report_stale_us=self.report_stale_days * day_us,
             incident_stale_us=self.incident_stale_days * day_us,
             close_after_us=self.period_close_days * day_us,
+            future_skew_us=self.future_skew_seconds * 1_000_000,
         )
 
     def topic_for(self, family: Family) -> str:

@@ -42,6 +42,11 @@ class TimeRules:
     """How long after a London month ends its figures still take late events."""
     sweep_every_us: int = 60 * 1_000_000
     """How often (in stream time) orphans are looked for and quiet lifecycles forgotten."""
+    future_skew_us: int | None = None
+    """An event dated further than this ahead of the wall clock is refused as ``future``
+    and never moves stream time, so one fast producer clock cannot make every later event
+    late. None: no check (the core on its own, with no wall clock to trust); the worker
+    and exports take ``CCM_FUTURE_SKEW_SECONDS``."""
 
 
 def _where_raised(error: Exception) -> str:
@@ -123,6 +128,17 @@ class PartitionState:
                 )
             )
         event_us = to_us(event.occurred_at)
+        skew_us = self.rules.future_skew_us
+        if skew_us is not None and event_us > wall_us + skew_us:
+            return self._reject(
+                DeadLetter(
+                    RejectReason.FUTURE,
+                    f"occurred {(event_us - wall_us) // 1_000_000} s ahead of ccm's clock, "
+                    f"more than the {skew_us // 1_000_000} s allowed: set the producer's "
+                    "clock right (NTP) and send the event again with its true time",
+                    raw,
+                )
+            )
         stream_us = self.clock.stream_us
         late = stream_us is not None and event_us < stream_us - self.rules.grace_us
         if late and stream_us > london_month_end_us(event_us) + self.rules.close_after_us:
