@@ -22,7 +22,9 @@ from streams.core.reports import ReportLedger
 from streams.core.targets import Targets
 from streams.core.timebase import HOUR_US, LiveClock, from_us, london_month_end_us, to_us
 
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
+RESTORABLE_VERSIONS = (2, 3)
+"""Version 2 kept one leg per queue of a call; it is read into the version 3 shape."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ class PartitionState:
     @classmethod
     def restore(cls, blob: bytes, targets: Targets, rules: TimeRules) -> "PartitionState":
         body = json.loads(zlib.decompress(blob))
-        if body["v"] != SNAPSHOT_VERSION:
+        if body["v"] not in RESTORABLE_VERSIONS:
             raise ValueError(
                 f"checkpoint version {body['v']} is not {SNAPSHOT_VERSION}: this ccm keeps its "
                 "state differently. Start it under a new CCM_APP_ID to rebuild the figures "

@@ -1,7 +1,9 @@
 """Call-leg KPIs, one small scenario per row, values worked out by hand."""
 
+import json
 import math
 import re
+import zlib
 from datetime import datetime
 
 import pytest
@@ -9,9 +11,9 @@ import yaml
 
 from schemas import RejectReason
 from streams.core.figures import compute
-from streams.core.partition import TimeRules
+from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import parse_targets
-from streams.core.timebase import HOUR_US
+from streams.core.timebase import HOUR_US, to_us
 from tests.scenario import REPO, T0, TARGETS, Run, at, ev, targets_with
 
 
@@ -184,6 +186,57 @@ def test_transfer_is_a_new_leg_and_combined_wait_spans_both() -> None:
     assert run.value("ccm_contacts", "101", "today") == 1
 
 
+BOUNCE = [
+    queued("b", 0, "switchboard", "101"),
+    answered("b", 20, "switchboard"),  # 20 s: within the switchboard's 30 s
+    queued("b", 25, "fcr", "101"),
+    answered("b", 100, "fcr"),  # 75 s: within the FCR's 5 minutes for 101
+    queued("b", 110, "switchboard", "101"),  # back to the switchboard: a second leg there
+    answered("b", 150, "switchboard"),  # 40 s: over
+    ended("b", 300),
+]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        range(7),
+        (0, 1, 2, 3, 5, 4, 6),  # the second answer before its call.queued
+        (6, 5, 4, 3, 2, 1, 0),
+        (5, 0, 6, 3, 1, 4, 2),
+    ],
+)
+def test_a_call_bounced_back_to_a_queue_is_a_new_leg_there(order) -> None:
+    run = Run().send(*(BOUNCE[i] for i in order))
+    assert run.dead == []
+    value = run.value
+    assert value("ccm_call_legs_offered", "101", "switchboard", "today") == 2
+    assert value("ccm_call_legs_answered", "101", "switchboard", "today") == 2
+    assert value("ccm_call_legs_answered_within_target", "101", "switchboard", "today") == 1
+    assert value("ccm_call_legs_answered_wait_seconds", "101", "switchboard", "today") == 60
+    assert value("ccm_call_legs_offered", "101", "fcr", "today") == 1
+    assert value("ccm_call_legs_answered_within_target", "101", "fcr", "today") == 1
+    assert value("ccm_calls_settled", "101", "today") == 1
+    assert value("ccm_calls_combined_wait_seconds", "101", "today") == 20 + 75 + 40
+    assert value("ccm_contacts", "101", "today") == 1
+    # Handling: 20->25 and 150->300 at the switchboard, 100->110 at the FCR.
+    assert value("ccm_call_legs_handled", "101", "switchboard", "today") == 2
+    assert value("ccm_call_legs_handle_seconds", "101", "switchboard", "today") == 5 + 150
+    assert value("ccm_call_legs_handle_seconds", "101", "fcr", "today") == 10
+    assert value("ccm_call_legs_waiting", "101", "switchboard") == 0
+
+
+def test_a_bounced_call_survives_a_checkpoint_halfway() -> None:
+    run = Run().send(*BOUNCE[:5])
+    assert run.value("ccm_call_legs_waiting", "101", "switchboard") == 1
+    restored = Run()
+    restored.state = PartitionState.restore(run.state.snapshot(), TARGETS, TimeRules())
+    restored._offset = 5
+    restored.send(*BOUNCE[5:])
+    assert restored.value("ccm_call_legs_answered", "101", "switchboard", "today") == 2
+    assert restored.value("ccm_calls_combined_wait_seconds", "101", "today") == 135
+
+
 def test_duplicate_event_changes_nothing_and_is_counted() -> None:
     first = queued("a", 0)
     answer = answered("a", 5)
@@ -194,9 +247,26 @@ def test_duplicate_event_changes_nothing_and_is_counted() -> None:
     assert run.value("ccm_events_duplicate", "calls") == 2
 
 
-def test_second_outcome_for_a_leg_is_a_conflict() -> None:
-    run = Run().send(queued("a", 0), answered("a", 5), abandoned("a", 6))
-    assert [d.reason for d in run.dead] == [RejectReason.CONFLICT]
+def test_a_second_outcome_waits_for_a_second_pass_then_is_an_orphan() -> None:
+    # It may be the outcome of a return to the queue whose call.queued is still to come.
+    rules = TimeRules(grace_us=HOUR_US, sweep_every_us=0)
+    run = Run(rules=rules).send(queued("a", 0), answered("a", 5), abandoned("a", 6))
+    assert run.dead == []
+    assert run.value("ccm_call_legs_abandoned", "999", "fcr", "today") == 0
+    assert run.value("ccm_call_legs_answered", "999", "fcr", "today") == 1
+    run.send(queued("b", 3606))
+    assert run.dead == []  # exactly the grace period
+    run.send(queued("c", 3607))
+    assert [d.reason for d in run.dead] == [RejectReason.ORPHAN]
+    assert run.value("ccm_call_legs_abandoned", "999", "fcr", "today") == 0
+
+
+def test_the_same_step_at_the_same_instant_twice_is_a_conflict() -> None:
+    run = Run().send(queued("a", 0), answered("a", 5), queued("a", 0, source="storm"))
+    run.send(abandoned("a", 5))
+    assert [d.reason for d in run.dead] == [RejectReason.CONFLICT] * 2
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 1
+    assert run.value("ccm_call_legs_answered", "999", "fcr", "today") == 1
     assert run.value("ccm_call_legs_abandoned", "999", "fcr", "today") == 0
 
 
@@ -380,7 +450,7 @@ def test_a_fault_applying_one_event_dead_letters_it_and_leaves_the_figures_as_be
     real = ledger.contributions
 
     def failing(call):  # fails once the transfer has been applied to the call
-        if any(q.value == "fcr" for q in call.legs):
+        if any(q.value == "fcr" for q in call.queued):
             raise ZeroDivisionError("x")
         return real(call)
 
@@ -420,3 +490,30 @@ def test_a_fault_in_a_sweep_is_not_charged_to_the_event_that_ran_it(
     assert run.state.rejected == {}
     monkeypatch.undo()
     assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 1
+
+
+def test_a_version_2_checkpoint_with_one_leg_per_queue_is_restored() -> None:
+    run = Run().send(*BOUNCE[:4])  # switchboard answered, FCR answered: the call still on
+    body = json.loads(zlib.decompress(run.state.snapshot()))
+    body["v"] = 2
+    body["ledger"]["lifecycles"]["b"].update(
+        legs={
+            "switchboard": [at_us(0), "101", 1, at_us(20), None],
+            "fcr": [at_us(25), "101", 1, at_us(100), None],
+        },
+        ended=None,
+    )
+    for key in ("q", "o"):
+        del body["ledger"]["lifecycles"]["b"][key]
+    blob = zlib.compress(json.dumps(body).encode())
+    restored = Run()
+    restored.state = PartitionState.restore(blob, TARGETS, TimeRules())
+    restored._offset = 4
+    restored.send(*BOUNCE[4:])
+    assert restored.dead == []
+    assert restored.value("ccm_call_legs_offered", "101", "switchboard", "today") == 2
+    assert restored.value("ccm_calls_combined_wait_seconds", "101", "today") == 135
+
+
+def at_us(s: float) -> int:
+    return to_us(datetime.fromisoformat(T0)) + int(s * 1_000_000)
