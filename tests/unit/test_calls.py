@@ -14,6 +14,7 @@ from streams.core.figures import compute
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import parse_targets
 from streams.core.timebase import HOUR_US, to_us
+from tests.events import raw
 from tests.scenario import REPO, T0, TARGETS, Run, at, ev, targets_with
 
 
@@ -517,3 +518,23 @@ def test_a_version_2_checkpoint_with_one_leg_per_queue_is_restored() -> None:
 
 def at_us(s: float) -> int:
     return to_us(datetime.fromisoformat(T0)) + int(s * 1_000_000)
+
+
+def test_a_call_ended_with_no_call_queued_is_an_orphan_after_grace() -> None:
+    rules = TimeRules(grace_us=HOUR_US, sweep_every_us=0)
+    lone = ended("lone", 10)
+    run = Run(rules=rules).send(
+        lone, queued("a", 20), ended("a", 30), answered("half", 40), ended("half", 50)
+    )
+    run.send(queued("b", 3610))
+    assert run.dead == []  # exactly the grace period
+    run.send(queued("c", 3650 + 1))
+    assert sorted((d.detail, d.raw == raw(lone)) for d in run.dead) == [
+        ("call outcome at fcr with no call.queued there before it within the grace period", False),
+        ("call.ended with no call.queued within the grace period", False),
+        ("call.ended with no call.queued within the grace period", True),
+    ]
+    assert {d.reason for d in run.dead} == {RejectReason.ORPHAN}
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 3  # a, b, c
+    assert run.value("ccm_call_legs_abandoned", "999", "fcr", "today") == 1  # a, at its end
+    assert run.state.rejected == {RejectReason.ORPHAN: 3}

@@ -3,6 +3,7 @@
 from schemas import Family, RejectReason
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.timebase import HOUR_US
+from tests.events import raw
 from tests.scenario import Run, ev
 
 DAY = "2026-07-01"  # BST: 07:00 London is 06:00Z
@@ -127,3 +128,26 @@ def test_a_report_untriaged_past_the_stale_limit_stops_awaiting_and_is_forgotten
     assert sorted(run.state.ledger.lifecycles) == ["r5"]
     assert run.value("ccm_reports_awaiting_triage", "asb") == 1
     assert run.value("ccm_reports_awaiting_triage", "crime") == 0
+
+
+def test_a_chat_ended_with_no_chat_requested_is_an_orphan_after_grace() -> None:
+    lone = chat("ended", "x", "10:00:00")
+    run = Run(Family.CHATS, rules=TimeRules(sweep_every_us=0)).send(
+        lone,
+        chat("accepted", "y", "10:00:10"),
+        chat("ended", "y", "10:05:00"),
+        chat("requested", "z", "10:00:00"),
+        chat("ended", "z", "10:00:20"),  # a partner: abandoned at its end
+        chat("requested", "w", "11:00:00"),
+    )
+    assert run.dead == []  # exactly the grace period after the lone end
+    run.send(chat("requested", "v", "11:05:01"))
+    assert sorted((d.detail, d.raw == raw(lone)) for d in run.dead) == [
+        ("chat outcome with no chat.requested within the grace period", False),
+        ("chat.ended with no chat.requested within the grace period", False),
+        ("chat.ended with no chat.requested within the grace period", True),
+    ]
+    assert {d.reason for d in run.dead} == {RejectReason.ORPHAN}
+    assert run.value("ccm_chats_requested", "today") == 3
+    assert run.value("ccm_chats_abandoned", "today") == 1
+    assert run.value("ccm_chats_accepted", "today") == 0
