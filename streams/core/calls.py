@@ -321,10 +321,11 @@ class CallLedger(Ledger[Call]):
         return _settled(call, legs, lone)
 
     def waiting(self) -> list[tuple[Channel, Queue, int]]:
-        """Legs waiting now: (channel, queue, queued µs)."""
+        """Legs waiting now, as the live view knows the calls: (channel, queue, queued µs)."""
+        live = (self.live(call) for call in self.lifecycles.values())
         return [
             (leg.queued.channel, leg.queue, leg.queued.at_us)
-            for call in self.lifecycles.values()
+            for call in live
             if call.ended_us is None
             for leg in legs_of(call)[0]
             if leg.outcome is None

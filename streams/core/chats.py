@@ -146,10 +146,10 @@ class ChatLedger(Ledger[Chat]):
         )
 
     def waiting(self) -> list[int]:
-        """Request instants of chats waiting now."""
+        """Request instants of chats waiting now, as the live view knows them."""
         return [
             chat.requested_us
-            for chat in self.lifecycles.values()
+            for chat in map(self.live, self.lifecycles.values())
             if chat.requested_us is not None and chat.accepted is None and chat.ended_us is None
         ]
 

@@ -339,7 +339,7 @@ def _reports(figures: Figures, ledger: ReportLedger, ref_us: int) -> None:
 
 def _incidents(figures: Figures, ledger: IncidentLedger, ref_us: int, live: bool) -> None:
     (tally,) = ledger.tallies
-    now = ledger.live_view(ref_us)
+    now = ledger.live_view(ref_us, timely_only=True)
     # What "now" adds (deadlines passed since an incident's newest event), by window.
     corrections: dict[tuple[Dim, Window], list[int]] = {}
     today = london_day(ref_us)

@@ -100,9 +100,10 @@ class ReportLedger(Ledger[Report]):
         )
 
     def awaiting_triage(self) -> list[tuple[ReportType, int]]:
+        """Reports awaiting triage now, as the live view knows them."""
         return [
             (r.report_type, r.submitted_us)
-            for r in self.lifecycles.values()
+            for r in map(self.live, self.lifecycles.values())
             if r.submitted_us is not None
             and r.report_type is not None
             and r.triaged_us is None
