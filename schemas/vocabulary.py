@@ -110,3 +110,5 @@ class RejectReason(StrEnum):
     TOO_LATE = "too_late"
     UNPROCESSABLE = "unprocessable"
     """Valid, but ccm failed applying it: a ccm fault, kept for the maintainers."""
+    UNDECODABLE = "undecodable"
+    """A record batch Kafka delivered that could not be decoded (unknown codec, bad CRC)."""

@@ -17,7 +17,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from streams.core.catalog import CATALOG
+from streams.core.catalog import CATALOG, PIPELINE
 from streams.core.figures import compute
 from streams.core.partition import PartitionState
 from streams.core.targets import Targets
@@ -30,14 +30,18 @@ class FiguresCollector(Collector):
         states: Callable[[], list[PartitionState]],
         targets: Targets,
         wall_us: Callable[[], int] = lambda: time.time_ns() // 1000,
+        pipeline: Callable[[], dict[str, dict[tuple[str, ...], float]]] = dict,
     ) -> None:
         self._states = states
         self._targets = targets
         self._wall_us = wall_us
+        self._pipeline = pipeline
+        """The worker's readings of its consumer and producer (catalog.PIPELINE)."""
 
     def collect(self) -> Iterator[Metric]:
         figures = compute(self._states(), self._targets, self._wall_us())
-        for spec in CATALOG:
+        figures.values.update(self._pipeline())
+        for spec in (*CATALOG, *PIPELINE):
             labels = list(spec.labels)
             if spec.kind == "histogram":
                 family = HistogramMetricFamily(spec.name, spec.help, labels=labels)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas import Family
+from schemas import Family, RejectReason
 from streams.core.ledger import DeadLetter
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import Targets
@@ -20,11 +20,35 @@ log = logging.getLogger("ccm.runtime")
 CONSUMED_FAMILIES = (Family.CALLS, Family.CHATS, Family.REPORTS, Family.INCIDENTS)
 
 
+class Skipped(bytes):
+    """Offsets ``offset`` .. ``last_offset`` of a partition hold no event for ccm (see
+    `streams.kafka_reading`, which reads them so).
+
+    A ``bytes`` so that it passes through Faust's stream as any record's value does,
+    but never a plain ``bytes``: no message from Kafka can be mistaken for one. Its
+    bytes are the undecodable batch as it came (for the dead-letter topic), else empty.
+    """
+
+    kind: str
+    """``control`` (a transaction's commit or abort marker), ``aborted`` (records of an
+    aborted transaction) or ``undecodable``."""
+    last_offset: int
+    detail: str
+
+    def __new__(cls, raw: bytes, kind: str, last_offset: int, detail: str = "") -> "Skipped":
+        skipped = super().__new__(cls, raw)
+        skipped.kind = kind
+        skipped.last_offset = last_offset
+        skipped.detail = detail
+        return skipped
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     partition: int
     offset: int
     value: bytes
+    """The message's bytes, or `Skipped` for offsets that hold no event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +67,12 @@ class Applied:
     """Partitions whose state changed."""
     holes: set[int]
     """Partitions where messages went missing before some that arrived."""
+
+
+def _undecodable(skipped: Skipped) -> DeadLetter | None:
+    if skipped.kind != "undecodable":
+        return None  # a transaction's marker or aborted records: no event, nothing wrong
+    return DeadLetter(RejectReason.UNDECODABLE, skipped.detail, bytes(skipped))
 
 
 def checkpoint_key(topic: str, partition: int) -> bytes:
@@ -98,7 +128,14 @@ class Runtime:
             if state.offset >= 0 and message.offset > state.offset + 1:
                 holes.add(message.partition)
                 continue
-            for letter in state.process(message.value, message.offset, wall_us):
+            value = message.value
+            if type(value) is Skipped:
+                letter = state.skip(value.last_offset, _undecodable(value))
+                if letter is not None:
+                    rejected.append(Rejected(letter, message.partition, message.offset))
+                touched.add(message.partition)
+                continue
+            for letter in state.process(value, message.offset, wall_us):
                 # Orphans found by a sweep are not the message at hand: no offset.
                 own = letter.raw is message.value
                 rejected.append(
@@ -106,6 +143,28 @@ class Runtime:
                 )
             touched.add(message.partition)
         return Applied(rejected, touched, holes)
+
+    def log_starts(self, family: Family, starts: dict[int, int]) -> dict[int, int]:
+        """Given where each partition's log now starts, count as lost the offsets a
+        state still needed that retention has deleted (after a long outage), so that
+        the partition goes on from the log start instead of waiting for them for ever.
+        Returns how many offsets each such partition lost."""
+        lost: dict[int, int] = {}
+        for partition, start in starts.items():
+            state = self.states.get((family, partition))
+            if state is not None and state.offset >= 0 and start > state.offset + 1:
+                lost[partition] = state.lose_up_to(start)
+                log.error(
+                    "%s partition %d: offsets %d-%d were deleted from the topic (retention) "
+                    "before this worker could count them; they are lost to the figures "
+                    "(ccm_events_lost_total). Keep topic retention longer than the longest "
+                    "outage you plan for",
+                    family.value,
+                    partition,
+                    start - lost[partition],
+                    start - 1,
+                )
+        return lost
 
     def checkpoint(self, family: Family, partition: int) -> bytes:
         return self.states[(family, partition)].snapshot()

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     checkpoint_seconds: float = Field(default=2.0, gt=0)
     """How often state is checkpointed and consumer offsets released for commit.
     Work since the last checkpoint is redone after a crash, never counted twice."""
+    stall_seconds: float = Field(default=60.0, gt=0)
+    """A partition behind its log end that has not moved for this long is stalled:
+    ccm_consumer_stalled shows 1 and the worker logs an error."""
     data_dir: Path = Path(".cache/worker")
     """Faust's local working directory."""
 

@@ -24,16 +24,19 @@ their headers carry the source partition and offset to tell repeats apart.
 import asyncio
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 import faust
 from faust.types import TP
 
 from schemas import Family, RejectReason
+from streams import kafka_reading
 from streams.core.monthly import monthly_pack
 from streams.core.months import parse_month
 from streams.core.targets import Targets
 from streams.metrics import FiguresCollector, exposition, registry_for
+from streams.progress import ProgressWatch
 from streams.runtime import CONSUMED_FAMILIES, Message, Runtime, checkpoint_key
 from streams.settings import Settings
 
@@ -77,6 +80,7 @@ def _broker_credentials(settings: Settings) -> Any:
 
 def create_app(settings: Settings, targets: Targets, partitions: dict[str, int]) -> faust.App:
     """Build the worker. ``partitions`` maps each input topic to its partition count."""
+    kafka_reading.install()
     runtime = Runtime(targets, settings.time_rules())
     debug_views = settings.web_debug_views
     app = faust.App(
@@ -168,7 +172,19 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
             if pipe.checkpoint_due():
                 await pipe.checkpoint()
 
-    collector = FiguresCollector(runtime.all_states, targets)
+    @app.timer(interval=min(5.0, settings.stall_seconds / 3))
+    async def watch_progress() -> None:
+        for pipe in pipes:
+            await pipe.watch_progress()
+
+    def pipeline_figures() -> dict[str, dict[tuple[str, ...], float]]:
+        figures: dict[str, dict[tuple[str, ...], float]] = {}
+        for pipe in pipes:
+            for name, series in pipe.figures().items():
+                figures.setdefault(name, {}).update(series)
+        return figures
+
+    collector = FiguresCollector(runtime.all_states, targets, pipeline=pipeline_figures)
     registry = registry_for(collector)
 
     @app.page("/metrics")
@@ -250,6 +266,14 @@ class FamilyPipe:
         """Partitions with messages missing from delivery, and the offset their state had
         then: the gap is closed once the state moves past it."""
         self.lock = asyncio.Lock()
+        self.progress = ProgressWatch(settings.stall_seconds)
+        self.stalled: tuple[int, ...] = ()
+        self.deadletters: Counter[RejectReason] = Counter()
+        """Dead letters this process sent: unlike the partitions' counts of rejections,
+        which move with the partitions, this only grows while the process runs, so an
+        alert can tell that dead letters are arriving."""
+        self.acknowledged_at: float | None = None
+        self.checkpoint_seconds = 0.0
         self.unconfirmed: list[asyncio.Future] = []
         """Dead letters and checkpoint records handed to the producer and not yet
         acknowledged by Kafka: no offset is committed past them until they are."""
@@ -293,6 +317,7 @@ class FamilyPipe:
         )
         await self.checkpoint()
         assigned = self.app.consumer.assignment()
+        await self._count_deleted(assigned)
         positions = {}
         for partition in self.gaps:
             state = self.runtime.states.get((self.family, partition))
@@ -302,9 +327,28 @@ class FamilyPipe:
         if positions:
             await self.app.consumer.seek_wait(positions)
 
+    async def _count_deleted(self, assigned: set[TP]) -> None:
+        """A gap that retention made (the log now starts past what the state needs)
+        can never be read again: count it lost and go on from the log start."""
+        tps = [TP(self.topic_name, p) for p in self.gaps if TP(self.topic_name, p) in assigned]
+        if not tps:
+            return
+        starts = await self.app.consumer.earliest_offsets(*tps)
+        lost = self.runtime.log_starts(
+            self.family, {tp.partition: start for tp, start in starts.items() if start is not None}
+        )
+        # Their gaps close as soon as the seek below brings the log start.
+        self.touched |= set(lost)
+
     def apply(self, events: list[Any]) -> None:
+        # Not `value or b""`: a Skipped for a transaction's marker is empty, and falsy.
         messages = [
-            Message(e.message.partition, e.message.offset, e.message.value or b"") for e in events
+            Message(
+                e.message.partition,
+                e.message.offset,
+                e.message.value if e.message.value is not None else b"",
+            )
+            for e in events
         ]
         stored = {
             m.partition: self.table.data.get(checkpoint_key(self.topic_name, m.partition))
@@ -328,6 +372,7 @@ class FamilyPipe:
             }
             if item.offset is not None:
                 headers["ccm-source-offset"] = str(item.offset).encode()
+            self.deadletters[item.letter.reason] += 1
             self.unconfirmed.append(
                 self.deadletter.send_soon(value=item.letter.raw, headers=headers)
             )
@@ -393,6 +438,75 @@ class FamilyPipe:
             if offsets:
                 await self.app.consumer._commit(offsets)
             self.last_checkpoint = time.monotonic()
+            self.acknowledged_at = time.time()
+            self.checkpoint_seconds = self.last_checkpoint - started
+
+    async def watch_progress(self, now: float | None = None) -> None:
+        """Lag and the stall signal (`streams.progress`), against the log ends Kafka
+        reports now (not the consumer's last fetch, which a stalled consumer never
+        updates)."""
+        held = {
+            TP(self.topic_name, partition): state
+            for (family, partition), state in list(self.runtime.states.items())
+            if family is self.family
+        }
+        tps = [tp for tp in self.app.consumer.assignment() if tp in held]
+        if not tps:
+            self.stalled = self.progress.read({}, time.monotonic() if now is None else now).stalled
+            return
+        try:
+            ends = await self.app.consumer.highwaters(*tps)
+        except Exception as error:  # the broker away: the next reading will tell
+            log.warning("%s: could not read the log ends (%s)", self.family.value, error)
+            return
+        positions = {
+            tp.partition: (held[tp].offset + 1, end)
+            for tp, end in ends.items()
+            if end is not None and tp in held
+        }
+        reading = self.progress.read(positions, time.monotonic() if now is None else now)
+        self.stalled = reading.stalled
+        if reading.newly_stalled:
+            paused = self.app.consumer._paused_partitions
+            log.error(
+                "%s partitions %s have stopped: behind the log end and unmoved for %d s "
+                "(%s); seeking them to the offsets their states need. If this repeats, "
+                "restart the worker: its partitions resume from their checkpoints",
+                self.family.value,
+                list(reading.newly_stalled),
+                self.settings.stall_seconds,
+                ", ".join(
+                    f"partition {p} at {positions[p][0]} of {positions[p][1]}"
+                    f"{' (paused)' if TP(self.topic_name, p) in paused else ''}"
+                    for p in reading.newly_stalled
+                ),
+            )
+            await self.app.consumer.seek_wait(
+                {TP(self.topic_name, p): positions[p][0] for p in reading.newly_stalled}
+            )
+
+    def figures(self) -> dict[str, dict[tuple[str, ...], float]]:
+        family = self.family.value
+        lag = self.progress.lag(
+            {
+                partition: state.offset + 1
+                for (f, partition), state in list(self.runtime.states.items())
+                if f is self.family
+            }
+        )
+        figures: dict[str, dict[tuple[str, ...], float]] = {
+            "ccm_consumer_lag_messages": {(family,): lag},
+            "ccm_consumer_stalled": {(family,): int(bool(self.stalled))},
+            "ccm_deadletters": {
+                (family, reason.value): self.deadletters[reason] for reason in RejectReason
+            },
+            "ccm_checkpoint_duration_seconds": {(family,): self.checkpoint_seconds},
+        }
+        if self.acknowledged_at is not None:
+            figures["ccm_checkpoint_acknowledged_timestamp_seconds"] = {
+                (family,): self.acknowledged_at
+            }
+        return figures
 
 
 def _add_agent(app: faust.App, pipe: FamilyPipe, source: faust.TopicT) -> None:

@@ -324,6 +324,12 @@ CATALOG: tuple[MetricSpec, ...] = (
         ("family",),
         "Events whose event_id was already applied: ignored.",
     ),
+    MetricSpec(
+        "ccm_events_lost",
+        "counter",
+        ("family",),
+        "Offsets deleted from the topic by retention before they were counted: lost.",
+    ),
     _g(
         "ccm_newest_event_timestamp_seconds",
         ("source",),
@@ -344,4 +350,40 @@ CATALOG: tuple[MetricSpec, ...] = (
     ),
 )
 
-BY_NAME = {spec.name: spec for spec in CATALOG}
+# The worker's own readings of its consumer and producer, not partition state: each
+# worker process shows its own, from when it starts.
+PIPELINE: tuple[MetricSpec, ...] = (
+    _g(
+        "ccm_consumer_lag_messages",
+        ("family",),
+        "Offsets on the log end (committed transactions) not yet applied, over the partitions "
+        "this worker holds.",
+    ),
+    _g(
+        "ccm_consumer_stalled",
+        ("family",),
+        "1 while some partition of the family is behind its log end and has not moved for "
+        "CCM_STALL_SECONDS: consumption has stopped.",
+        "max",
+    ),
+    MetricSpec(
+        "ccm_deadletters",
+        "counter",
+        ("family", "reason"),
+        "Dead letters this worker process has sent since it started (every reason from 0).",
+    ),
+    _g(
+        "ccm_checkpoint_acknowledged_timestamp_seconds",
+        ("family",),
+        "Wall time of the last checkpoint Kafka acknowledged, after which offsets were committed.",
+        "max",
+    ),
+    _g(
+        "ccm_checkpoint_duration_seconds",
+        ("family",),
+        "How long the last checkpoint took, snapshots and Kafka's acknowledgement.",
+        "max",
+    ),
+)
+
+BY_NAME = {spec.name: spec for spec in (*CATALOG, *PIPELINE)}

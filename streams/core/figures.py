@@ -259,6 +259,7 @@ def _pipeline(figures: Figures, state: PartitionState) -> None:
     figures.put("ccm_events_consumed", (family,), state.consumed)
     figures.put("ccm_events_duplicate", (family,), state.duplicates)
     figures.put("ccm_events_late", (family,), state.late)
+    figures.put("ccm_events_lost", (family,), state.lost)
     for reason, count in state.rejected.items():
         figures.put("ccm_events_rejected", (family, reason.value), count)
     for source, newest_us in state.newest_by_source.items():

@@ -77,6 +77,8 @@ class PartitionState:
         self.late = 0
         """Events beyond the grace period taken into the day and month figures only."""
         self.rejected: Counter[RejectReason] = Counter()
+        self.lost = 0
+        """Offsets deleted from the topic (retention) before they could be applied."""
         self.newest_by_source: dict[Source, int] = {}
         self._last_sweep_us: int | None = None
 
@@ -106,6 +108,25 @@ class PartitionState:
             return rejected
         # Outside the guard: a fault in a sweep is not this event's, which is applied.
         return self._maybe_sweep()
+
+    def skip(self, last: int, letter: DeadLetter | None) -> DeadLetter | None:
+        """The offsets up to ``last`` hold no event (a transaction's control record, an
+        aborted transaction's records) or one that cannot be read (``letter``): pass
+        them, so that they are neither waited for nor taken for a loss."""
+        if last <= self.offset:
+            return None  # passed already, before the checkpoint this state came from
+        self.offset = last
+        return self._reject(letter)[0] if letter is not None else None
+
+    def lose_up_to(self, start: int) -> int:
+        """The log now starts at ``start``: what this state still needed before it is
+        gone. Returns how many offsets were lost."""
+        lost = start - (self.offset + 1)
+        if lost <= 0:
+            return 0
+        self.lost += lost
+        self.offset = start - 1
+        return lost
 
     def _apply(self, raw: bytes, wall_us: int) -> list[DeadLetter] | None:
         """The event's dead letter, [] for a repeat, or None once it is applied."""
@@ -182,6 +203,7 @@ class PartitionState:
             "duplicates": self.duplicates,
             "late": self.late,
             "rejected": {r.value: n for r, n in self.rejected.items()},
+            "lost": self.lost,
             "newest": {s.value: us for s, us in self.newest_by_source.items()},
             "clock": self.clock.to_json(),
             "last_sweep": self._last_sweep_us,
@@ -204,6 +226,7 @@ class PartitionState:
         state.duplicates = body["duplicates"]
         state.late = body["late"]
         state.rejected = Counter({RejectReason(r): n for r, n in body["rejected"].items()})
+        state.lost = body.get("lost", 0)  # absent from checkpoints written before it was kept
         state.newest_by_source = {Source(s): us for s, us in body["newest"].items()}
         state.clock.load_json(body["clock"])
         state._last_sweep_us = body["last_sweep"]
