@@ -1,6 +1,7 @@
 """Pipeline health, for the engineer on call: events per second by family, consumer lag
 and stalls, dead letters by reason, stream time and event age per family, the last event
-per source, partitions assigned and live, checkpoints, workers up and their memory.
+per source, partitions assigned and live, checkpoint age and duration, workers up and
+their memory.
 
 The event counters are the totals of the partitions a worker holds (docs/kpis.md), so
 rates are summed across workers before they are read."""
@@ -68,13 +69,15 @@ def build(objectives: Objectives):
                 w=8,
             ),
             time_panel(
-                "Rejected, duplicate and late events per second",
-                "Rejected events (every dead letter), duplicates and late events taken.",
+                "Rejected, duplicate, late and lost events per second",
+                "Rejected events (every dead letter), duplicates, late events taken, and "
+                "offsets retention deleted before they were read (lost).",
                 "eps",
                 [
                     Query(_rate("ccm_events_rejected_total", "family"), "rejected {{family}}"),
                     Query(_rate("ccm_events_duplicate_total", "family"), "duplicate {{family}}"),
                     Query(_rate("ccm_events_late_total", "family"), "late {{family}}"),
+                    Query(_rate("ccm_events_lost_total", "family"), "lost {{family}}"),
                 ],
                 w=8,
             ),
@@ -140,7 +143,15 @@ def build(objectives: Objectives):
                         "{{family}}",
                     )
                 ],
-                w=8,
+                w=6,
+            ),
+            time_panel(
+                "Checkpoint duration, by family",
+                "How long the last checkpoint took: snapshot and Kafka's acknowledgement. "
+                "Checkpoints are spaced to spend at most a tenth of the time.",
+                "s",
+                [Query(f"max by (family) (ccm_checkpoint_duration_seconds{F})", "{{family}}")],
+                w=6,
             ),
             stat_panel(
                 "Workers up",
@@ -155,7 +166,7 @@ def build(objectives: Objectives):
                 "Resident memory of each worker process.",
                 "bytes",
                 [Query(f"process_resident_memory_bytes{{{JOB}}}", "{{instance}}")],
-                w=12,
+                w=8,
             ),
         ],
     )

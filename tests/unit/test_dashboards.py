@@ -161,7 +161,7 @@ def test_every_panel_query_parses_with_promtool(tmp_path: Path) -> None:
     for data in BUILT.values():
         for query in panel_queries(data):
             rules.append({"record": f"ccm:panel:q{len(rules)}", "expr": widened(data, query.expr)})
-    assert len(rules) == 102
+    assert len(rules) == 104
     path = tmp_path / "panels.rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
     checked = subprocess.run(
