@@ -32,6 +32,7 @@ def _queue_panels(objectives: Objectives, channel: Channel, queue: Queue) -> lis
             "Calls waiting to be answered at this queue now.",
             "short",
             [Query(f"sum(ccm_call_legs_waiting{now})", "waiting")],
+            w=2,
         ),
         stat_panel(
             f"{name}: oldest wait",
@@ -75,6 +76,7 @@ def _queue_panels(objectives: Objectives, channel: Channel, queue: Queue) -> lis
             "s",
             [Query(promql.leg_asa(sel(**q, window="1h")), "ASA")],
             thresholds.wait_within(target_s),
+            w=2,
             decimals=0,
         ),
         stat_panel(
@@ -84,7 +86,7 @@ def _queue_panels(objectives: Objectives, channel: Channel, queue: Queue) -> lis
             "percentunit",
             [Query(promql.live_service_level(sel(**q, window="15m"), now), "live")],
             thresholds.at_least(target.service_level_objective),
-            w=2,
+            w=3,
             decimals=0,
         ),
         stat_panel(
@@ -101,7 +103,7 @@ def _queue_panels(objectives: Objectives, channel: Channel, queue: Queue) -> lis
             "15 minutes).",
             "short",
             [Query(f"sum(ccm_call_positions_needed{now})", "handlers")],
-            w=1,
+            w=2,
         ),
     ]
     return panels

@@ -394,6 +394,8 @@ def cmd_dashboards_build(args: argparse.Namespace) -> int:
     from dashboards.build import BUILT_DIR, write_all
 
     settings = _settings(args)
+    if args.out is None and not BUILT_DIR.parent.is_dir():
+        raise UserError("no source checkout to write into: give --out DIR")
     out = args.out or BUILT_DIR
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file: give a directory for the dashboards")
