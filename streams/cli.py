@@ -354,15 +354,15 @@ def _export_parser(sub: argparse._SubParsersAction) -> None:
     monthly = kinds.add_parser(
         "monthly",
         help="the command team's monthly pack",
-        description="CSV (five tidy files in the --out directory) or XLSX (the panel's "
-        "layout, one workbook).",
+        description="CSV (kpis.csv, every measure in one tidy table, and five files of "
+        "one topic each, in the --out directory) or XLSX (the panel's layout, one workbook).",
     )
     common(monthly)
     monthly.add_argument(
         "--format",
         choices=["csv", "xlsx"],
         default="csv",
-        help="csv: five tidy files; xlsx: the panel's workbook (default csv)",
+        help="csv: kpis.csv and five topic files; xlsx: the panel's workbook (default csv)",
     )
     monthly.add_argument(
         "--out",

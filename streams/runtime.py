@@ -99,6 +99,38 @@ class Runtime:
             self.states[key] = state
         return state
 
+    def hold(
+        self,
+        family: Family,
+        checkpoints: dict[int, bytes | None],
+        log_starts: dict[int, int],
+    ) -> None:
+        """After a rebalance: the partitions of ``family`` this worker now holds, each
+        with its latest checkpoint (None: never checkpointed) and, for those with no
+        state at all, where its log starts.
+
+        A state kept in memory from an earlier assignment stays when it is at least as
+        far on as the checkpoint (another worker may have moved the partition on since:
+        then the checkpoint wins). Either is whole up to its offset, so the next offset
+        it needs is where the partition resumes. A partition never checkpointed starts
+        at its log start, so that a message delivered past it is a hole, not a start.
+        """
+        self.keep_only(family, checkpoints)
+        for partition, checkpoint in sorted(checkpoints.items()):
+            key = (family, partition)
+            held = self.states.get(key)
+            if checkpoint:
+                restored = PartitionState.restore(checkpoint, self.targets, self.rules)
+                if held is None or restored.offset > held.offset:
+                    self.states[key] = restored
+                    log.info(
+                        "restored %s partition %d: %s", family.value, partition, restored.describe()
+                    )
+            elif held is None:
+                state = PartitionState(family, self.targets, self.rules)
+                state.offset = log_starts.get(partition, 0) - 1
+                self.states[key] = state
+
     def keep_only(self, family: Family, partitions: Iterable[int]) -> None:
         """Forget partitions handed to another worker, so no figure is counted twice."""
         keep = set(partitions)
@@ -125,7 +157,7 @@ class Runtime:
         holes: set[int] = set()
         for message in messages:
             state = self.state_for(family, message.partition, checkpoints.get(message.partition))
-            if state.offset >= 0 and message.offset > state.offset + 1:
+            if message.offset > state.offset + 1:
                 holes.add(message.partition)
                 continue
             value = message.value

@@ -12,6 +12,11 @@ Exactly-once counting (SPEC section 9), without Kafka transactions:
    checkpoints hold. Faust's own offset tracking is off for the input topics: it
    skips, and commits past, messages fetched across a rebalance.
 
+A partition's state is set up only when Kafka assigns the partition (from memory, or
+the newer checkpoint, or from the log start when it has none), and is checkpointed
+only while assigned: a message Faust still holds from before a rebalance must neither
+start a state from nothing nor overwrite the next owner's checkpoint.
+
 After a crash, the new owner of a partition restores the latest checkpoint and
 Faust seeks to the committed offset, which is at or before the checkpoint (a crash
 between the two steps leaves it before); the state skips every offset it already
@@ -124,14 +129,21 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
 
         async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
             await super().on_recovery_completed(active_tps, standby_tps)
-            mine = {tp.partition for tp in active_tps}
-            runtime.keep_only(self.ccm_family, mine)
-            for partition in sorted(mine):
-                runtime.state_for(
-                    self.ccm_family,
-                    partition,
-                    self.data.get(checkpoint_key(self.ccm_topic, partition)),
-                )
+            checkpoints = {
+                tp.partition: self.data.get(checkpoint_key(self.ccm_topic, tp.partition))
+                for tp in active_tps
+            }
+            fresh = [
+                TP(self.ccm_topic, p)
+                for p, checkpoint in checkpoints.items()
+                if checkpoint is None and (self.ccm_family, p) not in runtime.states
+            ]
+            starts = await self.app.consumer.earliest_offsets(*fresh) if fresh else {}
+            runtime.hold(
+                self.ccm_family,
+                checkpoints,
+                {tp.partition: start for tp, start in starts.items() if start is not None},
+            )
 
     pipes: list[FamilyPipe] = []
     for family in CONSUMED_FAMILIES:
@@ -350,11 +362,12 @@ class FamilyPipe:
             )
             for e in events
         ]
-        stored = {
-            m.partition: self.table.data.get(checkpoint_key(self.topic_name, m.partition))
-            for m in messages
-        }
-        applied = self.runtime.process(self.family, messages, wall_us(), stored)
+        # Only partitions whose state was set up when they were assigned: a message
+        # Faust still had from before a rebalance, for a partition not (or no longer)
+        # held, is left to whoever holds it (it is read again from the checkpoint).
+        held = self.runtime.states
+        messages = [m for m in messages if (self.family, m.partition) in held]
+        applied = self.runtime.process(self.family, messages, wall_us(), {})
         for item in applied.rejected:
             if item.letter.reason is RejectReason.UNPROCESSABLE:
                 log.error(
@@ -396,10 +409,17 @@ class FamilyPipe:
             # The offsets each record covers, taken with it: the agent (or this timer's
             # other caller) may apply more while the records are on their way.
             covered: dict[int, int] = {}
+            assigned = self.app.consumer.assignment()
             for partition in touched:
                 state = self.runtime.states.get((self.family, partition))
                 if state is None:
-                    continue  # handed to another worker; it restarts from the last checkpoint
+                    continue
+                if TP(self.topic_name, partition) not in assigned:
+                    # Mid-rebalance, or handed to another worker, which goes on from the
+                    # last checkpoint: one from here now could overwrite the newer one it
+                    # writes. Taken at the next checkpoint should the partition stay here.
+                    self.touched.add(partition)
+                    continue
                 blob = self.runtime.checkpoint(self.family, partition)
                 covered[partition] = state.offset + 1
                 key = checkpoint_key(self.topic_name, partition)
