@@ -1,7 +1,8 @@
 """Every panel of every dashboard against a real stack: a real broker, a real worker, a
 real Prometheus scraping it, and three simulated hours of a force ending now. Each panel
 query, with its template variables widened to all values, runs through Prometheus's
-HTTP API: none fails, and each returns a number, unless it is named below."""
+HTTP API: none fails, and each returns a number, unless it is named below; a time
+series' query also returns a line over the last seconds as a range query."""
 
 import math
 import subprocess
@@ -59,15 +60,24 @@ def test_every_panel_query_returns_data(
         time.sleep(5)
         boards = build_all(TARGETS)
         answers = {}
+        ranged = {}
+        now = time.time()
         for board in boards.values():
             for query in panel_queries(board):
-                body = prometheus.api("query", query=widened(board, query.expr))
-                answers[query.name] = (query.expr, body)
+                expr = widened(board, query.expr)
+                answers[query.name] = (query.expr, prometheus.api("query", query=expr))
+                if not query.instant:  # Grafana draws time series from range queries
+                    ranged[query.name] = prometheus.api(
+                        "query_range", query=expr, start=str(now - 20), end=str(now), step="2"
+                    )
     finally:
         prometheus.stop()
 
     failed = {n: body for n, (_, body) in answers.items() if body["status"] != "success"}
+    failed |= {n: body for n, body in ranged.items() if body["status"] != "success"}
     assert not failed, failed
+    no_line = [n for n, body in ranged.items() if not body["data"]["result"]]
+    assert no_line == [], no_line
     empty = {
         name: expr for name, (expr, body) in answers.items() if not _numbers(body["data"]["result"])
     }
