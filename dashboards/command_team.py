@@ -128,7 +128,7 @@ def build(objectives: Objectives):
         [
             time_panel(
                 "Emergency and priority incidents met",
-                "Month to date; the dashed lines are the objectives.",
+                "Month to date, with the objectives in force.",
                 "percentunit",
                 [
                     Query(met("emergency"), "emergency"),

@@ -77,8 +77,8 @@ def build(objectives: Objectives):
             ),
             time_panel(
                 "Emergency incidents met today, against objective",
-                "Share met so far today, and the objective in force (dashed line: the "
-                "objective this dashboard was built with).",
+                "Share met so far today, and the objective in force; the dashed lines are where "
+                "amber and green begin.",
                 "percentunit",
                 [Query(met("today"), "met today"), Query(f"max({inc_objective})", "objective")],
                 thresholds.at_least(emergency),
