@@ -11,6 +11,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY streams ./streams
+COPY dashboards ./dashboards
 COPY deploy/config ./deploy/config
 RUN pip install --no-cache-dir . \
     && useradd --system --home-dir /var/lib/ccm --create-home ccm

@@ -61,6 +61,14 @@ schema: setup ## Regenerate schemas/ccm-event.schema.json from the models
 rules: setup ## Regenerate the Prometheus rules and alertmanager.yml from the targets file
 	$(BIN)/ccm rules build
 
+.PHONY: dashboards
+dashboards: setup ## Rebuild deploy/grafana/dashboards/*.json from dashboards/ and the targets file
+	$(BIN)/ccm dashboards build
+
+.PHONY: previews
+previews: setup ## Redraw docs/dashboard-*.png from a real Prometheus fed by the simulator (minutes)
+	deploy/render-dashboard-previews
+
 .PHONY: clean
 clean: ## Remove the virtualenv and caches (not the Kafka jar cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

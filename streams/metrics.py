@@ -7,7 +7,7 @@ never touches a metric object.
 import time
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -73,6 +73,8 @@ class FiguresCollector(Collector):
 def registry_for(collector: FiguresCollector) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
+    # process_resident_memory_bytes and the rest: the pipeline dashboard's worker memory.
+    ProcessCollector(registry=registry)
     return registry
 
 

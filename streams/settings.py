@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     """How soon a worker that died without leaving (SIGKILL, power loss) is noticed and its
     partitions handed on. Faust's default of 60 s leaves KPIs frozen for a minute."""
 
+    grafana_url: str = "http://localhost:3000"
+    """The Grafana `ccm dashboards push` sends the dashboards to."""
+    grafana_token: SecretStr | None = None
+    """A Grafana service account token (Editor or above); from the environment only."""
+    grafana_user: str | None = None
+    """Grafana user name for basic auth, when no token is set."""
+    grafana_password: SecretStr | None = None
+    """Grafana password for basic auth; from the environment only."""
+    grafana_folder: str = "ccm"
+    """The Grafana folder (title; its uid is derived from it) the dashboards go in."""
+
     app_id: str = "ccm"
     """Kafka consumer group of the workers, and prefix of their checkpoint topics."""
     targets_file: Path = DEFAULT_TARGETS_PATH

@@ -31,6 +31,7 @@ from streams.core.timebase import (
     US,
     Window,
     london_day,
+    london_month_days,
     minute_of,
     minutes_in_window,
 )
@@ -83,7 +84,13 @@ class Figures:
 def _window_vector(tally: Tally, dim: Dim, window: Window, ref_us: int) -> list[int]:
     if window is Window.TODAY:
         return tally.live_day(dim, london_day(ref_us).toordinal())
+    if window is Window.MONTH:
+        return tally.sum_live_days(dim, london_month_days(ref_us))
     return tally.sum_minutes(dim, minutes_in_window(window, ref_us))
+
+
+MINUTE_WINDOWS = tuple(w for w in Window if w is not Window.MONTH)
+"""Windows whose wait samples are kept (per minute): the month's longest wait is not."""
 
 
 LEG_FIGURES = (
@@ -273,9 +280,10 @@ def _calls(figures: Figures, ledger: CallLedger, ref_us: int) -> None:
             vector = _window_vector(legs, dim, window, ref_us)
             for name, index, scale in LEG_FIGURES:
                 figures.put(name, labels, vector[index] / scale)
-            longest = legs.longest_wait(dim, minutes_in_window(window, ref_us))
-            if longest is not None:
-                figures.put("ccm_call_longest_wait_seconds", labels, longest / US)
+            if window in MINUTE_WINDOWS:
+                longest = legs.longest_wait(dim, minutes_in_window(window, ref_us))
+                if longest is not None:
+                    figures.put("ccm_call_longest_wait_seconds", labels, longest / US)
         histogram = figures.histograms["ccm_call_answer_seconds"].setdefault(
             (channel, queue), Histogram()
         )
@@ -312,9 +320,10 @@ def _chats(figures: Figures, ledger: ChatLedger, ref_us: int) -> None:
         for name, index, scale in CHAT_FIGURES:
             figures.put(name, (window.value,), vector[index] / scale)
         figures.put("ccm_contacts", ("chat", window.value), vector[ChatCount.REQUESTED])
-        longest = tally.longest_wait(CHAT_DIM, minutes_in_window(window, ref_us))
-        if longest is not None:
-            figures.put("ccm_chat_longest_wait_seconds", (window.value,), longest / US)
+        if window in MINUTE_WINDOWS:
+            longest = tally.longest_wait(CHAT_DIM, minutes_in_window(window, ref_us))
+            if longest is not None:
+                figures.put("ccm_chat_longest_wait_seconds", (window.value,), longest / US)
     for requested_us in ledger.waiting():
         figures.put("ccm_chats_waiting", (), 1)
         figures.put("ccm_chat_oldest_wait_seconds", (), max(0, ref_us - requested_us) / US)
@@ -344,10 +353,13 @@ def _incidents(figures: Figures, ledger: IncidentLedger, ref_us: int, live: bool
     # What "now" adds (deadlines passed since an incident's newest event), by window.
     corrections: dict[tuple[Dim, Window], list[int]] = {}
     today = london_day(ref_us)
+    month = london_month_days(ref_us)
     for dim, created_us, counts in now.corrections:
         for window in Window:
             if window is Window.TODAY:
                 inside = london_day(created_us) == today
+            elif window is Window.MONTH:
+                inside = london_day(created_us).toordinal() in month
             else:
                 inside = minute_of(created_us) in minutes_in_window(window, ref_us)
             if inside:

@@ -36,7 +36,8 @@ class Tally:
     days: dict[Dim, dict[int, list[int]]] = field(default_factory=dict)
     """The period figures: every event until its month closes."""
     live_days: dict[Dim, dict[int, list[int]]] = field(default_factory=dict)
-    """The "today" window: like the minutes, only events within the grace period."""
+    """The "today" and "month" windows: like the minutes, only events within the grace
+    period."""
     waits: dict[Dim, dict[int, list[int]]] = field(default_factory=dict)
     day_waits: dict[Dim, dict[int, dict[int, int]]] = field(default_factory=dict)
     """Wait samples by London day, as a count per wait, so that a month's longest wait
@@ -104,6 +105,17 @@ class Tally:
         """A day as the live "today" window counts it."""
         return list(self.live_days.get(dim, {}).get(day_ordinal, [0] * self.width))
 
+    def sum_live_days(self, dim: Dim, days: range) -> list[int]:
+        """Days as the live windows count them, added up (the "month" window)."""
+        total = [0] * self.width
+        by_day = self.live_days.get(dim, {})
+        for day in days:
+            row = by_day.get(day)
+            if row is not None:
+                for i, value in enumerate(row):
+                    total[i] += value
+        return total
+
     def longest_day_wait(self, dim: Dim, day_ordinal: int) -> int | None:
         """A day's longest wait (µs), late events included; a closed month's on its
         folded row."""
@@ -128,9 +140,12 @@ class Tally:
             for by_minute in table.values():
                 for minute in [m for m in by_minute if m < oldest]:
                     del by_minute[minute]
-        yesterday = london_day(ref_us).toordinal() - 1
+        # The month window reads every day of the London month; yesterday stays too, for
+        # a reference time that is still on it at another partition.
+        today = london_day(ref_us)
+        oldest_day = min(today.replace(day=1).toordinal(), today.toordinal() - 1)
         for by_day in self.live_days.values():
-            for day in [d for d in by_day if d < yesterday]:
+            for day in [d for d in by_day if d < oldest_day]:
                 del by_day[day]
 
     def _fold_days(self, fold: "MonthFold") -> None:

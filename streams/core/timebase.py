@@ -44,6 +44,12 @@ def london_midnight_us(day: date) -> int:
     return to_us(datetime.combine(day, time(0), tzinfo=LONDON))
 
 
+def london_month_days(us: int) -> range:
+    """Day ordinals of the Europe/London calendar month holding ``us``, up to its day."""
+    day = london_day(us)
+    return range(day.replace(day=1).toordinal(), day.toordinal() + 1)
+
+
 def london_month_end_us(us: int) -> int:
     """The instant the Europe/London calendar month holding ``us`` ends."""
     day = london_day(us)
@@ -59,13 +65,16 @@ class Window(StrEnum):
     """Live windows, all ending at the reference time ("now" in event time).
 
     The rolling ones are whole minute buckets: ``15m`` is the current minute and
-    the 14 before it. ``today`` is everything since Europe/London midnight.
+    the 14 before it. ``today`` is everything since Europe/London midnight, ``month``
+    since midnight on the first of the London month: both are whole London days, so
+    they are counted by day, not by minute.
     """
 
     LAST_15M = "15m"
     LAST_1H = "1h"
     LAST_24H = "24h"
     TODAY = "today"
+    MONTH = "month"
 
 
 ROLLING_MINUTES: dict[Window, int] = {
@@ -78,8 +87,11 @@ RETAINED_MINUTES = 1500
 
 
 def minutes_in_window(window: Window, ref_us: int) -> range:
-    """The minute buckets a live window covers at reference time ``ref_us``."""
+    """The minute buckets a live window covers at reference time ``ref_us``; none for
+    ``month``, which reaches further back than minute buckets are kept."""
     last = minute_of(ref_us)
+    if window is Window.MONTH:
+        raise ValueError("the month window is counted by day")
     if window is Window.TODAY:
         return range(minute_of(london_midnight_us(london_day(ref_us))), last + 1)
     return range(last - ROLLING_MINUTES[window] + 1, last + 1)

@@ -99,7 +99,7 @@ def test_a_report_type_not_in_the_list_counts_as_other() -> None:
     assert set(run.figures().values["ccm_reports_submitted"]) == {
         (report_type, window)
         for report_type in ("asb", "crime", "traffic", "other")
-        for window in ("15m", "1h", "24h", "today")
+        for window in ("15m", "1h", "24h", "today", "month")
     }
 
 

@@ -4,6 +4,7 @@ With the compose plugin installed, `docker compose config` must accept it too; t
 Compose Specification's JSON Schema (tests/data) checks it everywhere."""
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -55,12 +56,19 @@ def test_docker_compose_config_accepts_it_where_the_plugin_exists() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_stack_has_the_five_services_with_healthchecks_and_named_volumes() -> None:
+def test_stack_has_its_services_with_healthchecks_and_named_volumes() -> None:
     spec = compose()
     services = spec["services"]
-    assert set(services) == {"kafka", "worker", "simulator", "prometheus", "alertmanager"}
+    assert set(services) == {
+        "kafka",
+        "worker",
+        "simulator",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+    }
     assert services["kafka"]["image"] == "apache/kafka:3.9.1"  # as deploy/kafka/pom.xml
-    for name in ("kafka", "worker", "prometheus", "alertmanager"):
+    for name in ("kafka", "worker", "prometheus", "alertmanager", "grafana"):
         assert services[name]["healthcheck"]["test"], name
     for name, service in services.items():
         for dependency, rule in service.get("depends_on", {}).items():
@@ -70,7 +78,7 @@ def test_stack_has_the_five_services_with_healthchecks_and_named_volumes() -> No
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
-                assert (REPO / source).is_file(), (name, source)
+                assert (REPO / source).exists(), (name, source)
             else:
                 assert source in spec["volumes"], (name, source)
     assert services["simulator"]["command"][0] == "simulate"
@@ -89,6 +97,7 @@ def test_each_named_volume_is_where_its_service_keeps_its_state() -> None:
     assert f"CCM_DATA_DIR={mounted('worker')} " in dockerfile
     assert f"--storage.tsdb.path={mounted('prometheus')}" in services["prometheus"]["command"]
     assert f"--storage.path={mounted('alertmanager')}" in services["alertmanager"]["command"]
+    assert mounted("grafana") == "/var/lib/grafana"  # the image's GF_PATHS_DATA
 
 
 def test_prometheus_finds_the_rules_and_alertmanager_where_its_config_says() -> None:
@@ -150,3 +159,51 @@ def test_the_image_installs_the_package_and_its_targets_file() -> None:
     assert "COPY deploy/config ./deploy/config" in dockerfile
     assert "CCM_TARGETS_FILE=/app/deploy/config/targets.yaml" in dockerfile
     assert (REPO / "deploy" / "config" / "targets.yaml").is_file()
+
+
+def _binds(service: str) -> dict[str, str]:
+    """A service's bind mounts: where each repository path appears in the container."""
+    binds = {}
+    for volume in compose()["services"][service]["volumes"]:
+        source, target = volume.split(":")[:2]
+        if source.startswith("./"):
+            binds[source[2:]] = target
+    return binds
+
+
+def test_grafana_is_the_oss_image_of_the_version_the_dashboards_are_built_for() -> None:
+    pyproject = (REPO / "pyproject.toml").read_text()
+    (pin,) = re.findall(r'"grafana-foundation-sdk==\d+!(\d+\.\d+)\.\d+"', pyproject)
+    image = compose()["services"]["grafana"]["image"]
+    assert image.startswith(f"grafana/grafana-oss:{pin}."), (image, pin)
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_built_dashboards() -> None:
+    from dashboards.build import BOARDS, BUILT_DIR
+
+    grafana = compose()["services"]["grafana"]
+    binds = _binds("grafana")
+    provisioning = REPO / "deploy" / "grafana" / "provisioning"
+    assert binds["deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+    (datasource,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())[
+        "datasources"
+    ]
+    assert (datasource["type"], datasource["url"], datasource["isDefault"]) == (
+        "prometheus",
+        "http://prometheus:9090",
+        True,
+    )
+    scrape = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    assert datasource["jsonData"]["timeInterval"] == scrape["global"]["scrape_interval"]
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "ccm.yml").read_text())["providers"]
+    assert provider["type"] == "file"
+    assert binds[str(BUILT_DIR.relative_to(REPO))] == provider["options"]["path"]
+    assert provider["folderUid"] == "ccm"  # as `ccm dashboards push` names the folder
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == f"{provider['options']['path']}/supervisor-wallboard.json"
+    assert "supervisor-wallboard" in BOARDS
+    assert grafana["depends_on"]["prometheus"]["condition"] == "service_healthy"
+
+
+def test_the_image_carries_the_dashboards_package() -> None:
+    assert "COPY dashboards ./dashboards" in (REPO / "Dockerfile").read_text()

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from streams.core.timebase import Window, london_day, london_midnight_us, minutes_in_window, to_us
-from tests.scenario import Run, ev
+from tests.scenario import Run, at, ev
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,46 @@ def test_both_repeated_hours_count_today_and_the_evening_before_does_not() -> No
     )
     assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 2
     assert run.value("ccm_call_legs_offered", "999", "fcr", "24h") == 3
+
+
+def _answered_call(call_id: str, queued: str) -> tuple[dict, ...]:
+    """A 999 call answered at the fcr 4 s after it was queued, then ended."""
+    return (
+        ev("call.queued", queued, call_id=call_id, channel="999", queue="fcr"),
+        ev("call.answered", at(queued, 4), call_id=call_id, queue="fcr"),
+        ev("call.ended", at(queued, 60), call_id=call_id),
+    )
+
+
+def test_month_window_starts_at_london_midnight_on_the_first_in_summer_time() -> None:
+    # April starts at 00:00 BST, 23:00 UTC on 31 March: the second before is March's.
+    run = Run().send(
+        *_answered_call("march", "2026-03-31T22:59:59+00:00"),
+        *_answered_call("april-first-second", "2026-03-31T23:00:00+00:00"),
+        *_answered_call("april-1", "2026-04-01T10:00:00+01:00"),
+        *_answered_call("april-2", "2026-04-02T12:00:00+01:00"),
+        *_answered_call("april-3", "2026-04-03T08:00:00+01:00"),
+    )
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "month") == 4
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 1
+
+
+def test_month_window_after_the_october_change_starts_at_midnight_gmt() -> None:
+    # 1 November 2026 starts at 00:00 GMT; the 25-hour 25 October is October's.
+    run = Run().send(
+        *_answered_call("october-25", "2026-10-25T01:30:00+00:00"),
+        *_answered_call("october-31", "2026-10-31T23:59:00+00:00"),
+        *_answered_call("november", "2026-11-01T00:00:00+00:00"),
+    )
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "month") == 1
+    assert run.value("ccm_call_legs_offered", "999", "fcr", "24h") == 2
+
+
+def test_month_window_has_no_longest_wait() -> None:
+    # Wait samples are kept per minute for 25 hours only, too short for a month.
+    run = Run().send(
+        *_answered_call("x", "2026-04-01T10:00:00+01:00"),
+    )
+    assert run.value("ccm_call_longest_wait_seconds", "999", "fcr", "today") == 4
+    assert ("999", "fcr", "month") not in run.figures().values["ccm_call_longest_wait_seconds"]
+    assert run.value("ccm_call_legs_answered_wait_seconds", "999", "fcr", "month") == 4

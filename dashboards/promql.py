@@ -1,0 +1,96 @@
+"""The PromQL of docs/kpis.md, written once for every dashboard.
+
+Every ratio sums its parts before dividing (several workers each hold some
+partitions), and reads one window; burn rates divide the share missed by the share
+the objective allows, the objective read from the target series.
+"""
+
+from streams.core.targets import ServiceLevelFormula
+
+
+def sel(**labels: str) -> str:
+    """A label selector; values starting with ``~`` or ``!`` match as regex or negation."""
+    parts = []
+    for name, value in labels.items():
+        if value.startswith("~"):
+            parts.append(f'{name}=~"{value[1:]}"')
+        elif value.startswith("!"):
+            parts.append(f'{name}!="{value[1:]}"')
+        else:
+            parts.append(f'{name}="{value}"')
+    return "{" + ",".join(parts) + "}"
+
+
+def _ratio(numerator: str, denominator: str, by: str = "") -> str:
+    group = f" by ({by})" if by else ""
+    return f"sum{group} ({numerator}) / sum{group} ({denominator})"
+
+
+def leg_service_level(formula: ServiceLevelFormula, labels: str, by: str = "") -> str:
+    """Service level by the queue's own formula (the one the force reports)."""
+    within = f"ccm_call_legs_answered_within_target{labels}"
+    answered = f"ccm_call_legs_answered{labels}"
+    abandoned = f"ccm_call_legs_abandoned{labels}"
+    if formula is ServiceLevelFormula.IGNORE_ABANDONS:
+        return _ratio(within, answered, by)
+    if formula is ServiceLevelFormula.ABANDONS_WITHIN_TARGET_MET:
+        met = f"{within} + ccm_call_legs_abandoned_within_target{labels}"
+        return _ratio(met, f"{answered} + {abandoned}", by)
+    return _ratio(within, f"{answered} + {abandoned}", by)
+
+
+def leg_abandonment(labels: str, by: str = "") -> str:
+    return _ratio(
+        f"ccm_call_legs_abandoned{labels}",
+        f"ccm_call_legs_answered{labels} + ccm_call_legs_abandoned{labels}",
+        by,
+    )
+
+
+def leg_asa(labels: str) -> str:
+    return _ratio(f"ccm_call_legs_answered_wait_seconds{labels}", f"ccm_call_legs_answered{labels}")
+
+
+def live_service_level(windowed: str, now: str) -> str:
+    """Service level of the last 15 minutes with legs waiting past target as misses."""
+    return (
+        f"sum (ccm_call_legs_answered_within_target{windowed}) / "
+        f"(sum (ccm_call_legs_answered{windowed} + ccm_call_legs_abandoned{windowed}) "
+        f"+ sum (ccm_call_legs_waiting_over_target{now}))"
+    )
+
+
+def home_office_999(window: str) -> str:
+    labels = sel(channel="999", window=window)
+    return _ratio(f"ccm_call_legs_answered_under_10s{labels}", f"ccm_call_legs_answered{labels}")
+
+
+def incidents_met(labels: str, by: str = "") -> str:
+    return _ratio(
+        f"ccm_incidents_met{labels}",
+        f"ccm_incidents_met{labels} + ccm_incidents_missed{labels}",
+        by,
+    )
+
+
+def category_target_met(labels: str) -> str:
+    return _ratio(
+        f"ccm_incidents_category_target_met{labels}",
+        f"ccm_incidents_category_target_met{labels} + ccm_incidents_category_target_missed{labels}",
+    )
+
+
+def channel_share(window: str) -> str:
+    labels = sel(window=window)
+    return f"sum by (channel) (ccm_contacts{labels}) / scalar(sum(ccm_contacts{labels}))"
+
+
+def burn_rate(met_share: str, objective_series: str) -> str:
+    """How many times faster than the objective allows the error budget is spent, for a
+    share that should reach the objective (service level, incidents met)."""
+    return f"(1 - ({met_share})) / (1 - max({objective_series}))"
+
+
+def abandonment_burn_rate(share: str, objective_series: str) -> str:
+    """The same for a share that should stay under its objective (abandonment)."""
+    return f"({share}) / max({objective_series})"
