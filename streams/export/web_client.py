@@ -17,8 +17,8 @@ def worker_request(
 ) -> tuple[urllib.request.Request, ssl.SSLContext | None]:
     """The request for ``url``, with the login, and the TLS context to send it with."""
     headers = {}
-    if settings.export_username is not None:
-        if settings.export_password is None:
+    if settings.export_username:
+        if not settings.export_password:
             raise WebClientError(
                 "CCM_EXPORT_USERNAME is set without CCM_EXPORT_PASSWORD: set the password "
                 "of that user too (in the environment)"
@@ -40,7 +40,7 @@ def worker_request(
 
 
 def refused_login_message(settings: Settings) -> str:
-    if settings.export_username is None:
+    if not settings.export_username:
         return (
             "the worker asks for a login: set CCM_EXPORT_USERNAME and CCM_EXPORT_PASSWORD "
             "to a user of its web-config file's basic_auth_users"

@@ -18,6 +18,7 @@ import pytest
 from streams.settings import Settings
 from tests.conftest import LOCAL_KAFKA, TEST_KAFKA_PORT
 from tests.integration.worker import WorkerProcess
+from tests.tls_helpers import make_ca
 
 pytestmark = pytest.mark.integration
 
@@ -234,17 +235,7 @@ def test_a_wrong_password_is_refused_naming_the_password_setting(
 def test_an_untrusted_ca_is_refused_naming_the_ca_setting(
     secure_broker: SecureBroker, tmp_path: Path
 ) -> None:
-    other_ca = tmp_path / "other-ca.pem"
-    made = subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=some other CA", "-keyout", str(tmp_path / "other-ca.key")),
-            *("-out", str(other_ca)),
-        ],
-        capture_output=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
+    other_ca = make_ca(tmp_path, "other-ca")
     said = refusal(secure_broker, tmp_path, CCM_KAFKA_SSL_CAFILE=str(other_ca))
     assert said == (
         f"ccm replay: the Kafka broker at {secure_broker.bootstrap} presented a certificate "
