@@ -19,6 +19,7 @@ from kafka.errors import (
 )
 from pydantic import ValidationError
 
+from schemas import Family
 from streams.cli import main
 from streams.kafka_check import explain
 from streams.security import TlsFileError, client_ssl_context, faust_credentials
@@ -296,3 +297,56 @@ def test_local_kafka_refuses_unknown_or_incomplete_options_with_the_usage(args: 
     assert done.stderr.splitlines()[-1] == (
         "usage: local-kafka start [--sasl-ssl --env-file FILE] | stop | status | version"
     )
+
+
+def test_topics_ccm_creates_get_the_configured_replication_factor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import streams.topics
+
+    created: list[tuple[str, int, int]] = []
+
+    class Admin:
+        def __init__(self, **_config: object) -> None:
+            pass
+
+        def list_topics(self) -> list[str]:
+            return ["contact.calls"]
+
+        def create_topics(self, topics: list) -> None:
+            created.extend((t.name, t.num_partitions, t.replication_factor) for t in topics)
+
+        def describe_topics(self, names: list[str]) -> list[dict]:
+            return [{"name": n, "partitions": [0, 1]} for n in names]
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(streams.topics, "KafkaAdminClient", Admin)
+    settings = Settings(topic_replication_factor=3, topic_partitions=6)
+    counts = streams.topics.ensure_topics(settings, ["contact.calls", "contact.deadletter"])
+    assert created == [("contact.deadletter", 6, 3)]
+    assert counts == {"contact.calls": 2, "contact.deadletter": 2}
+    assert Settings().topic_replication_factor == 1
+
+
+def test_the_worker_app_takes_replication_tls_and_login_from_the_settings(tls: Path) -> None:
+    from streams.cli import load_targets
+    from streams.worker import create_app
+
+    config = tls / "web-app.yml"
+    config.write_text(
+        "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n"
+        f"basic_auth_users:\n  prometheus: '{hashed('pw')}'\n"
+    )
+    settings = Settings(topic_replication_factor=3, web_config_file=config)
+    partitions = {settings.topic_for(f): 3 for f in (Family.CALLS, Family.CHATS)}
+    partitions |= {settings.topic_for(f): 3 for f in (Family.REPORTS, Family.INCIDENTS)}
+    app = create_app(settings, load_targets(settings.targets_file), partitions)
+    assert app.conf.topic_replication_factor == 3
+    assert isinstance(app.conf.web_ssl_context, ssl.SSLContext)
+    assert [m.__name__ for m in app.conf.web_application_options["middlewares"]] == [
+        "require_login"
+    ]
+    plain = create_app(Settings(), load_targets(settings.targets_file), partitions)
+    assert (plain.conf.topic_replication_factor, plain.conf.web_ssl_context) == (1, None)
