@@ -120,7 +120,7 @@ def test_the_env_file_holds_the_client_settings_and_is_readable_by_pydantic(
     assert settings.kafka_sasl_password.get_secret_value() == secure_broker.password
 
 
-def test_worker_and_replay_with_the_written_settings_count_every_event(
+def test_worker_replay_and_simulate_with_the_written_settings_count_every_event(
     secure_broker: SecureBroker, tmp_path: Path
 ) -> None:
     events = tmp_path / "events.jsonl"
@@ -160,15 +160,35 @@ def test_worker_and_replay_with_the_written_settings_count_every_event(
         )
         assert sent.returncode == 0, sent.stderr
         worker.wait_for_consumed(sum(expected.values()))
+        # ccm simulate sends straight to Kafka with the same settings: the next hour.
+        live = subprocess.run(
+            [
+                *(sys.executable, "-m", "streams", "simulate", "--speed", "max", "--seed", "8"),
+                *("--start", "2026-03-10T10:00:00+00:00", "--duration", "1h"),
+            ],
+            env=secure_broker.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert live.returncode == 0, live.stderr
+        family_of = {secure_broker.names[f"CCM_TOPIC_{f.upper()}"]: f for f in expected}
+        for line in live.stderr.splitlines():
+            topic, _, count = line.strip().partition(": ")
+            if topic in family_of:
+                expected[family_of[topic]] += int(count)
+        assert sum(expected.values()) > sum(families.values())  # it did send
+        worker.wait_for_consumed(sum(expected.values()))
         consumed = worker.metric("ccm_events_consumed_total")
         rejected = worker.metric("ccm_events_rejected_total")
+        duplicates = worker.metric("ccm_events_duplicate_total")
     finally:
         worker.stop()
     assert {dict(k)["family"]: v for k, v in consumed.items()} == expected
-    assert sum(rejected.values()) == 0
+    assert (sum(rejected.values()), sum(duplicates.values())) == (0, 0)
     log = worker.log(1)
     assert "Traceback" not in log
-    for output in (log, sent.stdout, sent.stderr, simulated.stderr):
+    for output in (log, sent.stdout, sent.stderr, live.stdout, live.stderr):
         assert secure_broker.password not in output
 
 
