@@ -121,6 +121,21 @@ def explain(settings: Settings, error: Exception, seen: list[BaseException]) -> 
     for cause in causes:
         if isinstance(cause, ssl.SSLCertVerificationError):
             return untrusted_message(settings, cause.verify_message or "not trusted")
+    # Under TLS 1.3 the broker judges the client's certificate after the handshake has
+    # completed for the client: its refusal arrives as an alert on the first read.
+    alerts = " ".join(str(e) for e in causes).upper()
+    if "ALERT_CERTIFICATE_REQUIRED" in alerts:
+        return (
+            f"the Kafka broker at {settings.kafka_bootstrap} requires a client certificate: "
+            "set CCM_KAFKA_SSL_CERTFILE and CCM_KAFKA_SSL_KEYFILE to the certificate and key "
+            "the cluster issued to ccm"
+        )
+    if "ALERT_CERTIFICATE_UNKNOWN" in alerts or "ALERT_BAD_CERTIFICATE" in alerts:
+        return (
+            f"the Kafka broker at {settings.kafka_bootstrap} refused the client certificate "
+            f"in CCM_KAFKA_SSL_CERTFILE ({settings.kafka_ssl_certfile}): set it and "
+            "CCM_KAFKA_SSL_KEYFILE to a certificate signed by a CA the brokers trust"
+        )
     protocol = settings.kafka_security_protocol
     if not _uses_tls(settings) and speaks_tls(settings):
         return (

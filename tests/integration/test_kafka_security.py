@@ -18,7 +18,7 @@ import pytest
 from streams.settings import Settings
 from tests.conftest import LOCAL_KAFKA, TEST_KAFKA_PORT
 from tests.integration.worker import WorkerProcess
-from tests.tls_helpers import make_ca
+from tests.tls_helpers import make_ca, make_server_cert
 
 pytestmark = pytest.mark.integration
 
@@ -262,6 +262,21 @@ def test_an_untrusted_ca_is_refused_naming_the_ca_setting(
         f"not signed by the CA in CCM_KAFKA_SSL_CAFILE ({other_ca}) (self-signed certificate "
         "in certificate chain): set CCM_KAFKA_SSL_CAFILE to the PEM file of the CA that signed "
         "the brokers' certificates"
+    )
+
+
+def test_a_client_certificate_the_broker_does_not_trust_is_refused_naming_it(
+    secure_broker: SecureBroker, tmp_path: Path
+) -> None:
+    make_ca(tmp_path, "ca")
+    cert, key = make_server_cert(tmp_path)
+    said = refusal(
+        secure_broker, tmp_path, CCM_KAFKA_SSL_CERTFILE=str(cert), CCM_KAFKA_SSL_KEYFILE=str(key)
+    )
+    assert said == (
+        f"ccm replay: the Kafka broker at {secure_broker.bootstrap} refused the client "
+        f"certificate in CCM_KAFKA_SSL_CERTFILE ({cert}): set it and CCM_KAFKA_SSL_KEYFILE to "
+        "a certificate signed by a CA the brokers trust"
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from kafka.errors import (
+    KafkaConnectionError,
     KafkaTimeoutError,
     SaslAuthenticationFailedError,
     TopicAuthorizationFailedError,
@@ -171,6 +172,12 @@ def test_a_certificate_and_key_that_do_not_belong_together_are_refused(tls: Path
             "(TopicAuthorizationFailedError): ask its administrators for the ACLs listed in "
             "docs/operating.md (Security), or check CCM_APP_ID and the CCM_TOPIC_* names match "
             "those the ACLs were granted for",
+        ),
+        (
+            [KafkaConnectionError("[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert")],
+            "the Kafka broker at 127.0.0.1:1 requires a client certificate: set "
+            "CCM_KAFKA_SSL_CERTFILE and CCM_KAFKA_SSL_KEYFILE to the certificate and key the "
+            "cluster issued to ccm",
         ),
         (
             [],
