@@ -29,7 +29,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         return Settings(**overrides)
     except ValidationError as error:
         problems = "; ".join(
-            f"CCM_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+            f"CCM_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            if e["loc"]
+            else e["msg"].removeprefix("Value error, ")
+            for e in error.errors()
         )
         raise UserError(f"invalid configuration: {problems}") from None
 
@@ -223,17 +226,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import faust
 
     from streams.runtime import CONSUMED_FAMILIES
+    from streams.security import TlsFileError
     from streams.topics import ensure_topics
+    from streams.web_auth import WebConfigError
     from streams.worker import create_app
 
     settings = _settings(args)
     targets = load_targets(settings.targets_file)
     topics = [settings.topic_for(f) for f in CONSUMED_FAMILIES] + [settings.topic_deadletter]
     partitions = ensure_topics(settings, topics)
-    app = create_app(settings, targets, partitions)
+    try:
+        app = create_app(settings, targets, partitions)
+    except (WebConfigError, TlsFileError) as error:
+        raise UserError(str(error)) from None
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    scheme = "https" if app.conf.web_ssl_context else "http"
     logging.getLogger("ccm").info(
-        "ccm worker: metrics at http://%s:%d/metrics", settings.web_bind, settings.web_port
+        "ccm worker: metrics at %s://%s:%d/metrics", scheme, settings.web_bind, settings.web_port
     )
     worker.execute_from_commandline()
     return 0

@@ -6,9 +6,12 @@ from a plain loop and flushes deterministically at exit.
 """
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError, KafkaTimeoutError
+from kafka.errors import KafkaError
 
 from streams.settings import Settings
+
+BOOTSTRAP_TIMEOUT_MS = 20_000
+"""How long a client waits for a broker before saying why it could not connect."""
 
 
 class KafkaUnavailable(RuntimeError):
@@ -27,7 +30,9 @@ class EventProducer:
     """Sends raw event bytes, idempotently, and remembers the first failure."""
 
     def __init__(self, settings: Settings) -> None:
-        try:
+        from streams.kafka_check import explained
+
+        with explained(settings):
             self._producer = KafkaProducer(
                 **settings.kafka_python_config(),
                 acks="all",
@@ -36,11 +41,9 @@ class EventProducer:
                 batch_size=512 * 1024,
                 max_request_size=1024 * 1024,
                 request_timeout_ms=30_000,
-                # Also how long start-up waits for a broker before we say it is unreachable.
-                max_block_ms=20_000,
+                max_block_ms=BOOTSTRAP_TIMEOUT_MS,
+                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
             )
-        except KafkaTimeoutError as error:
-            raise KafkaUnavailable(unreachable_message(settings)) from error
         self.failures = 0
         self.first_failure: str | None = None
 

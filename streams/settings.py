@@ -7,7 +7,7 @@ never reach a log line or a repr.
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import Family
@@ -33,7 +33,16 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     """SASL password; from the environment only."""
     kafka_ssl_cafile: Path | None = None
-    """PEM file of the CA that signed the brokers' certificates."""
+    """PEM file of the CA that signed the brokers' certificates (unset: the system's CAs)."""
+    kafka_ssl_certfile: Path | None = None
+    """PEM client certificate (and chain) for mutual TLS, when the brokers ask for one."""
+    kafka_ssl_keyfile: Path | None = None
+    """PEM private key of CCM_KAFKA_SSL_CERTFILE (unset: the key is in that file)."""
+    kafka_ssl_key_password: SecretStr | None = None
+    """Password of an encrypted CCM_KAFKA_SSL_KEYFILE; from the environment only."""
+    topic_replication_factor: int = Field(default=1, ge=1)
+    """Replicas of each topic ccm creates (input and dead-letter topics when missing,
+    checkpoint changelogs): 1 on a single local broker, 3 on a force's cluster."""
 
     topic_calls: str = "contact.calls"
     """Topic of call.* events, keyed by call_id."""
@@ -53,6 +62,15 @@ class Settings(BaseSettings):
     export_url: str | None = None
     """Where `ccm export` fetches the monthly pack (the worker's HTTP base URL); unset:
     http://127.0.0.1:CCM_WEB_PORT."""
+    web_config_file: Path | None = None
+    """Prometheus web-config YAML (tls_server_config, basic_auth_users) for the worker's
+    HTTP server; unset: plain HTTP, no login."""
+    export_cafile: Path | None = None
+    """PEM CA that signed the worker's certificate, for `ccm export` over https."""
+    export_username: str | None = None
+    """Basic-auth user `ccm export` logs in to the worker as."""
+    export_password: SecretStr | None = None
+    """That user's password; from the environment only."""
     web_debug_views: bool = False
     """Faust's own web views (tables, graph, stats). Off: table views would show state."""
 
@@ -105,6 +123,30 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".cache/worker")
     """Faust's local working directory."""
 
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> "Settings":
+        if self.kafka_security_protocol.startswith("SASL_"):
+            unset = [
+                f"CCM_KAFKA_SASL_{name.upper()}"
+                for name, value in (
+                    ("mechanism", self.kafka_sasl_mechanism),
+                    ("username", self.kafka_sasl_username),
+                    ("password", self.kafka_sasl_password),
+                )
+                if not value
+            ]
+            if unset:
+                raise ValueError(
+                    f"CCM_KAFKA_SECURITY_PROTOCOL is {self.kafka_security_protocol}, so set "
+                    f"{' and '.join(unset)} too (the SASL login the cluster gave ccm)"
+                )
+        if self.kafka_ssl_keyfile is not None and self.kafka_ssl_certfile is None:
+            raise ValueError(
+                "CCM_KAFKA_SSL_KEYFILE is set without CCM_KAFKA_SSL_CERTFILE: set both for "
+                "mutual TLS, or neither"
+            )
+        return self
+
     def time_rules(self) -> "TimeRules":
         """The event-time rules of SPEC section 6, as the worker and exports apply them."""
         from streams.core.partition import TimeRules
@@ -140,4 +182,10 @@ class Settings(BaseSettings):
                 config["sasl_plain_password"] = self.kafka_sasl_password.get_secret_value()
         if self.kafka_ssl_cafile is not None:
             config["ssl_cafile"] = str(self.kafka_ssl_cafile)
+        if self.kafka_ssl_certfile is not None:
+            config["ssl_certfile"] = str(self.kafka_ssl_certfile)
+            if self.kafka_ssl_keyfile is not None:
+                config["ssl_keyfile"] = str(self.kafka_ssl_keyfile)
+            if self.kafka_ssl_key_password is not None:
+                config["ssl_password"] = self.kafka_ssl_key_password.get_secret_value()
         return config

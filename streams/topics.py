@@ -4,9 +4,10 @@ import contextlib
 import logging
 
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError
 
-from streams.kafka_io import KafkaUnavailable, unreachable_message
+from streams.kafka_check import explained
+from streams.kafka_io import BOOTSTRAP_TIMEOUT_MS
 from streams.settings import Settings
 
 log = logging.getLogger("ccm.topics")
@@ -15,19 +16,30 @@ log = logging.getLogger("ccm.topics")
 def ensure_topics(settings: Settings, topics: list[str]) -> dict[str, int]:
     """Create missing topics with ``CCM_TOPIC_PARTITIONS`` partitions; return every
     topic's partition count (checkpoint tables must match their input topics)."""
-    try:
-        admin = KafkaAdminClient(**settings.kafka_python_config(), request_timeout_ms=20_000)
-    except KafkaError as error:
-        raise KafkaUnavailable(unreachable_message(settings)) from error
+    with explained(settings):
+        return _ensure_topics(settings, topics)
+
+
+def _ensure_topics(settings: Settings, topics: list[str]) -> dict[str, int]:
+    admin = KafkaAdminClient(
+        **settings.kafka_python_config(),
+        request_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+    )
     try:
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
-            log.info("creating topics %s with %d partitions", missing, settings.topic_partitions)
+            log.info(
+                "creating topics %s with %d partitions, %d replicas",
+                missing,
+                settings.topic_partitions,
+                settings.topic_replication_factor,
+            )
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(
                     [
-                        NewTopic(t, settings.topic_partitions, 1 if _single_node(admin) else 3)
+                        NewTopic(t, settings.topic_partitions, settings.topic_replication_factor)
                         for t in missing
                     ]
                 )
@@ -37,7 +49,3 @@ def ensure_topics(settings: Settings, topics: list[str]) -> dict[str, int]:
         return counts
     finally:
         admin.close()
-
-
-def _single_node(admin: KafkaAdminClient) -> bool:
-    return len(admin.describe_cluster().get("brokers", [])) < 3

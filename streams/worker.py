@@ -43,7 +43,9 @@ from streams.core.targets import Targets
 from streams.metrics import FiguresCollector, exposition, registry_for
 from streams.progress import ProgressWatch
 from streams.runtime import CONSUMED_FAMILIES, Message, Runtime, checkpoint_key
+from streams.security import faust_credentials
 from streams.settings import Settings
+from streams.web_auth import web_server_options
 
 log = logging.getLogger("ccm.worker")
 
@@ -60,27 +62,7 @@ def wall_us() -> int:
 
 
 def _broker_credentials(settings: Settings) -> Any:
-    protocol = settings.kafka_security_protocol
-    if protocol == "PLAINTEXT":
-        return None
-    ssl_context = None
-    if protocol in ("SSL", "SASL_SSL"):
-        import ssl
-
-        ssl_context = ssl.create_default_context(
-            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
-        )
-    if protocol == "SSL":
-        return faust.SSLCredentials(ssl_context)
-    password = (
-        settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
-    )
-    return faust.SASLCredentials(
-        username=settings.kafka_sasl_username or "",
-        password=password,
-        mechanism=settings.kafka_sasl_mechanism or "PLAIN",
-        ssl_context=ssl_context,
-    )
+    return faust_credentials(settings)
 
 
 def create_app(settings: Settings, targets: Targets, partitions: dict[str, int]) -> faust.App:
@@ -104,9 +86,10 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         table_standby_replicas=0,
         broker_session_timeout=settings.kafka_session_timeout_seconds,
         broker_heartbeat_interval=settings.kafka_session_timeout_seconds / 3,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.topic_replication_factor,
         web_port=settings.web_port,
         web_bind=settings.web_bind,
+        **web_server_options(settings.web_config_file),
         web_tables_enabled=debug_views,
         web_router_enabled=debug_views,
         web_graph_enabled=debug_views,

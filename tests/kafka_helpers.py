@@ -3,6 +3,7 @@
 import time
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 from streams.settings import Settings
 
@@ -32,6 +33,36 @@ def read_topics(
             if batch:
                 quiet_since = None
             elif total >= expected:
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= 1.0:
+                    break
+        return got
+    finally:
+        consumer.close()
+
+
+def read_records(
+    settings: Settings, topic: str, expected: int, timeout_s: float = 30.0
+) -> list[ConsumerRecord]:
+    """Every record on ``topic``, headers included, stopping as `read_topics` does."""
+    consumer = KafkaConsumer(
+        **settings.kafka_python_config(),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in _partitions(consumer, topic)])
+        got: list[ConsumerRecord] = []
+        deadline = time.monotonic() + timeout_s
+        quiet_since = None
+        while time.monotonic() < deadline:
+            batch = consumer.poll(timeout_ms=250)
+            for records in batch.values():
+                got.extend(records)
+            if batch:
+                quiet_since = None
+            elif len(got) >= expected:
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= 1.0:
                     break

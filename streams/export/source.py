@@ -6,6 +6,7 @@ JSON-lines event file through the same core, with no Kafka and no worker.
 """
 
 import json
+import ssl
 import sys
 import time
 import urllib.error
@@ -17,6 +18,12 @@ from streams.core.monthly import MonthlyPack, monthly_pack
 from streams.core.months import Month, month_label
 from streams.core.targets import Targets
 from streams.export.from_log import run_file
+from streams.export.web_client import (
+    WebClientError,
+    refused_login_message,
+    untrusted_worker_message,
+    worker_request,
+)
 from streams.settings import Settings
 
 ENDPOINT = "/export/monthly"
@@ -44,9 +51,14 @@ def fetch_pack(settings: Settings, first: Month, last: Month) -> MonthlyPack:
         "or recompute from the event log with --from-log FILE"
     )
     try:
-        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_S) as response:
+        request, context = worker_request(settings, url)
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_S, context=context) as response:
             body = response.read()
+    except WebClientError as error:
+        raise SourceError(str(error)) from None
     except urllib.error.HTTPError as error:
+        if error.code == 401:
+            raise SourceError(refused_login_message(settings)) from None
         if error.code == 404:
             raise SourceError(
                 f"the worker at {export_base_url(settings)} has no export endpoint "
@@ -56,6 +68,8 @@ def fetch_pack(settings: Settings, first: Month, last: Month) -> MonthlyPack:
         raise SourceError(f"the worker refused the export ({error.code}): {detail}") from None
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise SourceError(untrusted_worker_message(settings, reason)) from None
         raise SourceError(
             f"cannot reach the worker at {export_base_url(settings)} ({reason}): {advice}"
         ) from None

@@ -1,9 +1,11 @@
 """A real `ccm worker` process for integration tests, and reading its /metrics."""
 
+import base64
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -40,10 +42,13 @@ class WorkerProcess:
         self.env["CCM_APP_ID"] = f"ccm-test-{uuid.uuid4().hex[:8]}"
         self.process: subprocess.Popen | None = None
         self.starts = 0
+        self.web_tls: ssl.SSLContext | None = None
+        """How to reach a worker whose web-config file asks for TLS, and a login."""
+        self.web_login: tuple[str, str] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.web_tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 90, require_calls: bool = True) -> "WorkerProcess":
         """Start it and wait for its partitions (one of the calls topic, unless
@@ -96,7 +101,11 @@ class WorkerProcess:
         return self.process is not None and self.process.poll() is None
 
     def scrape(self) -> str:
-        with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as response:
+        request = urllib.request.Request(f"{self.url}/metrics")
+        if self.web_login:
+            login = base64.b64encode(":".join(self.web_login).encode()).decode()
+            request.add_header("Authorization", f"Basic {login}")
+        with urllib.request.urlopen(request, timeout=10, context=self.web_tls) as response:
             return response.read().decode()
 
     def samples(self) -> dict[str, dict[tuple, float]]:
