@@ -80,9 +80,7 @@ def resources() -> dict[str, str]:
         "kind": "Kustomization",
         "resources": sorted(files),
     }
-    files["kustomization.yaml"] = HEADER.format(source="the files it lists") + _dump(
-        kustomization
-    )
+    files["kustomization.yaml"] = HEADER.format(source="the files it lists") + _dump(kustomization)
     return files
 
 
@@ -95,7 +93,9 @@ def main(argv: list[str]) -> int:
     present = {p.name: p.read_text() for p in OUT.glob("*.yaml")} if OUT.is_dir() else {}
     if "--check" in argv:
         if present != wanted:
-            stale = sorted(n for n in wanted.keys() | present.keys() if wanted.get(n) != present.get(n))
+            stale = sorted(
+                n for n in wanted.keys() | present.keys() if wanted.get(n) != present.get(n)
+            )
             print(
                 f"deploy/k8s/base/generated/ is stale ({', '.join(stale)}): "
                 "run python deploy/k8s/generate.py and commit the result",
