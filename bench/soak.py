@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from end_to_end import LOCAL_KAFKA, ccm, free_port, percentile
 
 PARTITIONS = 6
+FAMILY_TOPICS = ("calls", "chats", "reports", "incidents")
 # Process-local or timing figures: not a count of events, so not comparable across workers.
 NOT_COUNTS = ("ccm_checkpoint", "ccm_consumer", "ccm_deadletters", "ccm_events_lost")
 
@@ -147,8 +148,8 @@ def main() -> int:
     seconds = args.minutes * 60
     wanted = int(seconds * args.rate + (seconds // 60 + 1) * args.burst)
     events_file = work / "events.jsonl"
-    days = 1
-    while True:  # a normal day is some tens of thousands of events: simulate enough days
+    days = max(1, wanted // 12_000)  # a normal day is about 13,000 events
+    while True:
         start = (datetime.now(UTC) - timedelta(days=days + 1)).replace(microsecond=0)
         ccm(
             "simulate", "--start", start.isoformat(), "--duration", f"{days}d",
@@ -176,7 +177,10 @@ def main() -> int:
             wait_ready(url, worker)
         time.sleep(10)  # both workers hold their partitions
 
-        settings = Settings(kafka_bootstrap=env["CCM_KAFKA_BOOTSTRAP"])
+        settings = Settings(
+            kafka_bootstrap=env["CCM_KAFKA_BOOTSTRAP"],
+            **{f"topic_{f}": env[f"CCM_TOPIC_{f.upper()}"] for f in FAMILY_TOPICS},
+        )
         producer = EventProducer(settings)
         samples: list[dict[str, float]] = []
         latencies: list[float] = []
