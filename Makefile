@@ -24,7 +24,7 @@ setup: $(BIN)/ccm ## Install system packages, the virtualenv and the package
 	deploy/install-k8s-tools
 
 .PHONY: run
-run: setup ## Demo: Kafka, worker, Prometheus and the simulator at 60x; Ctrl-C stops all
+run: setup ## Demo: Kafka, worker, Prometheus with the alert rules, Alertmanager, the simulator at 60x
 	deploy/run-local
 
 .PHONY: test
@@ -65,6 +65,10 @@ kafka-stop: ## Stop the local Kafka broker
 .PHONY: schema
 schema: setup ## Regenerate schemas/ccm-event.schema.json from the models
 	$(BIN)/python -m schemas.jsonschema
+
+.PHONY: rules
+rules: setup ## Regenerate the Prometheus rules and alertmanager.yml from the targets file
+	$(BIN)/ccm rules build
 
 .PHONY: clean
 clean: ## Remove the virtualenv and caches (not the Kafka jar cache)

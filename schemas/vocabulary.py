@@ -108,6 +108,8 @@ class RejectReason(StrEnum):
     CONFLICT = "conflict"
     ORPHAN = "orphan"
     TOO_LATE = "too_late"
+    FUTURE = "future"
+    """Dated further ahead of the worker's clock than the allowed skew: a fast clock."""
     UNPROCESSABLE = "unprocessable"
     """Valid, but ccm failed applying it: a ccm fault, kept for the maintainers."""
     UNDECODABLE = "undecodable"

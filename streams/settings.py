@@ -68,9 +68,15 @@ class Settings(BaseSettings):
     """How late an event may arrive (behind the newest on its partition) and still count."""
     stale_wait_seconds: int = Field(default=12 * 3600, gt=0)
     """A call or chat waiting longer than this has lost its outcome: dead-lettered as orphan."""
+    future_skew_seconds: int = Field(default=300, ge=0)
+    """How far ahead of the worker's clock an event may be dated (producers' clocks drift);
+    further ahead, it is dead-lettered as future and never moves stream time."""
     period_close_days: int = Field(default=7, ge=0)
     """Days after a London month ends that its daily and monthly figures still take late
     events (live windows take them only within the grace period); later: too_late."""
+    report_stale_days: int = Field(default=30, gt=0)
+    """An online report untriaged this long stops showing as awaiting triage (it still
+    counts as submitted) and is forgotten with its month."""
     incident_stale_days: int = Field(default=30, gt=0)
     """An incident not closed this long after creation is scored as it stands and forgotten."""
     topic_partitions: int = Field(default=6, ge=1)
@@ -96,8 +102,10 @@ class Settings(BaseSettings):
         return TimeRules(
             grace_us=self.grace_seconds * 1_000_000,
             stale_us=self.stale_wait_seconds * 1_000_000,
+            report_stale_us=self.report_stale_days * day_us,
             incident_stale_us=self.incident_stale_days * day_us,
             close_after_us=self.period_close_days * day_us,
+            future_skew_us=self.future_skew_seconds * 1_000_000,
         )
 
     def topic_for(self, family: Family) -> str:

@@ -12,6 +12,11 @@ Exactly-once counting (SPEC section 9), without Kafka transactions:
    checkpoints hold. Faust's own offset tracking is off for the input topics: it
    skips, and commits past, messages fetched across a rebalance.
 
+A partition's state is set up only when Kafka assigns the partition (from memory, or
+the newer checkpoint, or from the log start when it has none), and is checkpointed
+only while assigned: a message Faust still holds from before a rebalance must neither
+start a state from nothing nor overwrite the next owner's checkpoint.
+
 After a crash, the new owner of a partition restores the latest checkpoint and
 Faust seeks to the committed offset, which is at or before the checkpoint (a crash
 between the two steps leaves it before); the state skips every offset it already

@@ -40,6 +40,8 @@ class Run:
         self.state = PartitionState(family, targets, rules or TimeRules())
         self.dead: list[DeadLetter] = []
         self._offset = 0
+        self.wall_us = 0
+        """The wall clock events arrive at (and figures are read at)."""
 
     def send(self, *bodies: dict) -> "Run":
         for body in bodies:
@@ -47,12 +49,12 @@ class Run:
         return self
 
     def send_raw(self, message: bytes) -> "Run":
-        self.dead += self.state.process(message, self._offset, wall_us=0)
+        self.dead += self.state.process(message, self._offset, wall_us=self.wall_us)
         self._offset += 1
         return self
 
     def figures(self) -> Figures:
-        return compute([self.state], self.targets, wall_us=0)
+        return compute([self.state], self.targets, wall_us=self.wall_us)
 
     def value(self, name: str, *labels: str) -> float:
         return self.figures().values[name].get(tuple(labels), 0)

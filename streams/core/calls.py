@@ -1,9 +1,14 @@
 """Call legs: queued -> answered | abandoned, per queue, and the call around them.
 
 A leg is one pass of a call through a queue; a transfer (switchboard -> fcr) is a
-new leg. Every figure is attributed to the instant the leg was offered (queued),
-so a leg offered at 23:59:50 and answered after midnight counts on the day it
-was offered. A leg still open when its call ends was abandoned at the end.
+new leg, and so is a return to a queue it has visited (switchboard -> fcr ->
+switchboard). Every figure is attributed to the instant the leg was offered
+(queued), so a leg offered at 23:59:50 and answered after midnight counts on the
+day it was offered. A leg still open when its call ends was abandoned at the end.
+
+The call keeps its events; its legs are worked out from them (`legs_of`), in
+event time, so they are the same whatever order the events arrived in: at each
+queue, an outcome closes the latest leg queued there before it and still open.
 """
 
 from dataclasses import dataclass, field
@@ -79,42 +84,93 @@ class Outcome(IntEnum):
 
 
 @dataclass
-class Leg:
-    queued_us: int | None = None
-    channel: Channel | None = None
-    outcome: Outcome | None = None
-    outcome_us: int | None = None
-    unmatched_raw: bytes | None = None
-    """The bytes of the one event the leg has while it waits for its partner."""
+class Queued:
+    at_us: int
+    channel: Channel
+    raw: bytes | None
+    """Its bytes, kept while the call is unsettled, in case it has to be dead-lettered."""
+
+
+@dataclass
+class LegOutcome:
+    at_us: int
+    outcome: Outcome
+    raw: bytes | None
 
 
 @dataclass
 class Call(Lifecycle):
-    legs: dict[Queue, Leg] = field(default_factory=dict)
+    queued: dict[Queue, list[Queued]] = field(default_factory=dict)
+    outcomes: dict[Queue, list[LegOutcome]] = field(default_factory=dict)
     ended_us: int | None = None
+    ended_raw: bytes | None = None
+
+
+@dataclass
+class Leg:
+    queue: Queue
+    queued: Queued
+    outcome: LegOutcome | None = None
+
+
+def legs_of(call: Call) -> tuple[list[Leg], list[tuple[Queue, LegOutcome]]]:
+    """The call's legs in the order offered, and the outcomes with no leg to close (yet)."""
+    legs: list[Leg] = []
+    lone: list[tuple[Queue, LegOutcome]] = []
+    for queue in Queue:
+        steps = [(q.at_us, 0, i) for i, q in enumerate(call.queued.get(queue, ()))]
+        steps += [(o.at_us, 1, i) for i, o in enumerate(call.outcomes.get(queue, ()))]
+        open_legs: list[Leg] = []
+        for _, kind, i in sorted(steps):  # queued before an outcome at the same instant
+            if kind == 0:
+                leg = Leg(queue, call.queued[queue][i])
+                legs.append(leg)
+                open_legs.append(leg)
+            elif open_legs:
+                open_legs.pop().outcome = call.outcomes[queue][i]
+            else:
+                lone.append((queue, call.outcomes[queue][i]))
+    legs.sort(key=lambda leg: leg.queued.at_us)
+    return legs, lone
 
 
 def _close(leg: Leg, call: Call) -> tuple[Outcome, int] | None:
     """The leg's outcome: its own, or abandoned when the call ended without one."""
-    if leg.outcome is not None and leg.outcome_us is not None:
-        return leg.outcome, leg.outcome_us
-    if call.ended_us is not None and leg.queued_us is not None:
-        return Outcome.ABANDONED, max(call.ended_us, leg.queued_us)
+    if leg.outcome is not None:
+        return leg.outcome.outcome, leg.outcome.at_us
+    if call.ended_us is not None:
+        return Outcome.ABANDONED, max(call.ended_us, leg.queued.at_us)
     return None
 
 
-def _handled_until(call: Call, queue: Queue, answered_us: int) -> int | None:
+def _handled_until(call: Call, legs: list[Leg], leg: Leg, answered_us: int) -> int | None:
     """When the handler let the call go: its next leg queued (a transfer) or its end."""
     later = [
-        leg.queued_us
-        for other, leg in call.legs.items()
-        if other is not queue and leg.queued_us is not None and leg.queued_us >= answered_us
+        other.queued.at_us
+        for other in legs
+        if other is not leg and other.queued.at_us >= answered_us
     ]
     if later:
         return min(later)
     if call.ended_us is not None:
         return max(call.ended_us, answered_us)
     return None
+
+
+def _settled(call: Call, legs: list[Leg], lone: list) -> bool:
+    if lone or (call.ended_us is not None and not legs):
+        return False
+    return all(_close(leg, call) is not None for leg in legs)
+
+
+def _let_go_of_bytes(call: Call) -> None:
+    """A settled call has nothing left to dead-letter: keeping its bytes would only grow
+    the state. Should a later event unsettle it and the partner never come, the dead
+    letter says so, without the bytes."""
+    for entries in (*call.queued.values(), *call.outcomes.values()):
+        for entry in entries:
+            entry.raw = None
+    call.ended_raw = None
 
 
 class CallLedger(Ledger[Call]):
@@ -131,25 +187,25 @@ class CallLedger(Ledger[Call]):
 
     def update(self, call: Call, event: Envelope, event_us: int, raw: bytes) -> None:
         if isinstance(event, CallQueued):
-            leg = call.legs.get(event.queue) or Leg()
-            if leg.queued_us is not None:
-                raise Conflict("the call was already queued at this queue")
-            leg.queued_us, leg.channel = event_us, event.channel
-            leg.unmatched_raw = None if leg.outcome is not None else raw
-            call.legs[event.queue] = leg
+            entries = call.queued.setdefault(event.queue, [])
+            if any(q.at_us == event_us for q in entries):
+                raise Conflict("the call was already queued at this queue at that instant")
+            entries.append(Queued(event_us, event.channel, raw))
         elif isinstance(event, CallAnswered | CallAbandoned):
-            leg = call.legs.get(event.queue) or Leg()
-            if leg.outcome is not None:
-                raise Conflict("the leg already has an outcome")
+            outcomes = call.outcomes.setdefault(event.queue, [])
+            if any(o.at_us == event_us for o in outcomes):
+                raise Conflict("the call already has an outcome at this queue at that instant")
             answered = isinstance(event, CallAnswered)
-            leg.outcome = Outcome.ANSWERED if answered else Outcome.ABANDONED
-            leg.outcome_us = event_us
-            leg.unmatched_raw = None if leg.queued_us is not None else raw
-            call.legs[event.queue] = leg
+            outcomes.append(
+                LegOutcome(event_us, Outcome.ANSWERED if answered else Outcome.ABANDONED, raw)
+            )
         elif isinstance(event, CallEnded):
             if call.ended_us is not None:
                 raise Conflict("the call already ended")
-            call.ended_us = event_us
+            call.ended_us, call.ended_raw = event_us, raw
+        legs, lone = legs_of(call)
+        if _settled(call, legs, lone):
+            _let_go_of_bytes(call)
 
     def contributions(self, call: Call) -> tuple[Contribution, ...]:
         leg_counts = []
@@ -157,13 +213,14 @@ class CallLedger(Ledger[Call]):
         offered = []
         settled = True
         combined_us = 0
-        for queue, leg in call.legs.items():
-            if leg.queued_us is None or leg.channel is None:
-                settled = False
-                continue
-            offered.append((leg.queued_us, leg.channel))
-            target = self.target(leg.channel, queue, leg.queued_us)
-            dim = (leg.channel, queue)
+        legs, lone = legs_of(call)
+        if lone:
+            settled = False
+        for leg in legs:
+            queued_us, channel, queue = leg.queued.at_us, leg.queued.channel, leg.queue
+            offered.append((queued_us, channel))
+            target = self.target(channel, queue, queued_us)
+            dim = (channel, queue)
             closed = _close(leg, call)
             vector = [0] * LEG_WIDTH
             vector[LegCount.OFFERED] = 1
@@ -171,12 +228,12 @@ class CallLedger(Ledger[Call]):
                 settled = False
             else:
                 outcome, outcome_us = closed
-                wait = max(0, outcome_us - leg.queued_us)
+                wait = max(0, outcome_us - queued_us)
                 combined_us += wait
-                waits.append((dim, leg.queued_us, wait))
+                waits.append((dim, queued_us, wait))
                 within = int(wait <= target.answer_within_us)
                 if outcome is Outcome.ANSWERED:
-                    handled_until = _handled_until(call, queue, outcome_us)
+                    handled_until = _handled_until(call, legs, leg, outcome_us)
                     if handled_until is not None:
                         vector[LegCount.HANDLED] = 1
                         vector[LegCount.HANDLE_US_SUM] = handled_until - outcome_us
@@ -194,7 +251,7 @@ class CallLedger(Ledger[Call]):
                 else:
                     vector[LegCount.ABANDONED] = 1
                     vector[LegCount.ABANDONED_WITHIN_TARGET] = within
-            leg_counts.append((dim, leg.queued_us, tuple(vector)))
+            leg_counts.append((dim, queued_us, tuple(vector)))
         if not offered:
             return (Contribution(tuple(leg_counts), tuple(waits)), NOTHING)
         first_us, channel = min(offered)
@@ -205,59 +262,73 @@ class CallLedger(Ledger[Call]):
         )
 
     def overdue(self, call: Call, stream_us: int) -> bool:
-        for leg in call.legs.values():
-            if leg.unmatched_raw is None:
-                continue
-            if leg.queued_us is None and leg.outcome_us is not None:
-                if leg.outcome_us + self.grace_us < stream_us:
-                    return True
-            elif leg.queued_us is not None and leg.queued_us + self.stale_us < stream_us:
-                return True
-        return False
+        return bool(self._overdue_parts(call, stream_us))
+
+    def _overdue_parts(self, call: Call, stream_us: int) -> list[tuple[str, bytes | None]]:
+        """What has waited too long for a partner: a dead letter's detail and bytes each."""
+        legs, lone = legs_of(call)
+        parts = []
+        for queue, outcome in lone:
+            if outcome.at_us + self.grace_us < stream_us:
+                parts.append(
+                    (f"call outcome at {queue.value} with no call.queued there before it "
+                     "within the grace period", outcome.raw)
+                )  # fmt: skip
+        if call.ended_us is not None and not call.queued:
+            if call.ended_us + self.grace_us < stream_us:
+                parts.append(
+                    ("call.ended with no call.queued within the grace period", call.ended_raw)
+                )
+        if call.ended_us is None:
+            for leg in legs:
+                if leg.outcome is None and leg.queued.at_us + self.stale_us < stream_us:
+                    parts.append(
+                        (f"call queued at {leg.queue.value} with no outcome or call.ended "
+                         "within the longest credible wait", leg.queued.raw)
+                    )  # fmt: skip
+        return parts
 
     def expire(self, call: Call, stream_us: int) -> list[DeadLetter]:
-        dead = []
-        for queue, leg in list(call.legs.items()):
-            if leg.unmatched_raw is None:
-                continue
-            if leg.queued_us is None and leg.outcome_us is not None:
-                if leg.outcome_us + self.grace_us < stream_us:
-                    dead.append(
-                        DeadLetter(
-                            RejectReason.ORPHAN,
-                            f"call outcome at {queue.value} with no call.queued "
-                            "within the grace period",
-                            leg.unmatched_raw,
-                        )
-                    )
-                    del call.legs[queue]
-            elif leg.queued_us is not None and _close(leg, call) is None:
-                if leg.queued_us + self.stale_us < stream_us:
-                    dead.append(
-                        DeadLetter(
-                            RejectReason.ORPHAN,
-                            f"call queued at {queue.value} with no outcome or call.ended "
-                            "within the longest credible wait",
-                            leg.unmatched_raw,
-                        )
-                    )
-                    del call.legs[queue]
+        legs, lone = legs_of(call)
+        dead = [
+            DeadLetter(RejectReason.ORPHAN, detail, raw)
+            if raw is not None
+            else DeadLetter(
+                RejectReason.ORPHAN, f"{detail} (its bytes were let go when the call settled)", b""
+            )
+            for detail, raw in self._overdue_parts(call, stream_us)
+        ]
+        for queue, outcome in lone:
+            if outcome.at_us + self.grace_us < stream_us:
+                call.outcomes[queue].remove(outcome)
+        if call.ended_us is not None and not call.queued:
+            if call.ended_us + self.grace_us < stream_us:
+                call.ended_us = call.ended_raw = None
+        if call.ended_us is None:
+            for leg in legs:
+                if leg.outcome is None and leg.queued.at_us + self.stale_us < stream_us:
+                    call.queued[leg.queue].remove(leg.queued)
+        for table in (call.queued, call.outcomes):
+            for queue in [q for q, entries in table.items() if not entries]:
+                del table[queue]
+        legs, lone = legs_of(call)
+        if _settled(call, legs, lone):
+            _let_go_of_bytes(call)
         return dead
 
     def is_settled(self, call: Call) -> bool:
-        return all(
-            leg.queued_us is not None and _close(leg, call) is not None
-            for leg in call.legs.values()
-        )
+        legs, lone = legs_of(call)
+        return _settled(call, legs, lone)
 
     def waiting(self) -> list[tuple[Channel, Queue, int]]:
-        """Legs waiting now: (channel, queue, queued µs)."""
+        """Legs waiting now, as the live view knows the calls: (channel, queue, queued µs)."""
+        live = (self.live(call) for call in self.lifecycles.values())
         return [
-            (leg.channel, queue, leg.queued_us)
-            for call in self.lifecycles.values()
+            (leg.queued.channel, leg.queue, leg.queued.at_us)
+            for call in live
             if call.ended_us is None
-            for queue, leg in call.legs.items()
-            if leg.outcome is None and leg.queued_us is not None and leg.channel is not None
+            for leg in legs_of(call)[0]
+            if leg.outcome is None
         ]
 
     def target(self, channel: Channel, queue: Queue, offered_us: int) -> ResolvedQueueTarget:
@@ -271,27 +342,49 @@ class CallLedger(Ledger[Call]):
 
     def lifecycle_to_json(self, call: Call) -> dict:
         return {
-            "ended": call.ended_us,
-            "legs": {
-                queue.value: [
-                    leg.queued_us,
-                    leg.channel.value if leg.channel else None,
-                    int(leg.outcome) if leg.outcome else None,
-                    leg.outcome_us,
-                    pack(leg.unmatched_raw),
-                ]
-                for queue, leg in call.legs.items()
+            "ended": [call.ended_us, pack(call.ended_raw)],
+            "q": {
+                queue.value: [[q.at_us, q.channel.value, pack(q.raw)] for q in entries]
+                for queue, entries in call.queued.items()
+            },
+            "o": {
+                queue.value: [[o.at_us, int(o.outcome), pack(o.raw)] for o in entries]
+                for queue, entries in call.outcomes.items()
             },
         }
 
     def lifecycle_from_json(self, data: dict) -> Call:
-        legs = {}
-        for queue, (queued, channel, outcome, outcome_us, raw) in data["legs"].items():
-            legs[Queue(queue)] = Leg(
-                queued,
-                Channel(channel) if channel else None,
-                Outcome(outcome) if outcome else None,
-                outcome_us,
-                unpack(raw),
-            )
-        return Call(legs=legs, ended_us=data["ended"])
+        if "legs" in data:
+            return _from_one_leg_per_queue(data)
+        ended_us, ended_raw = data["ended"]
+        return Call(
+            queued={
+                Queue(queue): [
+                    Queued(at, Channel(channel), unpack(raw)) for at, channel, raw in rows
+                ]
+                for queue, rows in data["q"].items()
+            },
+            outcomes={
+                Queue(queue): [
+                    LegOutcome(at, Outcome(outcome), unpack(raw)) for at, outcome, raw in rows
+                ]
+                for queue, rows in data["o"].items()
+            },
+            ended_us=ended_us,
+            ended_raw=unpack(ended_raw),
+        )
+
+
+def _from_one_leg_per_queue(data: dict) -> Call:
+    """A call as checkpoints of version 2 kept it: at most one leg per queue."""
+    call = Call(ended_us=data["ended"])
+    for queue, (queued, channel, outcome, outcome_us, raw) in data["legs"].items():
+        if queued is not None:
+            call.queued[Queue(queue)] = [
+                Queued(queued, Channel(channel), unpack(raw) if outcome is None else None)
+            ]
+        if outcome is not None:
+            call.outcomes[Queue(queue)] = [
+                LegOutcome(outcome_us, Outcome(outcome), unpack(raw) if queued is None else None)
+            ]
+    return call

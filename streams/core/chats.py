@@ -33,6 +33,8 @@ class Chat(Lifecycle):
     outcome_us: int | None = None
     ended_us: int | None = None
     unmatched_raw: bytes | None = None
+    ended_raw: bytes | None = None
+    """The chat.ended's bytes while no chat.requested goes with it."""
 
 
 def _close(chat: Chat) -> tuple[bool, int] | None:
@@ -58,6 +60,7 @@ class ChatLedger(Ledger[Chat]):
                 raise Conflict("the chat was already requested")
             chat.requested_us = event_us
             chat.unmatched_raw = None if chat.accepted is not None else raw
+            chat.ended_raw = None
         elif isinstance(event, ChatAccepted | ChatAbandoned):
             if chat.accepted is not None:
                 raise Conflict("the chat already has an outcome")
@@ -68,6 +71,7 @@ class ChatLedger(Ledger[Chat]):
             if chat.ended_us is not None:
                 raise Conflict("the chat already ended")
             chat.ended_us = event_us
+            chat.ended_raw = None if chat.requested_us is not None else raw
 
     def contributions(self, chat: Chat) -> tuple[Contribution, ...]:
         if chat.requested_us is None:
@@ -95,50 +99,57 @@ class ChatLedger(Ledger[Chat]):
         return (Contribution(((DIM, chat.requested_us, tuple(vector)),), waits),)
 
     def overdue(self, chat: Chat, stream_us: int) -> bool:
+        return self._lone_end(chat, stream_us) or self._lone_part(chat, stream_us)
+
+    def _lone_end(self, chat: Chat, stream_us: int) -> bool:
+        return (
+            chat.ended_raw is not None
+            and chat.ended_us is not None
+            and chat.ended_us + self.grace_us < stream_us
+        )
+
+    def _lone_part(self, chat: Chat, stream_us: int) -> bool:
         if chat.unmatched_raw is None:
             return False
         if chat.requested_us is None:
             return chat.outcome_us is not None and chat.outcome_us + self.grace_us < stream_us
-        return chat.requested_us + self.stale_us < stream_us
+        return _close(chat) is None and chat.requested_us + self.stale_us < stream_us
 
     def expire(self, chat: Chat, stream_us: int) -> list[DeadLetter]:
-        if chat.unmatched_raw is None:
-            return []
-        if chat.requested_us is None and chat.outcome_us is not None:
-            if chat.outcome_us + self.grace_us < stream_us:
-                raw, chat.unmatched_raw = chat.unmatched_raw, None
-                chat.accepted = chat.outcome_us = None
-                return [
-                    DeadLetter(
-                        RejectReason.ORPHAN,
-                        "chat outcome with no chat.requested within the grace period",
-                        raw,
-                    )
-                ]
-        elif chat.requested_us is not None and _close(chat) is None:
-            if chat.requested_us + self.stale_us < stream_us:
-                raw, chat.unmatched_raw = chat.unmatched_raw, None
-                chat.requested_us = None
-                return [
-                    DeadLetter(
-                        RejectReason.ORPHAN,
-                        "chat requested with no outcome or chat.ended "
-                        "within the longest credible wait",
-                        raw,
-                    )
-                ]
-        return []
+        dead = []
+        if self._lone_end(chat, stream_us):
+            raw, chat.ended_raw, chat.ended_us = chat.ended_raw or b"", None, None
+            dead.append(
+                DeadLetter(
+                    RejectReason.ORPHAN,
+                    "chat.ended with no chat.requested within the grace period",
+                    raw,
+                )
+            )
+        if not self._lone_part(chat, stream_us):
+            return dead
+        raw, chat.unmatched_raw = chat.unmatched_raw or b"", None
+        if chat.requested_us is None:
+            chat.accepted = chat.outcome_us = None
+            detail = "chat outcome with no chat.requested within the grace period"
+        else:
+            chat.requested_us = None
+            detail = "chat requested with no outcome or chat.ended within the longest credible wait"
+        dead.append(DeadLetter(RejectReason.ORPHAN, detail, raw))
+        return dead
 
     def is_settled(self, chat: Chat) -> bool:
-        return chat.unmatched_raw is None and (
-            chat.requested_us is None or _close(chat) is not None
+        return (
+            chat.unmatched_raw is None
+            and chat.ended_raw is None
+            and (chat.requested_us is None or _close(chat) is not None)
         )
 
     def waiting(self) -> list[int]:
-        """Request instants of chats waiting now."""
+        """Request instants of chats waiting now, as the live view knows them."""
         return [
             chat.requested_us
-            for chat in self.lifecycles.values()
+            for chat in map(self.live, self.lifecycles.values())
             if chat.requested_us is not None and chat.accepted is None and chat.ended_us is None
         ]
 
@@ -146,6 +157,7 @@ class ChatLedger(Ledger[Chat]):
         return {
             "c": [chat.requested_us, chat.accepted, chat.outcome_us, chat.ended_us],
             "raw": pack(chat.unmatched_raw),
+            **({"e": pack(chat.ended_raw)} if chat.ended_raw is not None else {}),
         }
 
     def lifecycle_from_json(self, data: dict) -> Chat:
@@ -156,4 +168,5 @@ class ChatLedger(Ledger[Chat]):
             outcome_us=outcome,
             ended_us=ended,
             unmatched_raw=unpack(data["raw"]),
+            ended_raw=unpack(data.get("e")),
         )

@@ -136,6 +136,7 @@ def compute(states: Iterable[PartitionState], targets: Targets, wall_us: int) ->
     today = london_day(wall_us)
     _zeros(figures, targets.policy_on(today))
     _targets(figures, targets, today)
+    demand: dict[tuple[Channel, Queue], Demand] = {}
     for state in states:
         _pipeline(figures, state)
         ref_us = state.reference_us(wall_us)
@@ -144,12 +145,14 @@ def compute(states: Iterable[PartitionState], targets: Targets, wall_us: int) ->
         ledger = state.ledger
         if isinstance(ledger, CallLedger):
             _calls(figures, ledger, ref_us)
+            _add_demand(demand, ledger, ref_us)
         elif isinstance(ledger, ChatLedger):
             _chats(figures, ledger, ref_us)
         elif isinstance(ledger, ReportLedger):
             _reports(figures, ledger, ref_us)
         elif isinstance(ledger, IncidentLedger):
             _incidents(figures, ledger, ref_us, live=state.clock.live)
+    _positions(figures, demand, targets)
     return figures
 
 
@@ -293,15 +296,6 @@ def _calls(figures: Figures, ledger: CallLedger, ref_us: int) -> None:
                 (channel, window.value),
                 vector[CallCount.COMBINED_WAIT_US_SUM] / US,
             )
-    for dim in list(legs.dims()):
-        channel, queue = Channel(str(dim[0])), Queue(str(dim[1]))
-        positions = _positions_needed(
-            _window_vector(legs, dim, Window.LAST_15M, ref_us),
-            _window_vector(legs, dim, Window.LAST_24H, ref_us),
-            ledger.target(channel, queue, ref_us),
-        )
-        if positions is not None:
-            figures.put("ccm_call_positions_needed", (channel.value, queue.value), positions)
     for channel, queue, queued_us in ledger.waiting():
         q = (channel.value, queue.value)
         wait = max(0, ref_us - queued_us)
@@ -346,7 +340,7 @@ def _reports(figures: Figures, ledger: ReportLedger, ref_us: int) -> None:
 
 def _incidents(figures: Figures, ledger: IncidentLedger, ref_us: int, live: bool) -> None:
     (tally,) = ledger.tallies
-    now = ledger.live_view(ref_us)
+    now = ledger.live_view(ref_us, timely_only=True)
     # What "now" adds (deadlines passed since an incident's newest event), by window.
     corrections: dict[tuple[Dim, Window], list[int]] = {}
     today = london_day(ref_us)
@@ -401,19 +395,51 @@ def _incidents(figures: Figures, ledger: IncidentLedger, ref_us: int, live: bool
                 figures.put(name, _grade_labels(policy, grade), count)
 
 
-def _positions_needed(
-    last_15m: list[int], last_24h: list[int], target: ResolvedQueueTarget
-) -> int | None:
+@dataclass
+class Demand:
+    """What Erlang C needs of one queue, pooled over every partition held: the sums add up
+    across partitions, the staffing they imply does not (a larger team answers the same
+    calls with proportionally fewer handlers)."""
+
+    offered_15m: int = 0
+    handled_24h: int = 0
+    handle_us_24h: int = 0
+    ref_us: int = 0
+    """The newest reference time among the partitions: the day whose target applies."""
+
+
+def _add_demand(
+    demand: dict[tuple[Channel, Queue], Demand], ledger: CallLedger, ref_us: int
+) -> None:
+    (legs, _) = ledger.tallies
+    for dim in list(legs.dims()):
+        queue = demand.setdefault((Channel(str(dim[0])), Queue(str(dim[1]))), Demand())
+        queue.offered_15m += _window_vector(legs, dim, Window.LAST_15M, ref_us)[LegCount.OFFERED]
+        last_24h = _window_vector(legs, dim, Window.LAST_24H, ref_us)
+        queue.handled_24h += last_24h[LegCount.HANDLED]
+        queue.handle_us_24h += last_24h[LegCount.HANDLE_US_SUM]
+        queue.ref_us = max(queue.ref_us, ref_us)
+
+
+def _positions(
+    figures: Figures, demand: dict[tuple[Channel, Queue], Demand], targets: Targets
+) -> None:
+    for (channel, queue), pooled in demand.items():
+        target = targets.calls_on(london_day(pooled.ref_us)).resolve(channel, queue)
+        positions = positions_needed(pooled, target)
+        if positions is not None:
+            figures.put("ccm_call_positions_needed", (channel.value, queue.value), positions)
+
+
+def positions_needed(demand: Demand, target: ResolvedQueueTarget) -> int | None:
     """Erlang C staffing for the demand of the last 15 minutes; none without a handling
     time to go on (nothing handled in the last 24 hours)."""
-    handled = last_24h[LegCount.HANDLED]
-    if handled == 0 or last_24h[LegCount.HANDLE_US_SUM] == 0:
+    if demand.handled_24h == 0 or demand.handle_us_24h == 0:
         return None
-    handle_s = last_24h[LegCount.HANDLE_US_SUM] / US / handled
     return erlang.agents_needed(
-        calls=last_15m[LegCount.OFFERED],
+        calls=demand.offered_15m,
         period_seconds=ROLLING_MINUTES[Window.LAST_15M] * 60,
-        handle_seconds=handle_s,
+        handle_seconds=demand.handle_us_24h / US / demand.handled_24h,
         target_seconds=target.answer_within_us / US,
         service_level_target=min(target.service_level_objective, 0.999),
     )

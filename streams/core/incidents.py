@@ -243,9 +243,14 @@ class IncidentLedger(Ledger[IncidentLife]):
             return True
         return incident.closed_us is not None or incident.forgotten_as_of is not None
 
-    def live_view(self, ref_us: int) -> LiveView:
+    def live_view(self, ref_us: int, timely_only: bool = False) -> LiveView:
+        """What ``ref_us`` adds to the tallies; ``timely_only`` for the live windows, which
+        hold no event later than the grace period (so neither must the view), else for
+        the day and month figures, which hold every event."""
         view = LiveView()
         for incident in self.lifecycles.values():
+            if timely_only:
+                incident = self.live(incident)
             if not incident.awaiting_attendance:
                 continue
             assert incident.created_us is not None

@@ -4,7 +4,9 @@ A ledger keeps each lifecycle, applies its events in any order, and keeps its
 day buckets equal to the sum of every lifecycle's contribution. The live windows'
 minute buckets take only events within the grace period: an event later than
 that changes the day (and month) figures alone, and the minute buckets catch up
-with the lifecycle at its next timely event. A lifecycle is forgotten once it is
+with the lifecycle at its next timely event. So do the live gauges (waiting now,
+awaiting now, breached now): until then they read the lifecycle as it was before
+its first late event (`Ledger.live`). A lifecycle is forgotten once it is
 complete, quiet for the grace period, and its month is closed: any event of it
 that could still come would be too late. Events waiting for a partner longer
 than the grace period are handed back as orphans.
@@ -48,6 +50,8 @@ class Lifecycle:
     """What the minute buckets hold for it, when a late event left them behind."""
     closes_at: int | None = None
     """Settled: when its month closes and it may be forgotten; None while unsettled."""
+    live_as: "Lifecycle | None" = None
+    """The lifecycle as the live view knows it, while late events are kept from it."""
 
 
 L = TypeVar("L", bound=Lifecycle)
@@ -133,6 +137,10 @@ class Ledger(ABC, Generic[L]):
         # back as it was, so the figures stay those of the events before it.
         saved = self.lifecycle_to_json(lifecycle) if key in self.lifecycles else None
         last_event_us = lifecycle.last_event_us
+        live_as = lifecycle.live_as
+        if late and live_as is None:
+            live_as = self.lifecycle_from_json(saved) if saved is not None else self.new()
+            live_as.last_event_us = last_event_us
         try:
             self.update(lifecycle, event, event_us, raw)
             lifecycle.event_ids.add(event.event_id)
@@ -146,11 +154,18 @@ class Ledger(ABC, Generic[L]):
                 restored.event_ids = lifecycle.event_ids - {event.event_id}
                 restored.last_event_us = last_event_us
                 restored.in_minutes, restored.closes_at = lifecycle.in_minutes, lifecycle.closes_at
+                restored.live_as = lifecycle.live_as
                 self.lifecycles[key] = restored
             raise
         self.lifecycles[key] = lifecycle
         self._replace(lifecycle, before, after, late)
+        lifecycle.live_as = live_as if late else None
         self._file(key, lifecycle)
+
+    def live(self, lifecycle: L) -> L:
+        """The lifecycle as the live view knows it: without events later than the grace
+        period, until a timely one catches it up."""
+        return lifecycle.live_as if lifecycle.live_as is not None else lifecycle  # type: ignore[return-value]
 
     def _file(self, key: str, lifecycle: L) -> None:
         closes_at = self.closes_us(lifecycle) if self.is_settled(lifecycle) else None
@@ -184,6 +199,7 @@ class Ledger(ABC, Generic[L]):
         for tally, old, new in zip(self.tallies, shown, after, strict=True):
             tally.replace_minutes(old, new)
         lifecycle.in_minutes = None
+        lifecycle.live_as = None
 
     def closes_us(self, lifecycle: L) -> int:
         """When the month of its newest event closes to late events."""
@@ -225,11 +241,15 @@ class Ledger(ABC, Generic[L]):
                     "ids": sorted(lc.event_ids),
                     "last": lc.last_event_us,
                     **({"min": _contributions_to_json(lc.in_minutes)} if lc.in_minutes else {}),
+                    **({"live": self._live_to_json(lc.live_as)} if lc.live_as else {}),
                 }
                 for key, lc in self.lifecycles.items()
             },
             "tallies": [t.to_json() for t in self.tallies],
         }
+
+    def _live_to_json(self, lifecycle: Lifecycle) -> dict:
+        return {**self.lifecycle_to_json(lifecycle), "last": lifecycle.last_event_us}  # type: ignore[arg-type]
 
     def load_json(self, data: dict) -> None:
         self.lifecycles = {}
@@ -240,6 +260,9 @@ class Ledger(ABC, Generic[L]):
             lifecycle.last_event_us = item["last"]
             if "min" in item:
                 lifecycle.in_minutes = _contributions_from_json(item["min"])
+            if "live" in item:
+                lifecycle.live_as = self.lifecycle_from_json(item["live"])
+                lifecycle.live_as.last_event_us = item["live"]["last"]
             self.lifecycles[key] = lifecycle
             self._file(key, lifecycle)
         for tally, tally_data in zip(self.tallies, data["tallies"], strict=True):

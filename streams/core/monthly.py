@@ -36,7 +36,10 @@ from streams.core.pack import (
     AttendanceBandRow,
     CallRow,
     ChatRow,
+    CombinedWaitRow,
+    IncidentGradeRow,
     IncidentRow,
+    LongestWaitRow,
     MonthlyPack,
     PolicyUse,
     QueueTargetUse,
@@ -67,6 +70,8 @@ ATTENDANCE_BANDS_S = (900, 1200, 1800, 3600)
 _ATTENDANCE_INDEX = tuple(
     INCIDENT_FIRST_BUCKET + ATTENDANCE_BUCKETS_S.index(s) for s in ATTENDANCE_BANDS_S
 )
+_WITHIN_60M_INDEX = INCIDENT_FIRST_BUCKET + ATTENDANCE_BUCKETS_S.index(3600)
+CALL_CHANNELS = ("999", "101")
 
 
 # --- summing day buckets per month -------------------------------------------------------
@@ -88,6 +93,8 @@ class _Sums:
     def __init__(self, first: date, last: date) -> None:
         self.lo, self.hi = first.toordinal(), last.toordinal()
         self.legs: dict = {}
+        self.longest: dict = {}
+        """Longest wait (µs) per (day ordinal, (channel, queue))."""
         self.calls: dict = {}
         self.chats: dict = {}
         self.reports: dict = {}
@@ -105,6 +112,14 @@ class _Sums:
         if state.family is Family.CALLS:
             self.take(self.legs, tallies[0].days, lambda d: (str(d[0]), str(d[1])))
             self.take(self.calls, tallies[1].days, lambda d: str(d[0]))
+            for dim, by_day in tallies[0].day_waits.items():
+                key = (str(dim[0]), str(dim[1]))
+                for ordinal, samples in by_day.items():
+                    if samples and self.lo <= ordinal <= self.hi:
+                        found = self.longest.get((ordinal, key))
+                        longest = max(samples)
+                        if found is None or longest > found:
+                            self.longest[(ordinal, key)] = longest
         elif state.family is Family.CHATS:
             self.take(self.chats, tallies[0].days, lambda d: ())
         elif state.family is Family.REPORTS:
@@ -152,6 +167,9 @@ def monthly_pack(
         months=tuple(month_label(m) for m in months),
         calls=tuple(_call_rows(sums, targets, months)),
         incidents=tuple(_incident_rows(sums, targets, months)),
+        longest_waits=tuple(_longest_wait_rows(sums, months)),
+        combined_waits=tuple(_combined_wait_rows(sums, months)),
+        incident_grades=tuple(_incident_grade_rows(sums, targets, months)),
         chats=tuple(_chat_rows(sums, months)),
         reports=tuple(_report_rows(sums, months)),
         shares=tuple(_share_rows(sums, months)),
@@ -199,11 +217,72 @@ def _call_rows(sums: _Sums, targets: Targets, months: list[Month]) -> Iterable[C
                     answered=total[LegCount.ANSWERED],
                     answered_within_target=total[LegCount.ANSWERED_WITHIN_TARGET],
                     answered_under_10s=total[LegCount.ANSWERED_UNDER_10S],
+                    answered_under_60s=total[LegCount.ANSWERED_UNDER_60S],
                     abandoned=total[LegCount.ABANDONED],
                     abandoned_within_target=total[LegCount.ABANDONED_WITHIN_TARGET],
                     short_abandoned=total[LegCount.SHORT_ABANDONED],
                     answer_us_sum=total[LegCount.ANSWER_US_SUM],
                 )
+
+
+def _longest_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[LongestWaitRow]:
+    monthly: dict[tuple, int] = {}
+    for (ordinal, key), longest in sums.longest.items():
+        at = (month_of_ordinal(ordinal), key)
+        monthly[at] = max(longest, monthly.get(at, longest))
+    for month in months:
+        for channel, queue in _queues(sums):
+            found = monthly.get((month, (channel, queue)))
+            yield LongestWaitRow(month_label(month), channel, queue, found)
+
+
+def _combined_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[CombinedWaitRow]:
+    monthly = _by_month(sums.calls)
+    for month in months:
+        for channel in CALL_CHANNELS:
+            v = monthly.get((month, channel), [0] * len(CallCount))
+            yield CombinedWaitRow(
+                month_label(month),
+                channel,
+                v[CallCount.SETTLED],
+                v[CallCount.COMBINED_WAIT_US_SUM],
+            )
+
+
+def _incident_grade_rows(
+    sums: _Sums, targets: Targets, months: list[Month]
+) -> Iterable[IncidentGradeRow]:
+    counted: dict[tuple, list[int]] = {}
+    for (month, (policy_id, grade, _area, category)), v in _by_month(sums.incidents).items():
+        _add(counted, (month, policy_id, grade, category), v)
+    monthly = _by_month(sums.incidents)
+    for month in months:
+        for policy_id in _policies_in(monthly, targets, month):
+            policy = _policy(targets, policy_id)
+            for grade in Grade:
+                for category in Category:
+                    v = counted.get((month, policy_id, int(grade), category.value))
+                    v = v or [0] * (INCIDENT_FIRST_BUCKET + len(ATTENDANCE_BUCKETS_S))
+                    if policy is not None:
+                        scored = policy.grade(grade).attend_within_minutes is not None
+                    else:  # a policy no longer in the targets file: what the data says
+                        scored = v[IncidentCount.MET] + v[IncidentCount.MISSED] > 0
+                    yield IncidentGradeRow(
+                        month=month_label(month),
+                        policy=policy_id,
+                        grade=int(grade),
+                        response=_response(targets, policy_id, int(grade)),
+                        category=category.value,
+                        scored=scored,
+                        created=v[IncidentCount.CREATED],
+                        met=v[IncidentCount.MET],
+                        not_met=v[IncidentCount.MISSED],
+                        attended=v[IncidentCount.ATTENDED],
+                        attendance_timed=v[IncidentCount.ATTENDANCE_TIMED],
+                        attendance_us_sum=v[IncidentCount.ATTENDANCE_US_SUM],
+                        attended_within_60m=v[_WITHIN_60M_INDEX],
+                        downgraded_after_breach=v[IncidentCount.DOWNGRADED_AFTER_BREACH],
+                    )
 
 
 def scored_responses(policy: GradingPolicy) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 from streams.core.months import one_decimal, percent
 from streams.core.timebase import US
 
-PACK_VERSION = 1
+PACK_VERSION = 2
 
 
 # --- rows: counts only; every ratio is derived ------------------------------------------
@@ -29,6 +29,7 @@ class CallRow:
     answered: int = 0
     answered_within_target: int = 0
     answered_under_10s: int = 0
+    answered_under_60s: int = 0
     abandoned: int = 0
     abandoned_within_target: int = 0
     short_abandoned: int = 0
@@ -71,6 +72,55 @@ class IncidentRow:
     @property
     def pct_met(self) -> Decimal | None:
         return percent(self.met, self.total)
+
+
+@dataclass(frozen=True, slots=True)
+class LongestWaitRow:
+    """The longest wait (to answer or abandon) of a leg offered at one queue in one month."""
+
+    month: str
+    channel: str
+    queue: str
+    longest_wait_us: int | None = None
+    """None when no leg offered that month has an outcome."""
+
+
+@dataclass(frozen=True, slots=True)
+class CombinedWaitRow:
+    """Calls first offered on one channel in one month whose every leg has an outcome,
+    and the sum of their legs' waits (the caller's wait across transfers)."""
+
+    month: str
+    channel: str
+    settled: int = 0
+    combined_wait_us_sum: int = 0
+
+    @property
+    def average_seconds(self) -> Decimal | None:
+        return one_decimal(self.combined_wait_us_sum, self.settled, US)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentGradeRow:
+    """Incidents created in one month, scored by one policy, counted under one grade (the
+    grade they met or missed their target under, or have now), of one category."""
+
+    month: str
+    policy: str
+    grade: int
+    response: str
+    category: str
+    scored: bool
+    """Whether the grade has an attendance target under the policy."""
+    created: int = 0
+    met: int = 0
+    not_met: int = 0
+    attended: int = 0
+    attendance_timed: int = 0
+    attendance_us_sum: int = 0
+    attended_within_60m: int = 0
+    """With an attendance event no later than 60 minutes after creation."""
+    downgraded_after_breach: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +223,9 @@ class QueueTargetUse:
 _TABLES: dict[str, type] = {
     "calls": CallRow,
     "incidents": IncidentRow,
+    "longest_waits": LongestWaitRow,
+    "combined_waits": CombinedWaitRow,
+    "incident_grades": IncidentGradeRow,
     "chats": ChatRow,
     "reports": ReportRow,
     "shares": ShareRow,
@@ -190,6 +243,9 @@ class MonthlyPack:
     months: tuple[str, ...]
     calls: tuple[CallRow, ...] = ()
     incidents: tuple[IncidentRow, ...] = ()
+    longest_waits: tuple[LongestWaitRow, ...] = ()
+    combined_waits: tuple[CombinedWaitRow, ...] = ()
+    incident_grades: tuple[IncidentGradeRow, ...] = ()
     chats: tuple[ChatRow, ...] = ()
     reports: tuple[ReportRow, ...] = ()
     shares: tuple[ShareRow, ...] = ()
@@ -215,7 +271,10 @@ class MonthlyPack:
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> "MonthlyPack":
         if body.get("version") != PACK_VERSION:
-            raise ValueError(f"monthly pack version {body.get('version')} is not {PACK_VERSION}")
+            raise ValueError(
+                f"monthly pack version {body.get('version')} is not {PACK_VERSION}: run the "
+                "same ccm release as the worker"
+            )
         tables = {}
         for name, row_type in _TABLES.items():
             known = {f.name for f in fields(row_type)}

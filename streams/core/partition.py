@@ -22,7 +22,9 @@ from streams.core.reports import ReportLedger
 from streams.core.targets import Targets
 from streams.core.timebase import HOUR_US, LiveClock, from_us, london_month_end_us, to_us
 
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
+RESTORABLE_VERSIONS = (2, 3)
+"""Version 2 kept one leg per queue of a call; it is read into the version 3 shape."""
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,19 @@ class TimeRules:
     stale_us: int = 12 * HOUR_US
     """A call or chat waiting longer than this lost its outcome: dead-lettered as orphan."""
     report_stale_us: int = 30 * 24 * HOUR_US
-    """A report awaiting triage longer than this is dead-lettered as orphan."""
+    """A report awaiting triage longer than this stops awaiting: still counted as submitted,
+    never timed, forgotten with its month."""
     incident_stale_us: int = 30 * 24 * HOUR_US
     """An incident still open this long after creation is scored for good and forgotten."""
     close_after_us: int = 7 * 24 * HOUR_US
     """How long after a London month ends its figures still take late events."""
     sweep_every_us: int = 60 * 1_000_000
     """How often (in stream time) orphans are looked for and quiet lifecycles forgotten."""
+    future_skew_us: int | None = None
+    """An event dated further than this ahead of the wall clock is refused as ``future``
+    and never moves stream time, so one fast producer clock cannot make every later event
+    late. None: no check (the core on its own, with no wall clock to trust); the worker
+    and exports take ``CCM_FUTURE_SKEW_SECONDS``."""
 
 
 def _where_raised(error: Exception) -> str:
@@ -143,6 +151,17 @@ class PartitionState:
                 )
             )
         event_us = to_us(event.occurred_at)
+        skew_us = self.rules.future_skew_us
+        if skew_us is not None and event_us > wall_us + skew_us:
+            return self._reject(
+                DeadLetter(
+                    RejectReason.FUTURE,
+                    f"occurred {(event_us - wall_us) // 1_000_000} s ahead of ccm's clock, "
+                    f"more than the {skew_us // 1_000_000} s allowed: set the producer's "
+                    "clock right (NTP) and send the event again with its true time",
+                    raw,
+                )
+            )
         stream_us = self.clock.stream_us
         late = stream_us is not None and event_us < stream_us - self.rules.grace_us
         if late and stream_us > london_month_end_us(event_us) + self.rules.close_after_us:
@@ -214,7 +233,7 @@ class PartitionState:
     @classmethod
     def restore(cls, blob: bytes, targets: Targets, rules: TimeRules) -> "PartitionState":
         body = json.loads(zlib.decompress(blob))
-        if body["v"] != SNAPSHOT_VERSION:
+        if body["v"] not in RESTORABLE_VERSIONS:
             raise ValueError(
                 f"checkpoint version {body['v']} is not {SNAPSHOT_VERSION}: this ccm keeps its "
                 "state differently. Start it under a new CCM_APP_ID to rebuild the figures "

@@ -1,4 +1,9 @@
-"""Online reports (Single Online Home): submitted -> triaged, by report type."""
+"""Online reports (Single Online Home): submitted -> triaged, by report type.
+
+A report still untriaged after the longest credible wait (``stale_us``, 30 days by
+default) stops awaiting triage: it stays in the volume it was counted in (it was
+submitted), is never timed, and is forgotten with its month, so state stays bounded.
+"""
 
 from dataclasses import dataclass
 from enum import IntEnum
@@ -20,6 +25,8 @@ class Report(Lifecycle):
     report_type: ReportType | None = None
     triaged_us: int | None = None
     unmatched_raw: bytes | None = None
+    expired: bool = False
+    """Untriaged past the stale limit: no longer awaiting triage."""
 
 
 class ReportLedger(Ledger[Report]):
@@ -54,13 +61,26 @@ class ReportLedger(Ledger[Report]):
         return (Contribution(((dim, report.submitted_us, vector),), waits),)
 
     def overdue(self, report: Report, stream_us: int) -> bool:
+        if report.submitted_us is None:
+            return (
+                report.unmatched_raw is not None
+                and report.triaged_us is not None
+                and report.triaged_us + self.grace_us < stream_us
+            )
+        return self._stale(report, stream_us)
+
+    def _stale(self, report: Report, stream_us: int) -> bool:
         return (
-            report.unmatched_raw is not None
-            and report.triaged_us is not None
-            and report.triaged_us + self.grace_us < stream_us
+            report.submitted_us is not None
+            and report.triaged_us is None
+            and not report.expired
+            and report.submitted_us + self.stale_us < stream_us
         )
 
     def expire(self, report: Report, stream_us: int) -> list[DeadLetter]:
+        if self._stale(report, stream_us):
+            report.expired = True
+            return []
         if report.unmatched_raw is not None and report.triaged_us is not None:
             if report.triaged_us + self.grace_us < stream_us:
                 raw, report.unmatched_raw = report.unmatched_raw, None
@@ -75,22 +95,26 @@ class ReportLedger(Ledger[Report]):
         return []
 
     def is_settled(self, report: Report) -> bool:
-        # Untriaged reports stay: they are the queue awaiting triage.
         return report.unmatched_raw is None and (
-            report.submitted_us is None or report.triaged_us is not None
+            report.submitted_us is None or report.triaged_us is not None or report.expired
         )
 
     def awaiting_triage(self) -> list[tuple[ReportType, int]]:
+        """Reports awaiting triage now, as the live view knows them."""
         return [
             (r.report_type, r.submitted_us)
-            for r in self.lifecycles.values()
-            if r.submitted_us is not None and r.report_type is not None and r.triaged_us is None
+            for r in map(self.live, self.lifecycles.values())
+            if r.submitted_us is not None
+            and r.report_type is not None
+            and r.triaged_us is None
+            and not r.expired
         ]
 
     def lifecycle_to_json(self, report: Report) -> dict:
         return {
             "r": [report.submitted_us, report.report_type, report.triaged_us],
             "raw": pack(report.unmatched_raw),
+            **({"x": True} if report.expired else {}),
         }
 
     def lifecycle_from_json(self, data: dict) -> Report:
@@ -100,4 +124,5 @@ class ReportLedger(Ledger[Report]):
             report_type=ReportType(report_type) if report_type else None,
             triaged_us=triaged,
             unmatched_raw=unpack(data["raw"]),
+            expired=data.get("x", False),
         )

@@ -38,6 +38,10 @@ class Tally:
     live_days: dict[Dim, dict[int, list[int]]] = field(default_factory=dict)
     """The "today" window: like the minutes, only events within the grace period."""
     waits: dict[Dim, dict[int, list[int]]] = field(default_factory=dict)
+    day_waits: dict[Dim, dict[int, dict[int, int]]] = field(default_factory=dict)
+    """Wait samples by London day, as a count per wait, so that a month's longest wait
+    can be taken back exactly while late events may still change it; a closed month
+    keeps only its longest."""
 
     def replace(self, old: Contribution, new: Contribution) -> None:
         self.replace_days(old, new)
@@ -50,6 +54,15 @@ class Tally:
         for contribution, sign in ((old, -1), (new, 1)):
             for dim, at_us, vector in contribution.counts:
                 self._add(self.days, dim, london_day(at_us).toordinal(), vector, sign)
+            for dim, at_us, wait_us in contribution.waits:
+                samples = self.day_waits.setdefault(dim, {}).setdefault(
+                    london_day(at_us).toordinal(), {}
+                )
+                left = samples.get(wait_us, 0) + sign
+                if left > 0:
+                    samples[wait_us] = left
+                else:  # absent once its month is folded to its longest wait
+                    samples.pop(wait_us, None)
 
     def replace_minutes(self, old: Contribution, new: Contribution) -> None:
         """The live windows' minute buckets and wait samples."""
@@ -91,6 +104,12 @@ class Tally:
         """A day as the live "today" window counts it."""
         return list(self.live_days.get(dim, {}).get(day_ordinal, [0] * self.width))
 
+    def longest_day_wait(self, dim: Dim, day_ordinal: int) -> int | None:
+        """A day's longest wait (µs), late events included; a closed month's on its
+        folded row."""
+        samples = self.day_waits.get(dim, {}).get(day_ordinal)
+        return max(samples) if samples else None
+
     def longest_wait(self, dim: Dim, minutes: range) -> int | None:
         by_minute = self.waits.get(dim, {})
         found = [max(s) for m in minutes if (s := by_minute.get(m))]
@@ -120,6 +139,13 @@ class Tally:
                 into = fold.into(ordinal)
                 if into != ordinal:
                     self._add(self.days, dim, into, by_day.pop(ordinal), 1)
+        for by_day in self.day_waits.values():
+            for ordinal in sorted(d for d in by_day if d < fold.open_from):
+                # Ascending, so a row folded into an earlier day finds it already folded.
+                samples = by_day.pop(ordinal)
+                longest = max([*samples, *by_day.get(fold.into(ordinal), {})], default=None)
+                if longest is not None:
+                    by_day[fold.into(ordinal)] = {longest: 1}
 
     def to_json(self) -> dict:
         def rows(table: dict[Dim, dict[int, list[int]]]) -> list:
@@ -130,6 +156,11 @@ class Tally:
             "days": rows(self.days),
             "live_days": rows(self.live_days),
             "waits": rows(self.waits),
+            "day_waits": [
+                [list(dim), [[day, list(found.items())] for day, found in by.items() if found]]
+                for dim, by in self.day_waits.items()
+                if by
+            ],
         }
 
     def load_json(self, data: dict) -> None:
@@ -140,6 +171,11 @@ class Tally:
         self.days = table(data["days"])
         self.live_days = table(data["live_days"])
         self.waits = table(data["waits"])
+        # Absent from checkpoints written before months kept their longest wait.
+        self.day_waits = {
+            tuple(dim): {int(day): {int(w): n for w, n in samples} for day, samples in by}
+            for dim, by in data.get("day_waits", [])
+        }
 
 
 @dataclass(frozen=True)

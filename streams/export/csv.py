@@ -1,4 +1,5 @@
-"""The monthly pack as tidy CSV: one row per month and dimension, five files.
+"""The monthly pack as CSV: five files of one topic each, one row per month and
+dimension, and ``kpis.csv``, every measure in one tidy table (`streams.core.kpis`).
 
 Counts are integers; percentages and averages have one decimal; a figure with
 nothing to divide by (a month with no data for the row) is blank, never 0 or 100.
@@ -12,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from streams.core.kpis import COLUMNS as KPI_COLUMNS
+from streams.core.kpis import Kpi, kpi_rows
 from streams.core.monthly import MonthlyPack
 
 Column = tuple[str, Callable[[Any], Any]]
@@ -74,6 +77,25 @@ FILES: dict[str, tuple[str, list[Column]]] = {
 }
 
 
+KPI_FILE = "kpis.csv"
+
+
+def exact(value: Any) -> str:
+    """A numerator as it was counted: an integer, or seconds with every digit kept."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _kpi_column(name: str) -> Callable[[Kpi], str]:
+    if name in ("numerator", "denominator"):
+        return lambda row: exact(getattr(row, name))
+    return lambda row: cell(getattr(row, name))
+
+
+KPI_TABLE: list[Column] = [(name, _kpi_column(name)) for name in KPI_COLUMNS]
+
+
 def write_table(path: Path, columns: Sequence[Column], rows: Iterable[Any]) -> None:
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\n")
@@ -83,11 +105,13 @@ def write_table(path: Path, columns: Sequence[Column], rows: Iterable[Any]) -> N
 
 
 def write_monthly_csv(pack: MonthlyPack, directory: Path) -> list[Path]:
-    """Write the five files into ``directory`` (created if missing); return their paths."""
+    """Write the six files into ``directory`` (created if missing); return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (table, columns) in FILES.items():
         path = directory / name
         write_table(path, columns, getattr(pack, table))
         written.append(path)
+    write_table(directory / KPI_FILE, KPI_TABLE, kpi_rows(pack))
+    written.append(directory / KPI_FILE)
     return written

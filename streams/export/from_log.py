@@ -7,6 +7,9 @@ UTF-8 bytes), at the next offset of that partition in file order. Each
 worker does, so the monthly pack made from these states is the worker's.
 Lines that are not valid events are counted with their reason and line number;
 they never stop the run (the worker dead-letters them).
+
+The wall clock is one instant for the whole run, by default when the export runs: the
+file is read as a worker reading it then would read it (docs/exports.md says why).
 """
 
 from collections import Counter
@@ -19,14 +22,15 @@ from kafka.partitioner.default import murmur2
 from schemas import Envelope, Family, RejectReason, decode
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import Targets
+from streams.core.timebase import from_us
 from streams.replay import RejectedLine, read_lines
 
 DEFAULT_PARTITIONS = 6
 """As `Settings.topic_partitions`: what the worker creates topics with."""
 
 REPLAY_WALL_US = 2**62
-"""The wall clock given to the states: far after any event, so no partition counts as
-live (the wall clock decides only that; no figure in the pack depends on it)."""
+"""A wall clock far after any event, when none is given: no partition counts as live and
+no event as dated in the future."""
 
 
 def partition_for(key: str, partitions: int) -> int:
@@ -39,6 +43,8 @@ class LogRun:
     """The states a worker would hold after consuming the file, and what was refused."""
 
     states: dict[tuple[Family, int], PartitionState] = field(default_factory=dict)
+    wall_us: int = REPLAY_WALL_US
+    """The instant events were judged against for being dated in the future."""
     lines: int = 0
     undecodable: list[RejectedLine] = field(default_factory=list)
     """Lines that are not events: never sent by `ccm replay`, dead-lettered by a worker."""
@@ -64,6 +70,10 @@ class LogRun:
         if rejected:
             reasons = ", ".join(f"{r.value} {n}" for r, n in sorted(rejected.items()))
             lines.append(f"not counted: {sum(rejected.values())} ({reasons})")
+            if rejected[RejectReason.FUTURE]:
+                lines.append(
+                    f"  future: dated more than the allowed skew after {from_us(self.wall_us)}"
+                )
             lines += [
                 f"  line {r.line_no}: {r.reason.value}: {r.detail}"
                 for r in self.undecodable[:max_listed]
@@ -79,12 +89,13 @@ def run_lines(
     partitions: int = DEFAULT_PARTITIONS,
     rules: TimeRules | None = None,
     progress: Callable[[int], None] = lambda _bytes: None,
+    wall_us: int = REPLAY_WALL_US,
 ) -> LogRun:
     """Apply numbered raw lines in order, each to its (family, partition) state."""
     if partitions < 1:
         raise ValueError("partitions must be at least 1")
     rules = rules or TimeRules()
-    run = LogRun()
+    run = LogRun(wall_us=wall_us)
     offsets: Counter[tuple[Family, int]] = Counter()
     for line_no, raw in lines:
         progress(len(raw) + 1)
@@ -97,7 +108,7 @@ def run_lines(
         state = run.states.get(where)
         if state is None:
             state = run.states[where] = PartitionState(decoded.family, targets, rules)
-        state.process(raw, offsets[where], wall_us=REPLAY_WALL_US)
+        state.process(raw, offsets[where], wall_us=wall_us)
         offsets[where] += 1
     return run
 
@@ -108,6 +119,7 @@ def run_file(
     partitions: int = DEFAULT_PARTITIONS,
     rules: TimeRules | None = None,
     progress: Callable[[int], None] = lambda _bytes: None,
+    wall_us: int = REPLAY_WALL_US,
 ) -> LogRun:
     with path.open("rb") as stream:
-        return run_lines(read_lines(stream), targets, partitions, rules, progress)
+        return run_lines(read_lines(stream), targets, partitions, rules, progress, wall_us)

@@ -7,6 +7,7 @@ JSON-lines event file through the same core, with no Kafka and no worker.
 
 import json
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -88,6 +89,8 @@ def pack_from_log(
         disable=None,
         file=sys.stderr,
     ) as bar:
-        run = run_file(path, targets, partitions, settings.time_rules(), bar.update)
+        # One instant for the whole file, as a worker reading it now would judge it.
+        now_us = time.time_ns() // 1000
+        run = run_file(path, targets, partitions, settings.time_rules(), bar.update, now_us)
     print(run.summary(), file=sys.stderr)
     return monthly_pack(run.states.values(), targets, first, last)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 
 from tests.conftest import REPO
 
@@ -71,17 +72,18 @@ def _free(port: int) -> bool:
     return True
 
 
-def free_ports() -> tuple[int, int, int]:
-    """Kafka's port (with port+1 free for its controller), the worker's, Prometheus's."""
+def free_ports() -> tuple[int, int, int, int]:
+    """Kafka's port (with port+1 free for its controller), the worker's, Prometheus's,
+    Alertmanager's."""
     found: list[int] = []
-    while len(found) < 3:
+    while len(found) < 4:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         if port in found or (not found and not _free(port + 1)):
             continue
         found.append(port)
-    return found[0], found[1], found[2]
+    return found[0], found[1], found[2], found[3]
 
 
 def results(prom_port: int, promql: str) -> list[dict]:
@@ -91,6 +93,13 @@ def results(prom_port: int, promql: str) -> list[dict]:
         body = json.load(response)
     assert body["status"] == "success", body
     return body["data"]["result"]
+
+
+def api(prom_port: int, path: str) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{prom_port}/api/v1/{path}", timeout=10) as r:
+        body = json.load(r)
+    assert body["status"] == "success", body
+    return body["data"]
 
 
 def query(prom_port: int, promql: str) -> dict[tuple[str, str], float]:
@@ -124,12 +133,13 @@ def session_processes(sid: int) -> list[str]:
 
 
 def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -> None:
-    kafka_port, web_port, prom_port = free_ports()
+    kafka_port, web_port, prom_port, am_port = free_ports()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
     env |= {
         "CCM_KAFKA_PORT": str(kafka_port),
         "CCM_WEB_PORT": str(web_port),
         "CCM_PROMETHEUS_PORT": str(prom_port),
+        "CCM_ALERTMANAGER_PORT": str(am_port),
         "CCM_DEMO_SPEED": str(SPEED),
         "TMPDIR": str(tmp_path),
     }
@@ -165,6 +175,8 @@ def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -
         figures = {name: query(prom_port, promql) for name, promql in QUERIES.items()}
         scored = query_by(prom_port, INCIDENTS, "response")
         documented = {promql: results(prom_port, promql) for promql in documented_queries()}
+        rule_groups = api(prom_port, "rules")["groups"]
+        alertmanagers = api(prom_port, "alertmanagers")["activeAlertmanagers"]
         # The banner's export command, as printed, against the running worker.
         export = re.search(r"monthly pack: +(.+)", text)
         assert export, text
@@ -185,6 +197,16 @@ def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -
     assert demo.returncode == 130, log_path.read_text()
     assert not list(tmp_path.glob("ccm-demo.*")), "the demo's state folder was not removed"
 
+    # The generated rules are loaded and evaluated, and alerts go to the demo's Alertmanager.
+    assert sorted(g["name"] for g in rule_groups) == sorted(
+        g["name"]
+        for f in ("ccm-recording.rules.yml", "ccm-alerts.rules.yml")
+        for g in yaml.safe_load((REPO / "deploy" / "prometheus" / "rules" / f).read_text())[
+            "groups"
+        ]
+    )
+    assert all(r["health"] == "ok" for g in rule_groups for r in g["rules"]), rule_groups
+    assert [a["url"] for a in alertmanagers] == [f"http://127.0.0.1:{am_port}/api/v2/alerts"]
     print(
         "demo figures over the last 24 h of event time:",
         json.dumps(

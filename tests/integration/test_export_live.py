@@ -19,6 +19,7 @@ from streams.settings import Settings
 from tests import monthly_data as data
 from tests.conftest import settings_env
 from tests.integration.worker import WorkerProcess
+from tests.unit import test_kpis
 from tests.unit import test_monthly as independent
 
 pytestmark = pytest.mark.integration
@@ -31,6 +32,7 @@ TABLES = {
     "chat": lambda log: independent.expected_chats(log, MONTHS),
     "online_reports": lambda log: independent.expected_reports(log, MONTHS),
     "channel_share": lambda log: independent.expected_shares(log, MONTHS),
+    "kpis": lambda log: test_kpis.expected_kpis(log, PARTITIONS, MONTHS),
 }
 
 

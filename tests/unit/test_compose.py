@@ -55,12 +55,12 @@ def test_docker_compose_config_accepts_it_where_the_plugin_exists() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_stack_has_the_four_services_with_healthchecks_and_named_volumes() -> None:
+def test_stack_has_the_five_services_with_healthchecks_and_named_volumes() -> None:
     spec = compose()
     services = spec["services"]
-    assert set(services) == {"kafka", "worker", "simulator", "prometheus"}
+    assert set(services) == {"kafka", "worker", "simulator", "prometheus", "alertmanager"}
     assert services["kafka"]["image"] == "apache/kafka:3.9.1"  # as deploy/kafka/pom.xml
-    for name in ("kafka", "worker", "prometheus"):
+    for name in ("kafka", "worker", "prometheus", "alertmanager"):
         assert services[name]["healthcheck"]["test"], name
     for name, service in services.items():
         for dependency, rule in service.get("depends_on", {}).items():
@@ -88,6 +88,45 @@ def test_each_named_volume_is_where_its_service_keeps_its_state() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
     assert f"CCM_DATA_DIR={mounted('worker')} " in dockerfile
     assert f"--storage.tsdb.path={mounted('prometheus')}" in services["prometheus"]["command"]
+    assert f"--storage.path={mounted('alertmanager')}" in services["alertmanager"]["command"]
+
+
+def test_prometheus_finds_the_rules_and_alertmanager_where_its_config_says() -> None:
+    spec = compose()
+    prometheus = spec["services"]["prometheus"]
+    config = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    mounts = dict(v.split(":")[:2][::-1] for v in prometheus["volumes"] if v.startswith("./"))
+    for rule_file in config["rule_files"]:
+        assert mounts[f"/etc/prometheus/{rule_file}"] == f"./deploy/prometheus/{rule_file}"
+    (am,) = config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    assert am == "alertmanager:9093"
+    assert "9093:9093" in spec["services"]["alertmanager"]["ports"]
+    assert prometheus["depends_on"]["alertmanager"]["condition"] == "service_healthy"
+
+
+def test_alertmanager_secrets_come_from_the_environment_where_its_config_reads_them() -> None:
+    spec = compose()
+    am = spec["services"]["alertmanager"]
+    assert (
+        "./deploy/alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro"
+        in (am["volumes"])
+    )
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in am["command"]
+    assert spec["secrets"] == {
+        "pagerduty_routing_key": {"environment": "CCM_PAGERDUTY_ROUTING_KEY"},
+        "ticket_webhook_url": {"environment": "CCM_TICKET_WEBHOOK_URL"},
+    }
+    receivers = yaml.safe_load((REPO / "deploy" / "alertmanager" / "alertmanager.yml").read_text())
+    files = sorted(
+        value
+        for receiver in receivers["receivers"]
+        for kind, configs in receiver.items()
+        if kind != "name"
+        for one in configs
+        for key, value in one.items()
+        if key.endswith("_file")
+    )
+    assert files == sorted(f"/run/secrets/{name}" for name in am["secrets"])
 
 
 def test_prometheus_scrapes_the_worker_and_its_config_passes_promtool() -> None:

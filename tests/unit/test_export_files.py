@@ -6,6 +6,7 @@ import itertools
 import json
 import threading
 from datetime import datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -61,7 +62,10 @@ def blocks(ws) -> dict[str, dict[str, list]]:
 def test_workbook_sheets(workbook) -> None:
     assert workbook.sheetnames == [
         "Incidents (essex)",
+        "Grades (essex)",
         "Incidents (npcc)",
+        "Grades (npcc)",
+        "Incident measures",
         "Calls 999 FCR",
         "Calls 101 Switchboard",
         "Calls 101 FCR",
@@ -173,6 +177,7 @@ def test_call_sheet_blocks_per_formula(workbook, pack: MonthlyPack) -> None:
     assert [h.split(":")[0] for h in sheet] == [
         "Service level (strict)",
         "Service level (ignore_abandons)",
+        "Home Office 999 measure",
     ]
     strict = sheet[next(iter(sheet))]
     assert list(strict)[1:] == [
@@ -195,6 +200,116 @@ def test_call_sheet_blocks_per_formula(workbook, pack: MonthlyPack) -> None:
     assert strict["Average speed of answer (s)"][0].number_format == "0.0"
     offered = [c.value or 0 for c in strict["Offered"][:-1]]
     assert strict["Offered"][-1].value == sum(offered)
+
+
+# --- the blocks beside the panel's table, against figures from the lifecycles ------------
+
+MONTHS = [f"2026-{m:02d}" for m in range(3, 12)]
+
+
+@pytest.fixture(scope="module")
+def independent(log: data.Log) -> dict[tuple, dict]:
+    """kpis.csv as worked out from the lifecycles, by (month, measure, dimensions)."""
+    from tests.unit.test_kpis import expected_kpis
+
+    keys = ("policy", "channel", "queue", "formula", "grade", "response", "category")
+    return {(r["month"], r["measure"], *(r[k] for k in keys)): r for r in expected_kpis(log)}
+
+
+def values(block: dict, label: str) -> list:
+    return [c.value for c in block[label]]
+
+
+def as_cell(row: dict, field: str = "numerator"):
+    """A kpis.csv figure as the workbook holds it: a count, or a percentage as a fraction."""
+    text = row[field]
+    if text == "":
+        return None
+    if field == "value" and row["unit"] == "percent":
+        return float(Decimal(text) / 100)
+    if field == "value" and row["unit"] == "seconds":
+        return float(Decimal(text))
+    return int(text)
+
+
+def test_home_office_block_matches_the_lifecycles(workbook, independent) -> None:
+    block = blocks(workbook["Calls 999 FCR"])[
+        "Home Office 999 measure: answered calls by answer time"
+    ]
+    bands = [("Under 10 s", "under_10s"), ("10 s to under 60 s", "10s_to_60s")]
+    bands.append(("60 s or longer", "60s_or_more"))
+    pct_labels = ["% under 10 s", "% 10 s to under 60 s", "% 60 s or longer"]
+    for i, month in enumerate(MONTHS):
+        for (label, band), pct_label in zip(bands, pct_labels, strict=True):
+            row = independent[(month, f"home_office_999_{band}", "", "999", "fcr", "", "", "", "")]
+            assert values(block, label)[i] == as_cell(row), (month, label)
+            assert values(block, pct_label)[i] == as_cell(row, "value"), (month, pct_label)
+            assert values(block, "Answered")[i] == as_cell(row, "denominator")
+        average = independent[
+            (month, "home_office_999_average_answer_seconds", "", "999", "fcr", "", "", "", "")
+        ]
+        assert values(block, "Average answer time (s)")[i] == as_cell(average, "value")
+    assert values(block, "Answered")[-1] == sum(values(block, "Answered")[:-1])
+
+
+def test_incident_measures_sheet_matches_the_lifecycles(workbook, independent) -> None:
+    sheet = blocks(workbook["Incident measures"])
+    burglary = sheet["Residential burglary attended within 60 minutes"]
+    rate = sheet["Attendance rate: All high harm"]
+    for i, month in enumerate(MONTHS):
+        within = independent[
+            (month, "residential_burglary_attended_within_60m", *[""] * 6, "residential_burglary")
+        ]
+        assert values(burglary, "Met")[i] == as_cell(within)
+        assert values(burglary, "Not Met")[i] == as_cell(within, "denominator") - as_cell(within)
+        assert values(burglary, "% Met")[i] == as_cell(within, "value")
+        attended = independent[(month, "incident_attendance_rate", *[""] * 6, "high_harm")]
+        assert values(rate, "Attended")[i] == as_cell(attended)
+        assert values(rate, "Created")[i] == as_cell(attended, "denominator")
+        assert values(rate, "% Attended")[i] == as_cell(attended, "value")
+    essex = sheet["Counted, not scored (no attendance target): Essex Command and Control of "
+                  "Incidents Policy"]  # fmt: skip
+    for i, month in enumerate(MONTHS[:-1]):  # November: NPCC all month
+        for grade, label in (
+            (5, "Grade 5 (Resolution without deployment)"),
+            (6, "Grade 6 (Appointment)"),
+        ):
+            row = independent[
+                (month, "incidents_not_scored", "essex", "", "", "", str(grade), "", "")
+            ]
+            assert values(essex, label)[i] == as_cell(row), (month, grade)
+    assert values(essex, "Grade 5 (Resolution without deployment)")[-2] is None
+    assert list(sheet[
+        "Downgraded after the deadline had passed: NPCC National Contact Management Grades"
+    ])[1:] == [f"{r}: downgraded after breach" for r in ("Emergency", "Urgent", "Priority",
+                                                      "Scheduled", "All")]  # fmt: skip
+
+
+def test_grade_sheets_match_the_lifecycles(workbook, independent) -> None:
+    labels = {"Residential burglary": "residential_burglary", "All high harm": "high_harm"}
+    labels["All incidents"] = "all"
+    grades = {
+        "essex": ["emergency", "emergency", "priority", "routine"],
+        "npcc": ["emergency", "urgent", "priority", "scheduled"],
+    }
+    for policy, responses in grades.items():
+        sheet = blocks(workbook[f"Grades ({policy})"])
+        assert len(sheet) == 8 * 4
+        for label, group in labels.items():
+            for grade, response in enumerate(responses, 1):
+                block = sheet[f"{label}: grade {grade} ({response.capitalize()})"]
+                for i, month in enumerate(MONTHS):
+                    key = (month, "incident_target_met", policy, "", "", "", str(grade), "", group)
+                    row = independent.get(key)
+                    if row is None:  # the policy is not in force that month
+                        assert values(block, "Met")[i] is None
+                        continue
+                    met, total = as_cell(row), as_cell(row, "denominator")
+                    assert (values(block, "Met")[i], values(block, "Not Met")[i]) == (
+                        met,
+                        total - met,
+                    ), (policy, label, grade, month)
+                    assert values(block, "% Met")[i] == as_cell(row, "value")
 
 
 def test_notes_sheet_names_policies_and_formulas_per_month(workbook) -> None:
@@ -327,6 +442,28 @@ def test_public_csv_of_the_generated_log(pack: MonthlyPack, tmp_path: Path) -> N
             assert cells.count("") >= 2
     with attendance.open(newline="") as handle:
         assert next(csv.reader(handle))[:3] == ["month", "attended_with_time", "within_15m"]
+
+
+def test_public_999_bands_are_the_home_office_kpis_where_shown(
+    pack: MonthlyPack, independent, tmp_path: Path
+) -> None:
+    answers, _ = write_public_csv(pack, tmp_path)
+    with answers.open(newline="") as handle:
+        rows = {r["month"]: r for r in csv.DictReader(handle)}
+    bands = {"under_10s": "under_10s", "10s_to_under_60s": "10s_to_60s"}
+    bands["60s_or_longer"] = "60s_or_more"
+    compared = 0
+    for month in MONTHS:
+        for public, measure in bands.items():
+            kpi = independent[(month, f"home_office_999_{measure}", "", "999", "fcr", *[""] * 4)]
+            if rows[month][public] == "":  # suppressed: a small count, or its complement
+                assert rows[month][f"pct_{public}"] == ""
+                continue
+            assert rows[month][public] == kpi["numerator"]
+            assert rows[month]["answered"] == kpi["denominator"]
+            assert rows[month][f"pct_{public}"] == kpi["value"]
+            compared += 1
+    assert compared >= 9  # March, April, October, November: most bands shown
 
 
 # --- the command -------------------------------------------------------------------------

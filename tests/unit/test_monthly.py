@@ -81,6 +81,7 @@ def files(pack: MonthlyPack, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         "chat.csv",
         "online_reports.csv",
         "channel_share.csv",
+        "kpis.csv",
     ]
     tables = {}
     for path in written:

@@ -31,7 +31,12 @@ def calls(draw: st.DrawFn) -> tuple[list[dict], Counter]:
         route = (
             ["fcr"]
             if channel == "999"
-            else ["switchboard", *draw(st.sampled_from([[], ["fcr"], ["resolution_centre"]]))]
+            else [
+                "switchboard",
+                *draw(
+                    st.sampled_from([[], ["fcr"], ["resolution_centre"], ["fcr", "switchboard"]])
+                ),
+            ]
         )
         clock = draw(st.integers(0, 600)) + draw(st.sampled_from([0, 0.25, 0.5]))
         for i, queue in enumerate(route):

@@ -310,3 +310,20 @@ def test_damaged_events_are_rejected_never_raised(
         assert isinstance(result, Envelope) if body[name] is None else isinstance(result, Rejection)
     else:
         assert isinstance(result, Rejection) and result.reason is RejectReason.INVALID_FIELD
+
+
+@pytest.mark.parametrize(
+    ("sent", "counted"),
+    [("asb", ReportType.ASB), ("other", ReportType.OTHER), ("lost_property", ReportType.OTHER)],
+)
+def test_a_report_type_outside_the_list_decodes_as_other(sent: str, counted: ReportType) -> None:
+    decoded = decode(raw(event("report.submitted", report_type=sent)))
+    assert isinstance(decoded, Envelope)
+    assert decoded.report_type is counted  # type: ignore[attr-defined]
+
+
+def test_the_schema_takes_any_report_type_string() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    field = schema["$defs"]["ReportSubmitted"]["properties"]["report_type"]
+    assert (field["type"], field["minLength"], field["maxLength"]) == ("string", 1, 64)
+    assert "enum" not in field

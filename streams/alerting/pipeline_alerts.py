@@ -1,0 +1,178 @@
+"""Pipeline alerts for the engineer on call: a worker down, a family's events stale,
+consumers stalled or lagging, dead letters arriving, checkpoints not acknowledged.
+
+A dead or stale pipeline makes the KPIs wrong, not bad: Alertmanager's inhibitions
+(``alertmanager.py``) silence the KPI alerts these would otherwise cause.
+"""
+
+from dataclasses import dataclass
+
+from schemas import Family
+from streams.alerting.burn import Severity
+from streams.alerting.rules import Alert
+from streams.core.targets import Targets
+
+JOB = "ccm-worker"
+LABELS = {"kind": "pipeline"}
+
+
+@dataclass(frozen=True)
+class Staleness:
+    minutes: int
+    severity: Severity
+    why: str
+
+
+STALE = {
+    # A force's 999 and 101 lines are never ten minutes without a call, day or night.
+    Family.CALLS: Staleness(10, "page", "calls arrive every few minutes even at night"),
+    # Incidents are created around the clock; half an hour without one is a broken feed,
+    # and the duty officer would be blind to emergencies about to breach.
+    Family.INCIDENTS: Staleness(30, "page", "incidents are created around the clock"),
+    # Online reports come in bursts; a quiet couple of hours is normal at night.
+    Family.REPORTS: Staleness(180, "ticket", "online reports arrive at least every few hours"),
+    # Chats only while Live Chat is open (below).
+    Family.CHATS: Staleness(60, "ticket", "chats arrive every hour while Live Chat is open"),
+}
+
+
+def chat_open_utc_hours(targets: Targets) -> tuple[int, int]:
+    """UTC hours [start, end) inside Live Chat's opening hours in GMT and BST alike, less
+    the staleness allowance after opening. Prometheus has no time zones: London is UTC
+    or UTC+1, so an hour is open in both when it is open in London's later offset too."""
+    opens = max(c.opens.hour + (c.opens.minute > 0) for c in targets.chat)
+    closes = min(c.closes.hour for c in targets.chat)
+    return opens + STALE[Family.CHATS].minutes // 60, closes - 1
+
+
+def _stale(family: Family, rule: Staleness, targets: Targets) -> Alert:
+    expr = (
+        f'time() - max by (family) (ccm_stream_time_seconds{{family="{family.value}"}})'
+        f" > {rule.minutes * 60}"
+    )
+    when = ""
+    if family is Family.CHATS:
+        start, end = chat_open_utc_hours(targets)
+        expr += f"\nand on () hour() >= {start} and on () hour() < {end}"
+        when = f" Checked only from {start}:00 to {end}:00 UTC, inside Live Chat's opening hours."
+    return Alert(
+        "CcmEventsStale",
+        expr,
+        "2m",
+        rule.severity,
+        f"No {family.value} events for {{{{ $value | humanizeDuration }}}}: the {family.value} "
+        "KPIs are not current",
+        f"The newest {family.value} event the workers hold is over {rule.minutes} minutes old, "
+        f"and {rule.why}. The producer, its topic or the consumer has stopped.{when}",
+        {**LABELS, "family": family.value},
+    )
+
+
+def pipeline_alerts(targets: Targets) -> list[Alert]:
+    alerts = [
+        Alert(
+            "CcmWorkerDown",
+            f'count (up{{job="{JOB}"}} == 0) > 0',
+            "1m",
+            "page",
+            "{{ $value }} ccm worker(s) not answering Prometheus: KPIs and incident alerts "
+            "are blind",
+            "Prometheus cannot scrape a ccm worker. Its partitions move to the other workers "
+            "within the session timeout if it died; if none is left, no KPI and no incident "
+            "alert can fire. KPI alerts are silenced while this fires.",
+            LABELS,
+        ),
+        Alert(
+            "CcmWorkersAbsent",
+            f'absent (up{{job="{JOB}"}})',
+            "5m",
+            "page",
+            "No ccm worker is known to Prometheus: KPIs and incident alerts are blind",
+            "Prometheus has no scrape target for the ccm workers at all (its configuration or "
+            "service discovery lost them).",
+            LABELS,
+        ),
+    ]
+    alerts += [_stale(family, rule, targets) for family, rule in STALE.items()]
+    alerts += [
+        Alert(
+            "CcmConsumerStalled",
+            "max by (family) (ccm_consumer_stalled) == 1",
+            "2m",
+            "page",
+            "The {{ $labels.family }} consumer is behind and making no progress: those KPIs "
+            "are frozen",
+            "A worker holds a partition of the family with messages on the log end it has not "
+            "applied, and has applied none for CCM_STALL_SECONDS. KPI alerts of the family "
+            "are silenced while this fires.",
+            {**LABELS},
+        ),
+        Alert(
+            "CcmConsumerLagHigh",
+            "family:ccm_consumer_lag_messages:sum > 1000",
+            "10m",
+            "ticket",
+            "{{ $value }} {{ $labels.family }} messages waiting to be applied",
+            "The workers are more than 1000 messages behind the log end of the family's "
+            "topic for 10 minutes: the live figures run late.",
+            LABELS,
+        ),
+        Alert(
+            "CcmConsumerLagGrowing",
+            "family:ccm_consumer_lag_messages:sum > 100\n"
+            "and deriv(family:ccm_consumer_lag_messages:sum[15m]) > 0",
+            "15m",
+            "ticket",
+            "{{ $labels.family }} consumer lag growing: {{ $value }} messages behind",
+            "The family's lag has grown for 15 minutes: the workers apply fewer messages than "
+            "arrive.",
+            LABELS,
+        ),
+        Alert(
+            "CcmDeadLettersArriving",
+            # Whole messages: increase() extrapolates to the window's edges (1 reads 1.02).
+            "round(sum by (family, reason) (increase(ccm_deadletters_total[10m]))) > 0",
+            "1m",
+            "ticket",
+            "{{ $value | humanize }} {{ $labels.family }} messages dead-lettered as "
+            "{{ $labels.reason }} in the last 10 minutes",
+            "Input was rejected and sent to the dead-letter topic with its reason and "
+            "original bytes. It is not in the figures until its producer sends it again, "
+            "corrected.",
+            LABELS,
+        ),
+        Alert(
+            "CcmEventsLost",
+            # Totals restored from checkpoints and moved with partitions, so compare the
+            # sum across workers with an hour ago rather than take a per-worker increase.
+            "sum by (family) (ccm_events_lost_total)\n"
+            "- sum by (family) (ccm_events_lost_total offset 1h) > 0",
+            "5m",
+            "ticket",
+            "{{ $value }} {{ $labels.family }} messages deleted by retention before they were "
+            "counted, in the last hour",
+            "Offsets were removed from the topic by its retention before a worker read them: "
+            "those events are not in any figure. Usually the workers were down or behind for "
+            "longer than the topic keeps messages.",
+            LABELS,
+        ),
+        Alert(
+            "CcmCheckpointsNotAcknowledged",
+            # A worker checkpoints only what it has applied since the last checkpoint: on a
+            # quiet family an old acknowledgement is normal, so ask for events applied too.
+            "time() - max by (family) (ccm_checkpoint_acknowledged_timestamp_seconds) > 120\n"
+            "and on (family)\n"
+            "sum by (family) (ccm_events_consumed_total)\n"
+            "- sum by (family) (ccm_events_consumed_total offset 10m) > 0",
+            "2m",
+            "ticket",
+            "No {{ $labels.family }} checkpoint acknowledged by Kafka for "
+            "{{ $value | humanizeDuration }} while events are being applied",
+            "Workers checkpoint what they applied every few seconds, then commit their "
+            "offsets. Events were applied in the last 10 minutes but no checkpoint has been "
+            "acknowledged for over 2 minutes: no offset is committed, and a restart reapplies "
+            "everything since the last one.",
+            LABELS,
+        ),
+    ]
+    return alerts
