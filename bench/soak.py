@@ -123,6 +123,8 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--port", type=int, default=19892)
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the workers and the broker are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from schemas import Envelope, decode
     from streams.kafka_io import EventProducer
