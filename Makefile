@@ -21,6 +21,7 @@ $(BIN)/ccm: pyproject.toml
 .PHONY: setup
 setup: $(BIN)/ccm ## Install system packages, the virtualenv and the package
 	deploy/install-system-deps
+	deploy/install-k8s-tools
 
 .PHONY: run
 run: setup ## Demo: Kafka, worker, Prometheus with the alert rules, Alertmanager, the simulator at 60x
@@ -40,6 +41,14 @@ test-unit: setup ## Only the fast tests that need no broker
 bench: setup ## Benchmarks: the pure core, then end to end through a real broker (a few minutes)
 	$(BIN)/python bench/core_throughput.py
 	$(BIN)/python bench/end_to_end.py
+
+.PHONY: soak
+soak: setup ## Soak: two workers at 100x a force's peak for 10 minutes through a real broker
+	$(BIN)/python bench/soak.py
+
+.PHONY: k8s
+k8s: setup ## Regenerate deploy/k8s/base/generated/ from the rules, dashboards and targets
+	$(BIN)/python deploy/k8s/generate.py
 
 .PHONY: worker
 worker: setup ## Run only the worker, against CCM_KAFKA_BOOTSTRAP (default localhost:9092)

@@ -190,6 +190,13 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
     async def healthz(web: Any, request: Any) -> Any:
         return web.json({"status": "ok", "partitions": len(runtime.states)})
 
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        # Ready only while holding a partition: a rollout then waits until the new worker
+        # has joined the group and taken its share before it stops the next one.
+        held = len(runtime.states)
+        return web.json({"ready": held > 0, "partitions": held}, status=200 if held else 503)
+
     @app.page("/export/monthly")
     async def export_monthly(web: Any, request: Any) -> Any:
         """The monthly pack (`ccm export monthly` is the client): counts per London month
