@@ -3,6 +3,7 @@ and grades leaves the set of series on /metrics as it was, and every bad value i
 dead-lettered and counted."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -54,6 +55,16 @@ def test_ten_thousand_distinct_values_add_no_series(
     producer.close()
     worker.start()
     worker.wait_for_consumed(4)
+    # ...and checkpointed: the time of the last acknowledged checkpoint shows per family
+    # from the first one on (a closed set: one series per family).
+    deadline = time.monotonic() + 60
+    acknowledged: dict = {}
+    while time.monotonic() < deadline:
+        acknowledged = worker.samples().get("ccm_checkpoint_acknowledged_timestamp_seconds", {})
+        if {(("family", "calls"),), (("family", "incidents"),)} <= set(acknowledged):
+            break
+        time.sleep(0.5)
+    assert len(acknowledged) >= 2, acknowledged
     before = series(worker)
 
     producer = EventProducer(kafka_settings)
