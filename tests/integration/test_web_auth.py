@@ -147,6 +147,7 @@ def test_metrics_and_export_need_tls_and_the_login(
         "channel_share.csv",
         "chat.csv",
         "incident_attendance.csv",
+        "kpis.csv",
         "online_reports.csv",
     ]
     no_login = export(
