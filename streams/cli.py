@@ -227,14 +227,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from streams.runtime import CONSUMED_FAMILIES
     from streams.security import TlsFileError
-    from streams.topics import ensure_topics
+    from streams.topics import ensure_checkpoint_topics, ensure_topics
     from streams.web_auth import WebConfigError
-    from streams.worker import create_app
+    from streams.worker import CHECKPOINT_MAX_BYTES, create_app
 
     settings = _settings(args)
     targets = load_targets(settings.targets_file)
     topics = [settings.topic_for(f) for f in CONSUMED_FAMILIES] + [settings.topic_deadletter]
     partitions = ensure_topics(settings, topics)
+    ensure_checkpoint_topics(settings, partitions, CHECKPOINT_MAX_BYTES)
     try:
         app = create_app(settings, targets, partitions)
     except (WebConfigError, TlsFileError) as error:
