@@ -18,8 +18,10 @@ $(BIN)/ccm: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
+# deploy/install-k8s-tools builds kustomize and kubeconform (pinned) into .cache/k8s-tools
+# with go install, for the suite's offline check of deploy/k8s.
 .PHONY: setup
-setup: $(BIN)/ccm ## Install system packages, the virtualenv and the package
+setup: $(BIN)/ccm ## Install system packages, the virtualenv, the package and the k8s tools
 	deploy/install-system-deps
 	deploy/install-k8s-tools
 
