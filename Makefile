@@ -19,11 +19,14 @@ $(BIN)/ccm: pyproject.toml
 	@touch $@
 
 # deploy/install-k8s-tools builds kustomize and kubeconform (pinned) into .cache/k8s-tools
-# with go install, for the suite's offline check of deploy/k8s.
+# with go install, and deploy/install-k8s-schemas makes the Strimzi kinds' schemas in
+# .cache/k8s-schemas with Strimzi's CRD generator (Maven Central), for the suite's offline
+# check of deploy/k8s.
 .PHONY: setup
-setup: $(BIN)/ccm ## Install system packages, the virtualenv, the package and the k8s tools
+setup: $(BIN)/ccm ## Install system packages, the virtualenv, the package, the k8s tools and schemas
 	deploy/install-system-deps
 	deploy/install-k8s-tools
+	deploy/install-k8s-schemas
 
 .PHONY: run
 run: setup ## Demo: Kafka, worker, Prometheus with the alert rules, Alertmanager, the simulator at 60x
