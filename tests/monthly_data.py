@@ -15,6 +15,7 @@ incidents still open at the end of the log.
 
 import json
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -372,6 +373,44 @@ def _lines(log: Log, rng: random.Random) -> list[bytes]:
         close = times[index + 1] - times[index] < timedelta(minutes=20)
         lines.insert(index + (2 if close else 1), lines[index])
     return lines
+
+
+def rearrived(log: Log, seed: int, within: timedelta = timedelta(minutes=55)) -> list[bytes]:
+    """The log's lines, duplicates included, in another arrival order: each event arrives
+    a random delay of less than ``within`` after it occurred (so, under the hour's grace,
+    never late), and with the default ``within`` further out of order than in the log
+    (30 minutes). A late lifecycle arrives `LATE_BY` after it began, its events together
+    and in the order they occurred (beyond the grace, order is no longer free); the calls
+    refused as too late come at `TOO_LATE_ARRIVAL`; a repeated line comes straight after
+    its first copy."""
+    rng = random.Random(seed)
+    too_late = {call.call_id for call in log.too_late}
+    copies = Counter(log.lines)
+    bodies = [(raw, json.loads(raw)) for raw in copies]  # each line once, in the log's order
+    late_from: dict[str, datetime] = {}
+    for _, body in bodies:
+        if (key := _key(body)) in log.late_ids:
+            at = datetime.fromisoformat(body["occurred_at"])
+            late_from[key] = min(at, late_from.get(key, at))
+    late_at = {
+        key: at + LATE_BY + timedelta(seconds=rng.randrange(1800))
+        for key, at in sorted(late_from.items())
+    }
+    arrivals = []
+    for raw, body in bodies:
+        key = _key(body)
+        tiebreak: float = rng.random()
+        if key in too_late:
+            arrival = TOO_LATE_ARRIVAL + timedelta(seconds=rng.randrange(60))
+        elif key in late_at:
+            arrival = late_at[key]
+            tiebreak = int(body["event_id"].removeprefix("e-"))  # e-N: the order they occur
+        else:
+            delay = timedelta(microseconds=rng.randrange(within // timedelta(microseconds=1)))
+            arrival = datetime.fromisoformat(body["occurred_at"]) + delay
+        arrivals.append((arrival, tiebreak, raw))
+    arrivals.sort(key=lambda item: item[:2])
+    return [raw for _, _, raw in arrivals for _ in range(copies[raw])]
 
 
 def write(log: Log, path: Path) -> Path:

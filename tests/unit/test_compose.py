@@ -1,7 +1,8 @@
 """docker-compose.yml is a valid Compose file and wires the stack together.
 
-With the compose plugin installed, `docker compose config` must accept it too; the
-Compose Specification's JSON Schema (tests/data) checks it everywhere."""
+The Compose Specification's JSON Schema (tests/data) checks it everywhere; where the
+compose plugin is installed, `docker compose config` must accept it too and resolve it
+to the same stack."""
 
 import json
 import re
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from jsonschema import Draft7Validator
 
@@ -21,39 +23,125 @@ def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
 
-def test_compose_file_is_valid_against_the_compose_specification() -> None:
+def schema_errors(spec: dict) -> list[str]:
+    """Where ``spec`` breaks the Compose Specification's JSON Schema, one line each."""
     validator = Draft7Validator(json.loads(SCHEMA.read_text()))
-    errors = [
-        f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(compose())
-    ]
-    assert errors == []
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(spec)]
+
+
+def test_compose_file_is_valid_against_the_compose_specification() -> None:
+    assert schema_errors(compose()) == []
 
 
 def test_schema_rejects_what_compose_rejects() -> None:
     # The validator is not vacuous: an unknown service key and an unknown condition fail.
-    validator = Draft7Validator(json.loads(SCHEMA.read_text()))
     broken = compose()
     broken["services"]["worker"]["helthcheck"] = {}
     broken["services"]["simulator"]["depends_on"]["kafka"]["condition"] = "whenever"
-    assert len(list(validator.iter_errors(broken))) == 2
+    assert len(schema_errors(broken)) == 2
 
 
-def test_docker_compose_config_accepts_it_where_the_plugin_exists() -> None:
+STACK = {
+    # service: (published host:container ports, the port its healthcheck probes)
+    "kafka": (["29092:29092"], 9092),
+    "worker": (["6066:6066"], 6066),
+    "simulator": ([], None),
+    "prometheus": (["9090:9090"], 9090),
+    "alertmanager": (["9093:9093"], 9093),
+    "grafana": (["3000:3000"], 3000),
+}
+READY = {
+    # Who waits for whom to be healthy.
+    "worker": {"kafka"},
+    "simulator": {"kafka", "worker"},
+    "prometheus": {"worker", "alertmanager"},
+    "grafana": {"prometheus"},
+}
+
+
+def _port(port: str | dict) -> str:
+    """A port mapping as host:container, from the short form or the long one that
+    `docker compose config` writes."""
+    if isinstance(port, dict):
+        return f"{port['published']}:{port['target']}"
+    return port
+
+
+def check_stack(spec: dict) -> None:
+    """The stack ``spec`` describes: its services, the ports they publish, the health
+    checks the others wait for, and the worker's and simulator's environment."""
+    services = spec["services"]
+    assert set(services) == set(STACK)
+    for name, (ports, probed) in STACK.items():
+        service = services[name]
+        assert [_port(p) for p in service.get("ports", [])] == ports, name
+        if probed is None:
+            assert "healthcheck" not in service, name
+        else:
+            probe = " ".join(service.get("healthcheck", {}).get("test", []))
+            assert f":{probed}" in probe, name
+        waits_for = {
+            dependency
+            for dependency, rule in service.get("depends_on", {}).items()
+            if rule["condition"] == "service_healthy"
+        }
+        assert waits_for == READY.get(name, set()), name
+    env = {name: {k: str(v) for k, v in s.get("environment", {}).items()} for name, s in
+           services.items()}  # fmt: skip
+    # The simulator takes its Kafka from the x-ccm defaults; the worker sets its
+    # own and accepts the simulator's 60x event time, a year ahead of the clock.
+    assert env["simulator"] == {"CCM_KAFKA_BOOTSTRAP": "kafka:9092"}
+    assert env["worker"] == {
+        "CCM_KAFKA_BOOTSTRAP": "kafka:9092",
+        "CCM_FUTURE_SKEW_SECONDS": str(365 * 86_400),
+    }
+    assert "PLAINTEXT://kafka:9092" in env["kafka"]["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    assert "HOST://localhost:29092" in env["kafka"]["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    for name in ("worker", "simulator"):
+        assert services[name]["image"] == "ccm:local", name
+        assert services[name]["restart"] == "unless-stopped", name
+
+
+def test_the_stack_compose_would_run() -> None:
+    # Checked from the YAML itself on every machine, a valid Compose file ...
+    spec = compose()
+    assert schema_errors(spec) == []
+    check_stack(spec)
     docker = shutil.which("docker")
     has_plugin = (
         docker is not None
         and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
     )
     if not has_plugin:
-        # No compose plugin on this machine: the JSON Schema test above is the check.
         return
+    # ... and, where the compose plugin is installed, as `docker compose config` resolves it.
     result = subprocess.run(
-        [docker, "compose", "-f", str(COMPOSE), "config", "--quiet"],
+        [docker, "compose", "-f", str(COMPOSE), "config", "--format", "json"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+    check_stack(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s["services"]["worker"].update(ports=["6067:6066"]),
+        lambda s: s["services"]["grafana"].pop("healthcheck"),
+        lambda s: s["services"]["prometheus"]["depends_on"].pop("alertmanager"),
+        lambda s: s["services"]["simulator"].pop("environment"),
+        lambda s: s["services"]["worker"]["environment"].pop("CCM_FUTURE_SKEW_SECONDS"),
+        lambda s: s["services"]["kafka"]["healthcheck"].update(test=["CMD", "true"]),
+    ],
+    ids=["port", "healthcheck", "depends_on", "inherited-env", "env", "probe"],
+)
+def test_the_stack_check_catches_a_broken_stack(change) -> None:
+    broken = compose()
+    change(broken)
+    with pytest.raises(AssertionError):
+        check_stack(broken)
 
 
 def test_stack_has_its_services_with_healthchecks_and_named_volumes() -> None:

@@ -13,7 +13,7 @@ from schemas import Family, RejectReason
 from streams.core.figures import compute
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import Targets, parse_targets
-from streams.core.timebase import HOUR_US, MINUTE_US, US, to_us
+from streams.core.timebase import HOUR_US, US, minute_of, to_us
 from streams.runtime import Message, Runtime
 from tests.scenario import REPO, T0, TARGETS, Run, at, ev
 
@@ -356,7 +356,18 @@ def test_incident_restart_from_any_checkpoint_is_exact(events, data) -> None:
 
 
 def test_minute_of_created_decides_the_rolling_window() -> None:
-    r = run(created("early", 0, 5), created("late", 20 * MIN, 5))
-    assert total(r, "ccm_incidents_created", window="15m") == 1
-    assert total(r, "ccm_incidents_created", window="1h") == 2
-    assert MINUTE_US == 60 * US
+    # At 10:20:00 the 15-minute window is the minutes 10:06 to 10:20: an incident created
+    # at 10:06:00 is in it, one created a microsecond before, in the minute 10:05, is not.
+    r = run(
+        created("early", 0, 5),
+        created("last-of-10:05", 6 * MIN - 0.000001, 5),
+        created("first-of-10:06", 6 * MIN, 5),
+        created("late", 20 * MIN, 5),
+    )
+    assert total(r, "ccm_incidents_created", window="15m") == 2
+    assert total(r, "ccm_incidents_created", window="1h") == 4
+    # T0 is 2026-03-10T10:00Z: 20,522 days and 600 minutes after the epoch.
+    t0 = to_us(datetime.fromisoformat(T0))
+    assert minute_of(t0) == 20_522 * 1440 + 600
+    assert minute_of(t0 + 6 * 60 * US - 1) == minute_of(t0) + 5
+    assert minute_of(t0 + 6 * 60 * US) == minute_of(t0) + 6

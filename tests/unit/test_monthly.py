@@ -71,9 +71,8 @@ def pack(log: data.Log, tmp_path_factory: pytest.TempPathFactory) -> MonthlyPack
     return monthly_pack(run.states.values(), data.targets(), (2026, 3), (2026, 11))
 
 
-@pytest.fixture(scope="module")
-def files(pack: MonthlyPack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
-    out = tmp_path_factory.mktemp("csv")
+def tables(pack: MonthlyPack, out: Path) -> dict[str, list[dict]]:
+    """The pack's CSV files as written, each as its rows."""
     written = write_monthly_csv(pack, out)
     assert [p.name for p in written] == [
         "incident_attendance.csv",
@@ -83,11 +82,16 @@ def files(pack: MonthlyPack, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         "channel_share.csv",
         "kpis.csv",
     ]
-    tables = {}
+    found = {}
     for path in written:
         with path.open(newline="") as handle:
-            tables[path.stem] = list(csv.DictReader(handle))
-    return tables
+            found[path.stem] = list(csv.DictReader(handle))
+    return found
+
+
+@pytest.fixture(scope="module")
+def files(pack: MonthlyPack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict]]:
+    return tables(pack, tmp_path_factory.mktemp("csv"))
 
 
 # --- expected figures, from the lifecycles -----------------------------------------------
@@ -395,20 +399,57 @@ def test_clock_change_days_are_counted_whole(pack: MonthlyPack, log: data.Log) -
     )
 
 
-def test_arrival_order_across_partitions_does_not_change_the_pack(log: data.Log) -> None:
-    # Each partition's lines keep their order; the interleaving of partitions differs.
-    by_key: dict[int, list[bytes]] = defaultdict(list)
-    for raw in log.lines:
+def arrival_orders(lines: list[bytes]) -> dict[str, list[str]]:
+    """Each lifecycle's event ids in the order they arrive (repeats left out)."""
+    orders: dict[str, list[str]] = defaultdict(list)
+    for raw in dict.fromkeys(lines):
         body = json.loads(raw)
-        key = next(body[k] for k in ("call_id", "chat_id", "report_id", "incident_id") if k in body)
-        by_key[(murmur2(key.encode()) & 0x7FFFFFFF) % 6].append(raw)
-    grouped = [raw for p in sorted(by_key, reverse=True) for raw in by_key[p]]
+        orders[data._key(body)].append(body["event_id"])
+    return orders
+
+
+def out_of_event_time(lines: list[bytes]) -> set[str]:
+    """The lifecycles with an event arriving before one that occurred earlier."""
+    times: dict[str, list] = defaultdict(list)
+    for raw in dict.fromkeys(lines):
+        body = json.loads(raw)
+        times[data._key(body)].append(data.datetime.fromisoformat(body["occurred_at"]))
+    return {key for key, at in times.items() if at != sorted(at)}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_any_arrival_order_within_the_grace_gives_the_pack_of_the_lifecycles(
+    log: data.Log, seed: int, tmp_path: Path
+) -> None:
+    """One partition per family, so every lifecycle of a family meets in one state, and
+    the same lines arrive in another order: each event up to 55 minutes after it
+    occurred (the log's own delays reach 30), interleaving the lifecycles differently
+    and putting events of one lifecycle before those that occurred earlier."""
     targets = data.targets()
-    first = run_lines(enumerate(log.lines, 1), targets)
-    second = run_lines(enumerate(grouped, 1), targets)
-    a = monthly_pack(first.states.values(), targets, (2026, 3), (2026, 11))
-    b = monthly_pack(second.states.values(), targets, (2026, 3), (2026, 11))
-    assert a.to_json() == b.to_json()
+    lines = data.rearrived(log, seed)
+    assert sorted(lines) == sorted(log.lines)
+    before, after = arrival_orders(log.lines), arrival_orders(lines)
+    reordered = {key for key in before if after[key] != before[key]}
+    assert len(reordered) > len(before) // 3, (len(reordered), len(before))
+    assert len(out_of_event_time(lines) - out_of_event_time(log.lines)) > 100
+
+    in_order = run_lines(enumerate(log.lines, 1), targets, partitions=1)
+    shuffled = run_lines(enumerate(lines, 1), targets, partitions=1)
+    assert len(shuffled.states) == 4  # calls, chats, reports, incidents: one state each
+    too_late = 3 * len(log.too_late)
+    assert shuffled.rejected == Counter({RejectReason.TOO_LATE: too_late}), shuffled.summary()
+    assert shuffled.duplicates == len(log.lines) - len(set(log.lines))
+    pack = monthly_pack(shuffled.states.values(), targets, (2026, 3), (2026, 11))
+    # What the lifecycles say, worked out without the KPI core ...
+    got = tables(pack, tmp_path)
+    assert got["incident_attendance"] == expected_incidents(log, partitions=1)
+    assert got["call_handling"] == expected_calls(log)
+    assert got["chat"] == expected_chats(log)
+    assert got["online_reports"] == expected_reports(log)
+    assert got["channel_share"] == expected_shares(log)
+    # ... and, to the last field, what the log's own order gives.
+    first = monthly_pack(in_order.states.values(), targets, (2026, 3), (2026, 11))
+    assert pack.to_json() == first.to_json()
 
 
 def test_closed_months_keep_one_row_per_stretch_of_targets(log: data.Log) -> None:
