@@ -104,9 +104,14 @@ class Call(Lifecycle):
     outcomes: dict[Queue, list[LegOutcome]] = field(default_factory=dict)
     ended_us: int | None = None
     ended_raw: bytes | None = None
+    legs_known: "tuple[list[Leg], list[tuple[Queue, LegOutcome]]] | None" = field(
+        default=None, repr=False, compare=False
+    )
+    """`legs_of` as last worked out, asked for several times an event; None once the
+    call's queued or outcomes change (`CallLedger.update` and `expire` say so)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Leg:
     queue: Queue
     queued: Queued
@@ -115,22 +120,44 @@ class Leg:
 
 def legs_of(call: Call) -> tuple[list[Leg], list[tuple[Queue, LegOutcome]]]:
     """The call's legs in the order offered, and the outcomes with no leg to close (yet)."""
+    known = call.legs_known
+    if known is None:
+        known = call.legs_known = _work_out_legs(call)
+    return known
+
+
+_QUEUES = tuple(Queue)
+
+
+def _work_out_legs(call: Call) -> tuple[list[Leg], list[tuple[Queue, LegOutcome]]]:
     legs: list[Leg] = []
     lone: list[tuple[Queue, LegOutcome]] = []
-    for queue in Queue:
-        steps = [(q.at_us, 0, i) for i, q in enumerate(call.queued.get(queue, ()))]
-        steps += [(o.at_us, 1, i) for i, o in enumerate(call.outcomes.get(queue, ()))]
+    for queue in _QUEUES:
+        queued = call.queued.get(queue, ())
+        outcomes = call.outcomes.get(queue, ())
+        if len(queued) == 1 and len(outcomes) <= 1:  # nearly every call: no sorting
+            leg = Leg(queue, queued[0])
+            legs.append(leg)
+            if outcomes:
+                if outcomes[0].at_us >= leg.queued.at_us:
+                    leg.outcome = outcomes[0]
+                else:
+                    lone.append((queue, outcomes[0]))
+            continue
+        steps = [(q.at_us, 0, i) for i, q in enumerate(queued)]
+        steps += [(o.at_us, 1, i) for i, o in enumerate(outcomes)]
         open_legs: list[Leg] = []
         for _, kind, i in sorted(steps):  # queued before an outcome at the same instant
             if kind == 0:
-                leg = Leg(queue, call.queued[queue][i])
+                leg = Leg(queue, queued[i])
                 legs.append(leg)
                 open_legs.append(leg)
             elif open_legs:
-                open_legs.pop().outcome = call.outcomes[queue][i]
+                open_legs.pop().outcome = outcomes[i]
             else:
-                lone.append((queue, call.outcomes[queue][i]))
-    legs.sort(key=lambda leg: leg.queued.at_us)
+                lone.append((queue, outcomes[i]))
+    if len(legs) > 1:
+        legs.sort(key=lambda leg: leg.queued.at_us)
     return legs, lone
 
 
@@ -186,6 +213,7 @@ class CallLedger(Ledger[Call]):
         return Call()
 
     def update(self, call: Call, event: Envelope, event_us: int, raw: bytes) -> None:
+        call.legs_known = None
         if isinstance(event, CallQueued):
             entries = call.queued.setdefault(event.queue, [])
             if any(q.at_us == event_us for q in entries):
@@ -311,6 +339,7 @@ class CallLedger(Ledger[Call]):
         for table in (call.queued, call.outcomes):
             for queue in [q for q, entries in table.items() if not entries]:
                 del table[queue]
+        call.legs_known = None
         legs, lone = legs_of(call)
         if _settled(call, legs, lone):
             _let_go_of_bytes(call)

@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from streams.core.timebase import RETAINED_MINUTES, london_day, minute_of
+from streams.core.timebase import RETAINED_MINUTES, london_day, london_day_ordinal, minute_of
 
 Dim = tuple[Hashable, ...]
 
@@ -43,6 +43,14 @@ class Tally:
     """Wait samples by London day, as a count per wait, so that a month's longest wait
     can be taken back exactly while late events may still change it; a closed month
     keeps only its longest."""
+    # How far prune() has gone: no bucket is below these unless the flag after them says
+    # so. Not kept in checkpoints: a restored tally is pruned through once.
+    _pruned_below: int = field(default=-(2**63), repr=False, compare=False)
+    _live_pruned_below: int = field(default=-(2**63), repr=False, compare=False)
+    _unpruned: bool = field(default=True, repr=False, compare=False)
+    _folded_below: int = field(default=-(2**63), repr=False, compare=False)
+    _last_fold: "MonthFold | None" = field(default=None, repr=False, compare=False)
+    _unfolded: bool = field(default=True, repr=False, compare=False)
 
     def replace(self, old: Contribution, new: Contribution) -> None:
         self.replace_days(old, new)
@@ -52,13 +60,18 @@ class Tally:
         """The period figures (days, and so months)."""
         if old == new:
             return
-        for contribution, sign in ((old, -1), (new, 1)):
-            for dim, at_us, vector in contribution.counts:
-                self._add(self.days, dim, london_day(at_us).toordinal(), vector, sign)
-            for dim, at_us, wait_us in contribution.waits:
-                samples = self.day_waits.setdefault(dim, {}).setdefault(
-                    london_day(at_us).toordinal(), {}
-                )
+        for sign, entries in _changes(old.counts, new.counts):
+            for dim, at_us, vector in entries:
+                day = london_day_ordinal(at_us)
+                if day < self._folded_below:
+                    self._unfolded = True
+                self._add(self.days, dim, day, vector, sign)
+        for sign, entries in _changes(old.waits, new.waits):
+            for dim, at_us, wait_us in entries:
+                day = london_day_ordinal(at_us)
+                if day < self._folded_below:
+                    self._unfolded = True
+                samples = self.day_waits.setdefault(dim, {}).setdefault(day, {})
                 left = samples.get(wait_us, 0) + sign
                 if left > 0:
                     samples[wait_us] = left
@@ -69,23 +82,34 @@ class Tally:
         """The live windows' minute buckets and wait samples."""
         if old == new:
             return
-        for contribution, sign in ((old, -1), (new, 1)):
-            for dim, at_us, vector in contribution.counts:
-                self._add(self.minutes, dim, minute_of(at_us), vector, sign)
-                self._add(self.live_days, dim, london_day(at_us).toordinal(), vector, sign)
-            for dim, at_us, wait_us in contribution.waits:
-                samples = self.waits.setdefault(dim, {}).setdefault(minute_of(at_us), [])
+        for sign, entries in _changes(old.counts, new.counts):
+            for dim, at_us, vector in entries:
+                minute, day = minute_of(at_us), london_day_ordinal(at_us)
+                if minute < self._pruned_below or day < self._live_pruned_below:
+                    self._unpruned = True
+                self._add(self.minutes, dim, minute, vector, sign)
+                self._add(self.live_days, dim, day, vector, sign)
+        for sign, entries in _changes(old.waits, new.waits):
+            for dim, at_us, wait_us in entries:
+                minute = minute_of(at_us)
+                if minute < self._pruned_below:
+                    self._unpruned = True
+                samples = self.waits.setdefault(dim, {}).setdefault(minute, [])
                 if sign > 0:
                     samples.append(wait_us)
                 elif wait_us in samples:  # absent once its minute is past every window
                     samples.remove(wait_us)
 
     def _add(self, table: dict, dim: Dim, bucket: int, vector: tuple[int, ...], sign: int) -> None:
-        row = table.setdefault(dim, {}).get(bucket)
+        by_bucket = table.get(dim)
+        if by_bucket is None:
+            by_bucket = table[dim] = {}
+        row = by_bucket.get(bucket)
         if row is None:
-            row = table[dim][bucket] = [0] * self.width
+            row = by_bucket[bucket] = [0] * self.width
         for i, value in enumerate(vector):
-            row[i] += sign * value
+            if value:
+                row[i] += sign * value
 
     def sum_minutes(self, dim: Dim, minutes: range) -> list[int]:
         total = [0] * self.width
@@ -132,21 +156,33 @@ class Tally:
 
     def prune(self, ref_us: int, fold: "MonthFold | None" = None) -> None:
         """Forget minute buckets older than any live window can reach, and fold the days
-        of closed months (see `MonthFold`)."""
-        if fold is not None:
+        of closed months (see `MonthFold`).
+
+        Run once a minute of stream time by every partition, so it does only what the
+        minute moved: the buckets that fell out of reach since the last prune, the days
+        when the day moves, the fold when a month closes. A bucket written below what
+        was pruned (a lifecycle taking back an old contribution) sends the next prune
+        through every bucket again."""
+        if fold is not None and (fold != self._last_fold or self._unfolded):
             self._fold_days(fold)
+            self._last_fold, self._unfolded = fold, False
+            self._folded_below = fold.open_from
         oldest = minute_of(ref_us) - RETAINED_MINUTES
-        for table in (self.minutes, self.waits):
-            for by_minute in table.values():
-                for minute in [m for m in by_minute if m < oldest]:
-                    del by_minute[minute]
+        everything = self._unpruned
+        if oldest > self._pruned_below or everything:
+            for table in (self.minutes, self.waits):
+                for by_minute in table.values():
+                    _forget_below(by_minute, oldest, self._pruned_below, everything)
+            self._pruned_below = max(oldest, self._pruned_below)
         # The month window reads every day of the London month; yesterday stays too, for
         # a reference time that is still on it at another partition.
         today = london_day(ref_us)
         oldest_day = min(today.replace(day=1).toordinal(), today.toordinal() - 1)
-        for by_day in self.live_days.values():
-            for day in [d for d in by_day if d < oldest_day]:
-                del by_day[day]
+        if oldest_day > self._live_pruned_below or everything:
+            for by_day in self.live_days.values():
+                _forget_below(by_day, oldest_day, self._live_pruned_below, everything)
+            self._live_pruned_below = max(oldest_day, self._live_pruned_below)
+        self._unpruned = False
 
     def _fold_days(self, fold: "MonthFold") -> None:
         for dim, by_day in self.days.items():
@@ -191,6 +227,36 @@ class Tally:
             tuple(dim): {int(day): {int(w): n for w, n in samples} for day, samples in by}
             for dim, by in data.get("day_waits", [])
         }
+        self._pruned_below = self._live_pruned_below = self._folded_below = -(2**63)
+        self._last_fold, self._unpruned, self._unfolded = None, True, True
+
+
+def _changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
+    """What to take away (-1) and add (+1) to go from ``old`` entries to ``new``: only
+    those that differ, as multisets, so a lifecycle's unchanged legs cost nothing."""
+    if not old:
+        return ((1, new),)
+    if not new:
+        return ((-1, old),)
+    removed = list(old)
+    added = []
+    for entry in new:
+        try:
+            removed.remove(entry)
+        except ValueError:
+            added.append(entry)
+    return ((-1, removed), (1, added))
+
+
+def _forget_below(buckets: dict[int, object], below: int, done_below: int, scan: bool) -> None:
+    """Drop the buckets before ``below``; those before ``done_below`` are gone already
+    unless ``scan``. Walks the keys, or only the buckets between, whichever is fewer."""
+    if scan or below - done_below > len(buckets):
+        for bucket in [b for b in buckets if b < below]:
+            del buckets[bucket]
+    else:
+        for bucket in range(done_below, below):
+            buckets.pop(bucket, None)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ all durations are differences of instants, never wall-clock arithmetic.
 
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -36,7 +37,33 @@ def minute_of(us: int) -> int:
 
 
 def london_day(us: int) -> date:
-    return from_us(us).astimezone(LONDON).date()
+    if us < _WHOLE_HOURS_FROM_US:
+        return from_us(us).astimezone(LONDON).date()
+    return _london_day_of_hour(us // HOUR_US)
+
+
+def london_day_ordinal(us: int) -> int:
+    """``london_day(us).toordinal()``: the day buckets' key, asked for on every event."""
+    if us < _WHOLE_HOURS_FROM_US:
+        return london_day(us).toordinal()
+    return _london_day_ordinal_of_hour(us // HOUR_US)
+
+
+_WHOLE_HOURS_FROM_US = -2_208_988_800 * US
+"""1900-01-01T00:00Z. Since then London's offset from UTC has been a whole number of
+hours, changed on the hour, so every instant of one UTC hour falls on the same London
+day and a day is looked up once an hour of event time, not once an event. (Before 1847
+London kept local mean time, 1 min 15 s behind.)"""
+
+
+@lru_cache(maxsize=8192)
+def _london_day_of_hour(hour: int) -> date:
+    return from_us(hour * HOUR_US).astimezone(LONDON).date()
+
+
+@lru_cache(maxsize=8192)
+def _london_day_ordinal_of_hour(hour: int) -> int:
+    return _london_day_of_hour(hour).toordinal()
 
 
 def london_midnight_us(day: date) -> int:
