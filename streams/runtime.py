@@ -7,10 +7,12 @@ restored from a checkpoint skips every offset it already applied.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from schemas import Family, RejectReason
+from streams import checkpoints
+from streams.checkpoints import Chain, Record
 from streams.core.ledger import DeadLetter
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import Targets
@@ -75,6 +77,10 @@ def _undecodable(skipped: Skipped) -> DeadLetter | None:
     return DeadLetter(RejectReason.UNDECODABLE, skipped.detail, bytes(skipped))
 
 
+def _none(_seq: int) -> None:
+    return None
+
+
 def checkpoint_key(topic: str, partition: int) -> bytes:
     """Names the input topic too: a worker pointed at other topics under the same
     application id must not start from their checkpoints."""
@@ -86,28 +92,36 @@ class Runtime:
         self.targets = targets
         self.rules = rules
         self.states: dict[tuple[Family, int], PartitionState] = {}
+        self.chains: dict[tuple[Family, int], Chain] = {}
+        """How each state's checkpoints stand (`streams.checkpoints`)."""
 
     def state_for(self, family: Family, partition: int, checkpoint: bytes | None) -> PartitionState:
         key = (family, partition)
         state = self.states.get(key)
         if state is None:
             if checkpoint:
-                state = PartitionState.restore(checkpoint, self.targets, self.rules)
+                state, _ = checkpoints.read(checkpoint, _none, self.targets, self.rules)
                 log.info("restored %s partition %d: %s", family.value, partition, state.describe())
             else:
                 state = PartitionState(family, self.targets, self.rules)
-            self.states[key] = state
+            self._keep(key, state, Chain())
         return state
+
+    def _keep(self, key: tuple[Family, int], state: PartitionState, chain: Chain) -> None:
+        self.states[key] = state
+        self.chains[key] = chain
 
     def hold(
         self,
         family: Family,
-        checkpoints: dict[int, bytes | None],
+        snapshots: dict[int, bytes | None],
         log_starts: dict[int, int],
+        changes: Callable[[int, int], bytes | None] = lambda partition, seq: None,
     ) -> None:
         """After a rebalance: the partitions of ``family`` this worker now holds, each
-        with its latest checkpoint (None: never checkpointed) and, for those with no
-        state at all, where its log starts.
+        with its latest checkpoint (its snapshot, None: never checkpointed, and
+        ``changes(partition, N)``, the N-th record of changes after it: see
+        `streams.checkpoints`) and, for those with no state at all, where its log starts.
 
         A state kept in memory from an earlier assignment stays when it is at least as
         far on as the checkpoint (another worker may have moved the partition on since:
@@ -115,21 +129,27 @@ class Runtime:
         it needs is where the partition resumes. A partition never checkpointed starts
         at its log start, so that a message delivered past it is a hole, not a start.
         """
-        self.keep_only(family, checkpoints)
-        for partition, checkpoint in sorted(checkpoints.items()):
+        self.keep_only(family, snapshots)
+        for partition, snapshot in sorted(snapshots.items()):
             key = (family, partition)
             held = self.states.get(key)
-            if checkpoint:
-                restored = PartitionState.restore(checkpoint, self.targets, self.rules)
+            if snapshot:
+                restored, chain = checkpoints.read(
+                    snapshot, lambda seq, p=partition: changes(p, seq), self.targets, self.rules
+                )
                 if held is None or restored.offset > held.offset:
-                    self.states[key] = restored
+                    self._keep(key, restored, chain)
                     log.info(
                         "restored %s partition %d: %s", family.value, partition, restored.describe()
                     )
+                else:
+                    # Kept, but another worker may have written since: start a chain of
+                    # its own, numbered past the one stored.
+                    self.chains[key] = Chain(seq=max(chain.seq, self.chains.get(key, Chain()).seq))
             elif held is None:
                 state = PartitionState(family, self.targets, self.rules)
                 state.offset = log_starts.get(partition, 0) - 1
-                self.states[key] = state
+                self._keep(key, state, Chain())
 
     def keep_only(self, family: Family, partitions: Iterable[int]) -> None:
         """Forget partitions handed to another worker, so no figure is counted twice."""
@@ -137,6 +157,7 @@ class Runtime:
         for key in [k for k in self.states if k[0] is family and k[1] not in keep]:
             log.info("released %s partition %d", family.value, key[1])
             del self.states[key]
+            self.chains.pop(key, None)
 
     def process(
         self,
@@ -199,7 +220,15 @@ class Runtime:
         return lost
 
     def checkpoint(self, family: Family, partition: int) -> bytes:
+        """A whole snapshot of one partition's state."""
         return self.states[(family, partition)].snapshot()
+
+    def checkpoint_records(self, family: Family, partition: int, key: bytes) -> list[Record]:
+        """The records that checkpoint one partition's state now, under ``key``: what
+        changed since its last checkpoint, or now and then a whole snapshot."""
+        return checkpoints.write(
+            self.states[(family, partition)], self.chains[(family, partition)], key
+        )
 
     def all_states(self) -> list[PartitionState]:
         return list(self.states.values())

@@ -5,9 +5,10 @@ Exactly-once counting (SPEC section 9), without Kafka transactions:
 
 1. Each agent takes batches of raw messages and applies them to its partitions'
    states; every state remembers the last offset it applied.
-2. Every few seconds it writes each changed partition's state, offset included, as
-   one record to a compacted checkpoint topic (a Faust table's changelog), and waits
-   until Kafka has acknowledged it and the dead letters sent meanwhile.
+2. Every few seconds it writes what changed in each partition's state, offset
+   included, as one record to a compacted checkpoint topic (a Faust table's changelog;
+   now and then a whole snapshot instead: `streams.checkpoints`), and waits until Kafka
+   has acknowledged it and the dead letters sent meanwhile.
 3. Only then does it commit the consumer group's offsets, to just after what those
    checkpoints hold. Faust's own offset tracking is off for the input topics: it
    skips, and commits past, messages fetched across a rebalance.
@@ -37,6 +38,7 @@ from faust.types import TP
 
 from schemas import Family, RejectReason
 from streams import kafka_reading
+from streams.checkpoints import change_key
 from streams.core.monthly import monthly_pack
 from streams.core.months import parse_month
 from streams.core.targets import Targets
@@ -126,6 +128,9 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
                 self.ccm_family,
                 checkpoints,
                 {tp.partition: start for tp, start in starts.items() if start is not None},
+                lambda partition, seq: self.data.get(
+                    change_key(checkpoint_key(self.ccm_topic, partition), seq)
+                ),
             )
 
     pipes: list[FamilyPipe] = []
@@ -410,11 +415,16 @@ class FamilyPipe:
                     # writes. Taken at the next checkpoint should the partition stay here.
                     self.touched.add(partition)
                     continue
-                blob = self.runtime.checkpoint(self.family, partition)
                 covered[partition] = state.offset + 1
-                key = checkpoint_key(self.topic_name, partition)
-                self.table.data[key] = blob
-                self.unconfirmed.append(self.table.send_changelog(partition, key, blob))
+                records = self.runtime.checkpoint_records(
+                    self.family, partition, checkpoint_key(self.topic_name, partition)
+                )
+                for key, value in records:
+                    if value is None:
+                        self.table.data.pop(key, None)
+                    else:
+                        self.table.data[key] = value
+                    self.unconfirmed.append(self.table.send_changelog(partition, key, value))
             self.snapshot_seconds = time.monotonic() - started
             # Faust's flush may return with messages still in its buffer (it gives up
             # after 0.1 s without progress): wait for Kafka's word on each one instead.

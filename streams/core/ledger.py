@@ -90,6 +90,9 @@ class Ledger(ABC, Generic[L]):
         # grouped by when their month closes, to be forgotten together.
         self._unsettled: set[str] = set()
         self._closing: dict[int, set[str]] = {}
+        self.changed: set[str] | None = None
+        """Keys of lifecycles applied to, expired or forgotten since the last checkpoint,
+        while checkpoints are taken as changes (`changes_to_json`); None: not tracked."""
 
     # --- what each family defines ----------------------------------------------------
 
@@ -161,6 +164,8 @@ class Ledger(ABC, Generic[L]):
         self._replace(lifecycle, before, after, late)
         lifecycle.live_as = live_as if late else None
         self._file(key, lifecycle)
+        if self.changed is not None:
+            self.changed.add(key)
 
     def live(self, lifecycle: L) -> L:
         """The lifecycle as the live view knows it: without events later than the grace
@@ -215,11 +220,15 @@ class Ledger(ABC, Generic[L]):
                 dead.extend(self.expire(lifecycle, stream_us))
                 self._replace(lifecycle, before, self.contributions(lifecycle))
                 self._file(key, lifecycle)
+                if self.changed is not None:
+                    self.changed.add(key)
         for closes_at in [c for c in self._closing if c < stream_us]:
             keep = set()
             for key in self._closing.pop(closes_at):
                 if self.lifecycles[key].last_event_us + self.grace_us < stream_us:
                     del self.lifecycles[key]
+                    if self.changed is not None:
+                        self.changed.add(key)
                 else:
                     keep.add(key)
             if keep:
@@ -235,38 +244,77 @@ class Ledger(ABC, Generic[L]):
 
     def to_json(self) -> dict:
         return {
-            "lifecycles": {
-                key: {
-                    **self.lifecycle_to_json(lc),
-                    "ids": sorted(lc.event_ids),
-                    "last": lc.last_event_us,
-                    **({"min": _contributions_to_json(lc.in_minutes)} if lc.in_minutes else {}),
-                    **({"live": self._live_to_json(lc.live_as)} if lc.live_as else {}),
-                }
-                for key, lc in self.lifecycles.items()
-            },
+            "lifecycles": {key: self._record(lc) for key, lc in self.lifecycles.items()},
             "tallies": [t.to_json() for t in self.tallies],
         }
+
+    def _record(self, lifecycle: L) -> dict:
+        return {
+            **self.lifecycle_to_json(lifecycle),
+            "ids": sorted(lifecycle.event_ids),
+            "last": lifecycle.last_event_us,
+            **(
+                {"min": _contributions_to_json(lifecycle.in_minutes)}
+                if lifecycle.in_minutes
+                else {}
+            ),
+            **({"live": self._live_to_json(lifecycle.live_as)} if lifecycle.live_as else {}),
+        }
+
+    def _from_record(self, item: dict) -> L:
+        lifecycle = self.lifecycle_from_json(item)
+        lifecycle.event_ids = set(item["ids"])
+        lifecycle.last_event_us = item["last"]
+        if "min" in item:
+            lifecycle.in_minutes = _contributions_from_json(item["min"])
+        if "live" in item:
+            lifecycle.live_as = self.lifecycle_from_json(item["live"])
+            lifecycle.live_as.last_event_us = item["live"]["last"]
+        return lifecycle
 
     def _live_to_json(self, lifecycle: Lifecycle) -> dict:
         return {**self.lifecycle_to_json(lifecycle), "last": lifecycle.last_event_us}  # type: ignore[arg-type]
 
     def load_json(self, data: dict) -> None:
-        self.lifecycles = {}
-        self._unsettled, self._closing = set(), {}
-        for key, item in data["lifecycles"].items():
-            lifecycle = self.lifecycle_from_json(item)
-            lifecycle.event_ids = set(item["ids"])
-            lifecycle.last_event_us = item["last"]
-            if "min" in item:
-                lifecycle.in_minutes = _contributions_from_json(item["min"])
-            if "live" in item:
-                lifecycle.live_as = self.lifecycle_from_json(item["live"])
-                lifecycle.live_as.last_event_us = item["live"]["last"]
-            self.lifecycles[key] = lifecycle
-            self._file(key, lifecycle)
+        self.lifecycles = {key: self._from_record(item) for key, item in data["lifecycles"].items()}
+        self._refile()
         for tally, tally_data in zip(self.tallies, data["tallies"], strict=True):
             tally.load_json(tally_data)
+
+    def _refile(self) -> None:
+        self._unsettled, self._closing = set(), {}
+        for key, lifecycle in self.lifecycles.items():
+            lifecycle.closes_at = None
+            self._file(key, lifecycle)
+
+    def track_changes(self) -> None:
+        """From now on, remember what changes, for `changes_to_json`."""
+        self.changed = set()
+        for tally in self.tallies:
+            tally.changed = set()
+
+    def changes_to_json(self) -> dict:
+        """What changed since the last call (or `track_changes`): each such lifecycle as it
+        is now (None: forgotten), and each changed tally bucket."""
+        changed, self.changed = self.changed or set(), set()
+        return {
+            "lifecycles": {
+                key: self._record(lc) if (lc := self.lifecycles.get(key)) is not None else None
+                for key in changed
+            },
+            "tallies": [t.changes_to_json() for t in self.tallies],
+        }
+
+    def apply_changes(self, data: dict) -> None:
+        """Bring a ledger loaded from a checkpoint forward by `changes_to_json`."""
+        for key, item in data["lifecycles"].items():
+            if item is None:
+                self.lifecycles.pop(key, None)
+            else:
+                self.lifecycles[key] = self._from_record(item)
+        self._refile()
+        for tally, rows in zip(self.tallies, data["tallies"], strict=True):
+            tally.apply_changes(rows)
 
 
 @lru_cache(maxsize=256)

@@ -214,7 +214,33 @@ class PartitionState:
     # --- checkpoints -----------------------------------------------------------------
 
     def snapshot(self) -> bytes:
-        body = {
+        """The whole state, for a checkpoint that needs nothing before it."""
+        body = {**self._counts(), "ledger": self.ledger.to_json()}
+        return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+
+    def track_changes(self) -> None:
+        """From now on remember what changes, so that `changes` can say it: a worker's
+        checkpoints then cost what changed, not what the month holds."""
+        self.ledger.track_changes()
+
+    def changes(self) -> bytes:
+        """What changed since `track_changes` or the last `changes`: a state restored
+        from a snapshot taken then, and brought forward by `apply_changes` of this, is
+        this state now."""
+        if self.ledger.changed is None:
+            raise RuntimeError("changes asked of a state that does not track them")
+        body = {**self._counts(), "changes": self.ledger.changes_to_json()}
+        return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+
+    def apply_changes(self, blob: bytes) -> None:
+        body = json.loads(zlib.decompress(blob))
+        if Family(body["family"]) is not self.family:
+            raise ValueError(f"changes of {body['family']} given to a {self.family.value} state")
+        self._load_counts(body)
+        self.ledger.apply_changes(body["changes"])
+
+    def _counts(self) -> dict:
+        return {
             "v": SNAPSHOT_VERSION,
             "family": self.family.value,
             "offset": self.offset,
@@ -226,9 +252,18 @@ class PartitionState:
             "newest": {s.value: us for s, us in self.newest_by_source.items()},
             "clock": self.clock.to_json(),
             "last_sweep": self._last_sweep_us,
-            "ledger": self.ledger.to_json(),
         }
-        return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+
+    def _load_counts(self, body: dict) -> None:
+        self.offset = body["offset"]
+        self.consumed = body["consumed"]
+        self.duplicates = body["duplicates"]
+        self.late = body["late"]
+        self.rejected = Counter({RejectReason(r): n for r, n in body["rejected"].items()})
+        self.lost = body.get("lost", 0)  # absent from checkpoints written before it was kept
+        self.newest_by_source = {Source(s): us for s, us in body["newest"].items()}
+        self.clock.load_json(body["clock"])
+        self._last_sweep_us = body["last_sweep"]
 
     @classmethod
     def restore(cls, blob: bytes, targets: Targets, rules: TimeRules) -> "PartitionState":
@@ -240,15 +275,7 @@ class PartitionState:
                 "from the topics, or go back to the previous ccm"
             )
         state = cls(Family(body["family"]), targets, rules)
-        state.offset = body["offset"]
-        state.consumed = body["consumed"]
-        state.duplicates = body["duplicates"]
-        state.late = body["late"]
-        state.rejected = Counter({RejectReason(r): n for r, n in body["rejected"].items()})
-        state.lost = body.get("lost", 0)  # absent from checkpoints written before it was kept
-        state.newest_by_source = {Source(s): us for s, us in body["newest"].items()}
-        state.clock.load_json(body["clock"])
-        state._last_sweep_us = body["last_sweep"]
+        state._load_counts(body)
         state.ledger.load_json(body["ledger"])
         return state
 

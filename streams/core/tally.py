@@ -51,6 +51,9 @@ class Tally:
     _folded_below: int = field(default=-(2**63), repr=False, compare=False)
     _last_fold: "MonthFold | None" = field(default=None, repr=False, compare=False)
     _unfolded: bool = field(default=True, repr=False, compare=False)
+    changed: "set[tuple[str, Dim, int]] | None" = field(default=None, repr=False, compare=False)
+    """Buckets written or dropped since the last checkpoint, (table, dimension, bucket),
+    while checkpoints are taken as changes (`changes_to_json`); None: not tracked."""
 
     def replace(self, old: Contribution, new: Contribution) -> None:
         self.replace_days(old, new)
@@ -65,13 +68,15 @@ class Tally:
                 day = london_day_ordinal(at_us)
                 if day < self._folded_below:
                     self._unfolded = True
-                self._add(self.days, dim, day, vector, sign)
+                self._add("days", dim, day, vector, sign)
         for sign, entries in _changes(old.waits, new.waits):
             for dim, at_us, wait_us in entries:
                 day = london_day_ordinal(at_us)
                 if day < self._folded_below:
                     self._unfolded = True
                 samples = self.day_waits.setdefault(dim, {}).setdefault(day, {})
+                if self.changed is not None:
+                    self.changed.add(("day_waits", dim, day))
                 left = samples.get(wait_us, 0) + sign
                 if left > 0:
                     samples[wait_us] = left
@@ -87,20 +92,25 @@ class Tally:
                 minute, day = minute_of(at_us), london_day_ordinal(at_us)
                 if minute < self._pruned_below or day < self._live_pruned_below:
                     self._unpruned = True
-                self._add(self.minutes, dim, minute, vector, sign)
-                self._add(self.live_days, dim, day, vector, sign)
+                self._add("minutes", dim, minute, vector, sign)
+                self._add("live_days", dim, day, vector, sign)
         for sign, entries in _changes(old.waits, new.waits):
             for dim, at_us, wait_us in entries:
                 minute = minute_of(at_us)
                 if minute < self._pruned_below:
                     self._unpruned = True
                 samples = self.waits.setdefault(dim, {}).setdefault(minute, [])
+                if self.changed is not None:
+                    self.changed.add(("waits", dim, minute))
                 if sign > 0:
                     samples.append(wait_us)
                 elif wait_us in samples:  # absent once its minute is past every window
                     samples.remove(wait_us)
 
-    def _add(self, table: dict, dim: Dim, bucket: int, vector: tuple[int, ...], sign: int) -> None:
+    def _add(self, name: str, dim: Dim, bucket: int, vector: Iterable[int], sign: int) -> None:
+        table = getattr(self, name)
+        if self.changed is not None:
+            self.changed.add((name, dim, bucket))
         by_bucket = table.get(dim)
         if by_bucket is None:
             by_bucket = table[dim] = {}
@@ -170,17 +180,19 @@ class Tally:
         oldest = minute_of(ref_us) - RETAINED_MINUTES
         everything = self._unpruned
         if oldest > self._pruned_below or everything:
-            for table in (self.minutes, self.waits):
-                for by_minute in table.values():
-                    _forget_below(by_minute, oldest, self._pruned_below, everything)
+            for name in ("minutes", "waits"):
+                for dim, by_minute in getattr(self, name).items():
+                    gone = _forget_below(by_minute, oldest, self._pruned_below, everything)
+                    self._mark(name, dim, gone)
             self._pruned_below = max(oldest, self._pruned_below)
         # The month window reads every day of the London month; yesterday stays too, for
         # a reference time that is still on it at another partition.
         today = london_day(ref_us)
         oldest_day = min(today.replace(day=1).toordinal(), today.toordinal() - 1)
         if oldest_day > self._live_pruned_below or everything:
-            for by_day in self.live_days.values():
-                _forget_below(by_day, oldest_day, self._live_pruned_below, everything)
+            for dim, by_day in self.live_days.items():
+                gone = _forget_below(by_day, oldest_day, self._live_pruned_below, everything)
+                self._mark("live_days", dim, gone)
             self._live_pruned_below = max(oldest_day, self._live_pruned_below)
         self._unpruned = False
 
@@ -189,14 +201,20 @@ class Tally:
             for ordinal in [d for d in by_day if d < fold.open_from]:
                 into = fold.into(ordinal)
                 if into != ordinal:
-                    self._add(self.days, dim, into, by_day.pop(ordinal), 1)
-        for by_day in self.day_waits.values():
+                    self._add("days", dim, into, by_day.pop(ordinal), 1)
+                    self._mark("days", dim, (ordinal,))
+        for dim, by_day in self.day_waits.items():
             for ordinal in sorted(d for d in by_day if d < fold.open_from):
                 # Ascending, so a row folded into an earlier day finds it already folded.
                 samples = by_day.pop(ordinal)
                 longest = max([*samples, *by_day.get(fold.into(ordinal), {})], default=None)
                 if longest is not None:
                     by_day[fold.into(ordinal)] = {longest: 1}
+                self._mark("day_waits", dim, (ordinal, fold.into(ordinal)))
+
+    def _mark(self, name: str, dim: Dim, buckets: Iterable[int]) -> None:
+        if self.changed is not None:
+            self.changed.update((name, dim, bucket) for bucket in buckets)
 
     def to_json(self) -> dict:
         def rows(table: dict[Dim, dict[int, list[int]]]) -> list:
@@ -213,6 +231,29 @@ class Tally:
                 if by
             ],
         }
+
+    def changes_to_json(self) -> list:
+        """Every bucket changed since the last call, as it is now (None: dropped)."""
+        rows = []
+        for name, dim, bucket in self.changed or ():
+            value = getattr(self, name).get(dim, {}).get(bucket)
+            if name == "day_waits" and value is not None:
+                value = list(value.items())
+            rows.append([name, list(dim), bucket, value])
+        self.changed = set()
+        return rows
+
+    def apply_changes(self, rows: list) -> None:
+        """Bring a tally loaded from a checkpoint forward by `changes_to_json` rows."""
+        for name, dim, bucket, value in rows:
+            by_bucket = getattr(self, name).setdefault(tuple(dim), {})
+            if value is None:
+                by_bucket.pop(bucket, None)
+            elif name == "day_waits":
+                by_bucket[bucket] = {int(w): n for w, n in value}
+            else:
+                by_bucket[bucket] = value
+        self._unpruned = self._unfolded = True
 
     def load_json(self, data: dict) -> None:
         def table(rows: Iterable) -> dict[Dim, dict[int, list[int]]]:
@@ -248,15 +289,17 @@ def _changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
     return ((-1, removed), (1, added))
 
 
-def _forget_below(buckets: dict[int, object], below: int, done_below: int, scan: bool) -> None:
-    """Drop the buckets before ``below``; those before ``done_below`` are gone already
-    unless ``scan``. Walks the keys, or only the buckets between, whichever is fewer."""
+def _forget_below(buckets: dict[int, object], below: int, done_below: int, scan: bool) -> list[int]:
+    """Drop the buckets before ``below``, returning them; those before ``done_below`` are
+    gone already unless ``scan``. Walks the keys, or only the buckets between, whichever
+    is fewer."""
     if scan or below - done_below > len(buckets):
-        for bucket in [b for b in buckets if b < below]:
-            del buckets[bucket]
+        gone = [b for b in buckets if b < below]
     else:
-        for bucket in range(done_below, below):
-            buckets.pop(bucket, None)
+        gone = [b for b in range(done_below, below) if b in buckets]
+    for bucket in gone:
+        del buckets[bucket]
+    return gone
 
 
 @dataclass(frozen=True)
