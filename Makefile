@@ -42,10 +42,16 @@ test: setup ## Lint, then run every test (unit and real-broker integration)
 test-unit: setup ## Only the fast tests that need no broker
 	$(BIN)/pytest -m 'not integration'
 
+# The bench extra: Quix Streams, the peer bench/versus_peer.py measures ccm against.
+$(VENV)/.bench-extra: pyproject.toml $(BIN)/ccm
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	@touch $@
+
 .PHONY: bench
-bench: setup ## Benchmarks: the pure core, then end to end through a real broker (a few minutes)
+bench: setup $(VENV)/.bench-extra ## Benchmarks: the pure core, end to end through a real broker, then ccm against a Quix Streams peer (several minutes)
 	$(BIN)/python bench/core_throughput.py
 	$(BIN)/python bench/end_to_end.py
+	$(BIN)/python bench/versus_peer.py
 
 .PHONY: soak
 soak: setup ## Soak: two workers at 100x a force's peak for 10 minutes through a real broker

@@ -1,0 +1,319 @@
+"""ccm against a Quix Streams peer doing the same job, through the same broker.
+
+    .venv/bin/python bench/versus_peer.py [--month 2026-03] [--days N] [--rounds 2] [--port 39192]
+
+The job: a calendar month of a force's calls (`ccm simulate`, the `call.*` events only),
+deduplicated by event_id, legs matched in any arrival order, and per Europe/London
+month x channel x queue the legs offered, answered, answered within target and
+abandoned, and the sum of answer times. The peer is bench/peer_quix.py (the `bench`
+extra: pip install -e '.[bench]').
+
+1. Simulates the month (`--days N`: only its first N days, for a quick run) and keeps
+   its call events.
+2. Starts a local Kafka broker (deploy/kafka/local-kafka, its own port and state) and
+   sends the calls once, with `ccm replay`, to a topic of 6 partitions keyed by call_id.
+3. Rounds alternate, ccm first (`--rounds` each):
+   - ccm: a fresh `ccm worker` (its own app id, data dir and web port) with
+     CCM_TOPIC_CALLS the topic and the other families on empty topics, until its
+     /metrics counts every event consumed (`ccm_events_consumed_total`; read every 2 s,
+     down to every 0.2 s near the end: each reading costs the worker tens of ms);
+   - quix: bench/peer_quix.py with a fresh consumer group and state, until it has
+     processed every event and the deltas they made (it reports the instant).
+   Both are timed from launching their process, so both include their startup (Python,
+   imports, joining the group, creating their state topics) and neither its shutdown.
+   Each run's startup (launch to its first event counted) is reported beside it.
+4. Exactness: each ccm worker's monthly figures (its /export/monthly, the rows of a
+   month x channel x queue summed over formulas) must equal every Quix run's totals;
+   each difference is printed.
+
+Prints one JSON object; exits 1 when the figures differ. Leaves no process behind.
+"""
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import date, datetime
+from datetime import time as clock_time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from end_to_end import LOCAL_KAFKA, REPO, ccm, free_port
+from soak import start_worker, stop
+
+sys.path.insert(0, str(REPO))  # this checkout's ccm, not whichever the venv installed
+
+PARTITIONS = 6
+LONDON = ZoneInfo("Europe/London")
+FIGURES = ("offered", "answered", "answered_within_target", "abandoned", "answer_us_sum")
+CONSUMED = b"ccm_events_consumed_total{"
+
+
+def consumed(url: str) -> float:
+    """ccm_events_consumed_total, summed over families. Each reading makes the worker
+    compute every figure (tens of ms, in its event loop) and yields half a megabyte:
+    read only the counter's lines, not the whole exposition as end_to_end.py does, which
+    would take a tenth of a second of a core the worker shares."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as response:
+        text = response.read()
+    return sum(
+        float(line.rsplit(b" ", 1)[1]) for line in text.splitlines() if line.startswith(CONSUMED)
+    )
+
+
+def next_reading(count: float, events: int, first: tuple[float, float] | None, now: float):
+    """Seconds until the next reading of /metrics: every 2 s while far from the end (so
+    readings take little from the worker), down to 0.2 s as it nears the end."""
+    if first is None or count <= first[1]:
+        return 0.5
+    rate = (count - first[1]) / (now - first[0])
+    return min(2.0, max(0.2, (events - count) / rate / 2))
+
+
+def month_span(month: str, days: int | None) -> tuple[datetime, int]:
+    """London midnight on the month's first day, and the hours to the next month's (or
+    to ``days`` days later): whole London days, whatever the clock changes."""
+    first = date.fromisoformat(f"{month}-01")
+    if days is None:
+        end = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    else:
+        end = date.fromordinal(first.toordinal() + days)
+    start = datetime.combine(first, clock_time(0), tzinfo=LONDON)
+    stop_at = datetime.combine(end, clock_time(0), tzinfo=LONDON)
+    # Not stop_at - start: between datetimes of one zone that is wall-clock time.
+    return start, round((stop_at.timestamp() - start.timestamp()) / 3600)
+
+
+def months_of(start: datetime, hours: int) -> tuple[str, str]:
+    """The first and last London month of the span (events come before its end)."""
+    last = datetime.fromtimestamp(start.timestamp() + hours * 3600 - 1, tz=LONDON)
+    return f"{start:%Y-%m}", f"{last:%Y-%m}"
+
+
+def keep_calls(events: Path, calls: Path) -> int:
+    kept = 0
+    with events.open("rb") as source, calls.open("wb") as out:
+        for line in source:
+            if json.loads(line)["event_type"].startswith("call."):
+                out.write(line)
+                kept += 1
+    return kept
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=120) as response:
+        return json.loads(response.read())
+
+
+def ccm_round(env: dict[str, str], work: Path, n: int, events: int, months: tuple[str, str]):
+    """Seconds from launch until every event is consumed, startup seconds, and figures."""
+    web_port = free_port()
+    url = f"http://127.0.0.1:{web_port}"
+    overrides = {
+        "CCM_APP_ID": f"ccm{n}{uuid.uuid4().hex[:6]}",
+        "CCM_DATA_DIR": str(work / f"ccm-{n}"),
+        "CCM_WEB_PORT": str(web_port),
+    }
+    launched = time.time()
+    worker = start_worker(env, work / f"ccm-{n}.log", **overrides)
+    first: tuple[float, float] | None = None  # (when, count) of the first events counted
+    readings: list[float] = []
+    try:
+        while True:
+            asked = time.time()
+            try:
+                count = consumed(url)
+                readings.append(time.time() - asked)
+            except OSError:  # not serving yet
+                count = 0.0
+            now = time.time()
+            if count and first is None:
+                first = (now, count)
+            if count >= events:
+                break
+            if worker.poll() is not None or now - launched > 3600:
+                raise RuntimeError(f"ccm did not consume every event; see {work}/ccm-{n}.log")
+            time.sleep(0.2 if first is None else next_reading(count, events, first, now))
+        seconds = now - launched
+        pack = get_json(f"{url}/export/monthly?from={months[0]}&to={months[1]}")
+    finally:
+        stop(worker)
+    figures: dict[tuple[str, str, str], list[int]] = {}
+    for row in pack["calls"]:
+        key = (row["month"], row["channel"], row["queue"])
+        total = figures.setdefault(key, [0] * len(FIGURES))
+        for i, name in enumerate(FIGURES):
+            total[i] += row[name]
+    startup = (first[0] if first else now) - launched
+    return seconds, startup, figures, statistics.median(readings) if readings else 0.0
+
+
+def quix_round(env: dict[str, str], work: Path, n: int, topic: str):
+    """Seconds from launch until every event and delta is processed, startup, totals."""
+    log = work / f"quix-{n}.log"
+    launched = time.time()
+    with log.open("wb") as errors:
+        finished = subprocess.run(
+            [
+                sys.executable, str(REPO / "bench" / "peer_quix.py"),
+                "--bootstrap", env["CCM_KAFKA_BOOTSTRAP"], "--topic", topic,
+                "--group", f"quix{n}{uuid.uuid4().hex[:6]}",
+                "--state-dir", str(work / f"quix-{n}"),
+            ],
+            env=env, stdout=subprocess.PIPE, stderr=errors, timeout=3600,
+        )  # fmt: skip
+    if finished.returncode != 0:
+        raise RuntimeError(f"the Quix peer failed; see {log}")
+    report = json.loads(finished.stdout)
+    totals = {
+        (t["month"], t["channel"], t["queue"]): [t[name] for name in FIGURES]
+        for t in report["totals"]
+    }
+    return report["done_at"] - launched, report["first_event_at"] - launched, totals, report
+
+
+def differences(ccm_figures: dict, quix_totals: dict) -> list[str]:
+    found = []
+    for key in sorted(ccm_figures.keys() | quix_totals.keys()):
+        a = ccm_figures.get(key, [0] * len(FIGURES))
+        b = quix_totals.get(key, [0] * len(FIGURES))
+        for name, x, y in zip(FIGURES, a, b, strict=True):
+            if x != y:
+                found.append(f"{'/'.join(key)} {name}: ccm {x}, quix {y}")
+    return found
+
+
+def summary(seconds: list[float], startups: list[float], events: int) -> dict:
+    rates = [events / s for s in seconds]
+    return {
+        "events_per_second": [round(r) for r in rates],
+        "seconds": [round(s, 1) for s in seconds],
+        "startup_seconds": [round(s, 1) for s in startups],
+        "best_events_per_second": round(max(rates)),
+        "median_events_per_second": round(statistics.median(rates)),
+        # Beside the figure asked for: the same runs without their startup.
+        "median_events_per_second_after_startup": round(
+            statistics.median(events / (s - u) for s, u in zip(seconds, startups, strict=True))
+        ),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--month", default="2026-03", help="London month YYYY-MM")
+    parser.add_argument("--days", type=int, help="only the month's first N days (quick runs)")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each, alternating")
+    parser.add_argument("--port", type=int, default=39192)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    began = time.monotonic()
+
+    from streams.settings import Settings
+    from streams.topics import ensure_topics
+
+    work = Path(tempfile.mkdtemp(prefix="ccm-versus-"))
+    prefix = f"versus{uuid.uuid4().hex[:6]}"
+    topic = f"{prefix}.calls"
+    env = dict(os.environ)
+    env |= {
+        # This checkout's ccm, for the worker, simulate and replay alike.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+        "CCM_KAFKA_PORT": str(args.port),
+        "CCM_KAFKA_STATE": str(work / "kafka"),
+        "CCM_KAFKA_BOOTSTRAP": f"127.0.0.1:{args.port}",
+        "CCM_TOPIC_CALLS": topic,
+        "CCM_TOPIC_CHATS": f"{prefix}.chats",
+        "CCM_TOPIC_REPORTS": f"{prefix}.reports",
+        "CCM_TOPIC_INCIDENTS": f"{prefix}.incidents",
+        "CCM_TOPIC_DEADLETTER": f"{prefix}.deadletter",
+        "CCM_TOPIC_PARTITIONS": str(PARTITIONS),
+        "CCM_WEB_BIND": "127.0.0.1",
+    }
+    start, hours = month_span(args.month, args.days)
+    months = months_of(start, hours)
+    all_events, calls_file = work / "events.jsonl", work / "calls.jsonl"
+    ccm(
+        "simulate", "--start", start.isoformat(), "--duration", f"{hours}h",
+        "--out", str(all_events), env=env, capture_output=True,
+    )  # fmt: skip
+    events = keep_calls(all_events, calls_file)
+
+    subprocess.run([str(LOCAL_KAFKA), "start"], env=env, check=True, capture_output=True)
+    results: dict[str, list] = {"ccm": [], "quix": []}
+    mismatches: list[str] = []
+    quix_counts = None
+    try:
+        settings = Settings(kafka_bootstrap=env["CCM_KAFKA_BOOTSTRAP"], topic_partitions=PARTITIONS)
+        family_topics = [env[f"CCM_TOPIC_{f}"] for f in ("CALLS", "CHATS", "REPORTS", "INCIDENTS")]
+        ensure_topics(settings, [*family_topics, env["CCM_TOPIC_DEADLETTER"]])
+        ccm("replay", str(calls_file), env=env, capture_output=True)
+
+        figures, totals, readings = [], [], []
+        for n in range(args.rounds):
+            seconds, startup, found, reading = ccm_round(env, work, n, events, months)
+            results["ccm"].append((seconds, startup))
+            readings.append(reading)
+            figures.append(found)
+            seconds, startup, found, report = quix_round(env, work, n, topic)
+            results["quix"].append((seconds, startup))
+            totals.append(found)
+            quix_counts = {k: report[k] for k in ("events", "duplicate", "conflict", "deltas")}
+        for a in figures:
+            for b in totals:
+                mismatches += [m for m in differences(a, b) if m not in mismatches]
+    finally:
+        subprocess.run([str(LOCAL_KAFKA), "stop"], env=env, capture_output=True)
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+    for line in mismatches:
+        print(f"mismatch: {line}", file=sys.stderr)
+    ccm_summary = summary(*zip(*results["ccm"], strict=True), events)
+    quix_summary = summary(*zip(*results["quix"], strict=True), events)
+    month_totals = [0] * len(FIGURES)
+    for vector in figures[0].values():
+        month_totals = [a + b for a, b in zip(month_totals, vector, strict=True)]
+    print(
+        json.dumps(
+            {
+                "events": events,
+                "span": f"{start.isoformat()} + {hours}h",
+                "timed": "from launching the process until every event is counted: "
+                "startup included, shutdown not",
+                "ccm": ccm_summary,
+                "quix": quix_summary,
+                "ratio_ccm_to_quix_median": round(
+                    ccm_summary["median_events_per_second"]
+                    / quix_summary["median_events_per_second"],
+                    2,
+                ),
+                "ratio_ccm_to_quix_median_after_startup": round(
+                    ccm_summary["median_events_per_second_after_startup"]
+                    / quix_summary["median_events_per_second_after_startup"],
+                    2,
+                ),
+                "ccm_metrics_reading_ms_median": round(1000 * statistics.median(readings)),
+                "figures_match": not mismatches,
+                "mismatches": mismatches[:20],
+                "figures": {
+                    **dict(zip(FIGURES, month_totals, strict=True)),
+                    "rows": sum(1 for v in figures[0].values() if any(v)),
+                },
+                "quix_peer": quix_counts,
+                "bench_seconds": round(time.monotonic() - began),
+            },
+            indent=2,
+        )
+    )
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
