@@ -48,10 +48,11 @@ $(VENV)/.bench-extra: pyproject.toml $(BIN)/ccm
 	@touch $@
 
 .PHONY: bench
-bench: setup $(VENV)/.bench-extra ## Benchmarks: the pure core, end to end through a real broker, then ccm against a Quix Streams peer (several minutes)
+bench: setup $(VENV)/.bench-extra ## Benchmarks: the pure core, end to end through a real broker, ccm against a Quix Streams peer, a year exported from the log (about 15 minutes)
 	$(BIN)/python bench/core_throughput.py
 	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/versus_peer.py
+	$(BIN)/python bench/export_year.py
 
 .PHONY: soak
 soak: setup ## Soak: two workers at 100x a force's peak for 10 minutes through a real broker

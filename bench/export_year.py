@@ -5,8 +5,11 @@ byte for byte those of the export before the core was made faster.
 
 1. Simulates 2026 (`ccm simulate --seed 1 --start 2026-01-01T00:00:00+00:00 --duration
    365d`: about 4.8 million events, both clock changes and every month end).
-2. Times `ccm export monthly --from 2026-01 --to 2026-12 --from-log` over it, in a child
-   process whose peak resident memory is read from the kernel.
+2. Times `ccm export monthly --from 2026-01 --to 2026-11 --from-log` over it (every event
+   of the year read and applied), in a child process whose peak resident memory is read
+   from the kernel. Not December: its last days are still ahead of the clock on the day
+   the digests were taken, and an export refuses events dated in the future (`future`),
+   so December's figures depend on the day the export runs.
 3. Compares each CSV's SHA-256 with `DIGESTS`, taken from the export of the same year by
    the core before it applied changes as deltas (it took 912 s of CPU then, 366 MiB).
 
@@ -25,12 +28,12 @@ import time
 from pathlib import Path
 
 DIGESTS = {
-    "call_handling.csv": "dbc3820fa8a9abc1f91d092842fbf3a8ca43371e42a3adb19f01af8c3e13cc15",
-    "channel_share.csv": "3b039f5656f90fc2be44e27fec4066a44ad050000a6c76764b68f76912376719",
-    "chat.csv": "aadcbdd73afd9200254691520c8d1433fff1bed531c29de0d152445d55cf6fd7",
-    "incident_attendance.csv": "988855c7065ca6dec7084648984b058c7115ee4af05751848064e06e89a45d6a",
-    "kpis.csv": "65fb67113d38e066a2cfef70b750bceaeb353ab9138091d4fd38b02ab0b6cdd3",
-    "online_reports.csv": "0fdebf05816c4ff2165f3e3929f8bc789bd442307ed4a6c1ad34c3b61b66f088",
+    "call_handling.csv": "a8ab32233c919ab628bd298388f7f7ae1385e8a1e749edffe74a5771cb9f53de",
+    "channel_share.csv": "5798abf0fa51182b30489ebac799342899c1fb28706151aa10935c7d57aaadb3",
+    "chat.csv": "5069e704fe4b218c6de9a2981cfdf17f5037b86aa5d369c3c508159f30931d2e",
+    "incident_attendance.csv": "1d70ad6086883b2e7af50848d50c64c448c18e8b7336a471ce6d90becd86d11e",
+    "kpis.csv": "3a671fbc33dd40c9a3374e0a5be3ef18e7cd2ec2f6645ab449a1f577e8c75259",
+    "online_reports.csv": "e0790c974f1d98cc4fd5faba35d2e3b04e989fbcd5b4e7595f1142b4be25ea36",
 }
 
 
@@ -51,7 +54,7 @@ def main() -> int:
     count = sum(1 for _ in events.open("rb"))
     out = work / "csv"
     began = time.perf_counter()
-    ccm("export", "monthly", "--from", "2026-01", "--to", "2026-12", "--from-log", str(events),
+    ccm("export", "monthly", "--from", "2026-01", "--to", "2026-11", "--from-log", str(events),
         "--out", str(out))  # fmt: skip
     seconds = time.perf_counter() - began
     child = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -52,6 +52,11 @@ class Lifecycle:
     """Settled: when its month closes and it may be forgotten; None while unsettled."""
     live_as: "Lifecycle | None" = None
     """The lifecycle as the live view knows it, while late events are kept from it."""
+    late_by_us: int = 0
+    """How far behind stream time its latest event arrived, when later than the grace
+    period (0 once a timely one comes): a part of it is then waited for from when it
+    arrived, not from when it happened, or a lifecycle told hours late would be taken
+    for orphans between two of its own events."""
 
 
 L = TypeVar("L", bound=Lifecycle)
@@ -127,8 +132,11 @@ class Ledger(ABC, Generic[L]):
 
     # --- shared mechanics ------------------------------------------------------------
 
-    def apply(self, event: Envelope, event_us: int, raw: bytes, late: bool = False) -> None:
-        """Apply one event; ``late`` (beyond the grace period) leaves the live windows alone."""
+    def apply(
+        self, event: Envelope, event_us: int, raw: bytes, late: bool = False, late_by_us: int = 0
+    ) -> None:
+        """Apply one event; ``late`` (beyond the grace period, ``late_by_us`` behind stream
+        time) leaves the live windows alone."""
         key = event.key
         lifecycle = self.lifecycles.get(key)
         if lifecycle is None:
@@ -158,11 +166,13 @@ class Ledger(ABC, Generic[L]):
                 restored.last_event_us = last_event_us
                 restored.in_minutes, restored.closes_at = lifecycle.in_minutes, lifecycle.closes_at
                 restored.live_as = lifecycle.live_as
+                restored.late_by_us = lifecycle.late_by_us
                 self.lifecycles[key] = restored
             raise
         self.lifecycles[key] = lifecycle
         self._replace(lifecycle, before, after, late)
         lifecycle.live_as = live_as if late else None
+        lifecycle.late_by_us = late_by_us if late else 0
         self._file(key, lifecycle)
         if self.changed is not None:
             self.changed.add(key)
@@ -215,9 +225,11 @@ class Ledger(ABC, Generic[L]):
         dead: list[DeadLetter] = []
         for key in list(self._unsettled):
             lifecycle = self.lifecycles[key]
-            if self.overdue(lifecycle, stream_us):
+            # Its own clock: stream time as it stood for it when it arrived.
+            now_us = stream_us - lifecycle.late_by_us
+            if self.overdue(lifecycle, now_us):
                 before = self.contributions(lifecycle)
-                dead.extend(self.expire(lifecycle, stream_us))
+                dead.extend(self.expire(lifecycle, now_us))
                 self._replace(lifecycle, before, self.contributions(lifecycle))
                 self._file(key, lifecycle)
                 if self.changed is not None:
@@ -259,6 +271,7 @@ class Ledger(ABC, Generic[L]):
                 else {}
             ),
             **({"live": self._live_to_json(lifecycle.live_as)} if lifecycle.live_as else {}),
+            **({"late_by": lifecycle.late_by_us} if lifecycle.late_by_us else {}),
         }
 
     def _from_record(self, item: dict) -> L:
@@ -270,6 +283,7 @@ class Ledger(ABC, Generic[L]):
         if "live" in item:
             lifecycle.live_as = self.lifecycle_from_json(item["live"])
             lifecycle.live_as.last_event_us = item["live"]["last"]
+        lifecycle.late_by_us = item.get("late_by", 0)
         return lifecycle
 
     def _live_to_json(self, lifecycle: Lifecycle) -> dict:

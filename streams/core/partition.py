@@ -175,7 +175,9 @@ class PartitionState:
                 )
             )
         try:
-            self.ledger.apply(event, event_us, raw, late=late)
+            self.ledger.apply(
+                event, event_us, raw, late=late, late_by_us=stream_us - event_us if late else 0
+            )
         except Duplicate:
             self.duplicates += 1
             return []

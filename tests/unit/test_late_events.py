@@ -6,6 +6,7 @@ from datetime import datetime
 from schemas import Family
 from streams.core.monthly import monthly_pack
 from streams.core.partition import PartitionState, TimeRules
+from tests.events import raw
 from tests.scenario import T0, TARGETS, Run, at, ev
 
 HOUR = 3600
@@ -101,3 +102,38 @@ def test_a_late_report_triage_leaves_it_awaiting_until_its_next_timely_event() -
     assert run.value("ccm_reports_triaged", "asb", "today") == 0
     day = datetime.fromisoformat(T0).date().toordinal()
     assert run.state.ledger.tallies[0].day(("asb",), day) == [2, 1, 60 * 10**6]
+
+
+def march_row(run: Run) -> tuple[int, int, int]:
+    (row,) = [
+        r
+        for r in monthly_pack([run.state], TARGETS, (2026, 3), (2026, 3)).calls
+        if (r.channel, r.queue) == ("999", "fcr")
+    ]
+    return row.offered, row.answered, row.abandoned
+
+
+def test_a_call_told_a_day_late_is_matched_though_the_stream_sweeps_between_its_events() -> None:
+    """A control room's telephony comes back after an outage and sends a day's calls: a
+    leg is waited for from when it arrived, not from when it was queued, so a sweep
+    between its queued event and its answer does not take it for an orphan."""
+    day = 24 * HOUR
+    run = Run().send(ev("call.queued", at(T0, day), call_id="now", channel="999", queue="fcr"))
+    run.send(ev("call.queued", at(T0, 0), call_id="late", channel="999", queue="fcr"))
+    # A timely event a minute on: the partition sweeps for orphans.
+    run.send(ev("call.answered", at(T0, day + 60), call_id="now", queue="fcr"))
+    run.send(ev("call.answered", at(T0, 5), call_id="late", queue="fcr"))
+    assert run.dead == []
+    assert run.state.late == 2
+    assert march_row(run) == (2, 2, 0)
+
+
+def test_a_late_answer_whose_call_never_comes_is_an_orphan_a_grace_period_after_it_came() -> None:
+    day = 24 * HOUR
+    lone = ev("call.answered", at(T0, 5), call_id="late", queue="fcr")
+    run = Run().send(ev("call.queued", at(T0, day), call_id="now", channel="999", queue="fcr"))
+    run.send(lone)
+    run.send(ev("call.answered", at(T0, day + 59 * 60), call_id="now", queue="fcr"))
+    assert run.dead == []  # within the grace period of its arrival
+    run.send(ev("call.ended", at(T0, day + HOUR + 61), call_id="now"))
+    assert [(d.reason.value, d.raw) for d in run.dead] == [("orphan", raw(lone))]
