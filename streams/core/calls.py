@@ -104,11 +104,6 @@ class Call(Lifecycle):
     outcomes: dict[Queue, list[LegOutcome]] = field(default_factory=dict)
     ended_us: int | None = None
     ended_raw: bytes | None = None
-    legs_known: "tuple[list[Leg], list[tuple[Queue, LegOutcome]]] | None" = field(
-        default=None, repr=False, compare=False
-    )
-    """`legs_of` as last worked out, asked for several times an event; None once the
-    call's queued or outcomes change (`CallLedger.update` and `expire` say so)."""
 
 
 @dataclass(slots=True)
@@ -118,18 +113,13 @@ class Leg:
     outcome: LegOutcome | None = None
 
 
-def legs_of(call: Call) -> tuple[list[Leg], list[tuple[Queue, LegOutcome]]]:
-    """The call's legs in the order offered, and the outcomes with no leg to close (yet)."""
-    known = call.legs_known
-    if known is None:
-        known = call.legs_known = _work_out_legs(call)
-    return known
-
+Legs = tuple[list["Leg"], list[tuple[Queue, LegOutcome]]]
 
 _QUEUES = tuple(Queue)
 
 
-def _work_out_legs(call: Call) -> tuple[list[Leg], list[tuple[Queue, LegOutcome]]]:
+def legs_of(call: Call) -> Legs:
+    """The call's legs in the order offered, and the outcomes with no leg to close (yet)."""
     legs: list[Leg] = []
     lone: list[tuple[Queue, LegOutcome]] = []
     for queue in _QUEUES:
@@ -208,12 +198,21 @@ class CallLedger(Ledger[Call]):
     ) -> None:
         super().__init__(targets, grace_us, stale_us, close_after_us)
         self._targets_by_day: dict[tuple[date, Channel, Queue], ResolvedQueueTarget] = {}
+        self._known: tuple[Call, Legs] | None = None
+        """The legs of the call an event is being applied to, asked for several times an
+        event: one call's only, so a month of calls does not each keep its legs."""
+
+    def _legs(self, call: Call) -> Legs:
+        known = self._known
+        if known is None or known[0] is not call:
+            known = self._known = (call, legs_of(call))
+        return known[1]
 
     def new(self) -> Call:
         return Call()
 
     def update(self, call: Call, event: Envelope, event_us: int, raw: bytes) -> None:
-        call.legs_known = None
+        self._known = None  # the call is about to change
         if isinstance(event, CallQueued):
             entries = call.queued.setdefault(event.queue, [])
             if any(q.at_us == event_us for q in entries):
@@ -231,7 +230,7 @@ class CallLedger(Ledger[Call]):
             if call.ended_us is not None:
                 raise Conflict("the call already ended")
             call.ended_us, call.ended_raw = event_us, raw
-        legs, lone = legs_of(call)
+        legs, lone = self._legs(call)
         if _settled(call, legs, lone):
             _let_go_of_bytes(call)
 
@@ -241,7 +240,7 @@ class CallLedger(Ledger[Call]):
         offered = []
         settled = True
         combined_us = 0
-        legs, lone = legs_of(call)
+        legs, lone = self._legs(call)
         if lone:
             settled = False
         for leg in legs:
@@ -294,7 +293,7 @@ class CallLedger(Ledger[Call]):
 
     def _overdue_parts(self, call: Call, stream_us: int) -> list[tuple[str, bytes | None]]:
         """What has waited too long for a partner: a dead letter's detail and bytes each."""
-        legs, lone = legs_of(call)
+        legs, lone = self._legs(call)
         parts = []
         for queue, outcome in lone:
             if outcome.at_us + self.grace_us < stream_us:
@@ -317,7 +316,7 @@ class CallLedger(Ledger[Call]):
         return parts
 
     def expire(self, call: Call, stream_us: int) -> list[DeadLetter]:
-        legs, lone = legs_of(call)
+        legs, lone = self._legs(call)
         dead = [
             DeadLetter(RejectReason.ORPHAN, detail, raw)
             if raw is not None
@@ -339,14 +338,14 @@ class CallLedger(Ledger[Call]):
         for table in (call.queued, call.outcomes):
             for queue in [q for q, entries in table.items() if not entries]:
                 del table[queue]
-        call.legs_known = None
-        legs, lone = legs_of(call)
+        self._known = None
+        legs, lone = self._legs(call)
         if _settled(call, legs, lone):
             _let_go_of_bytes(call)
         return dead
 
     def is_settled(self, call: Call) -> bool:
-        legs, lone = legs_of(call)
+        legs, lone = self._legs(call)
         return _settled(call, legs, lone)
 
     def waiting(self) -> list[tuple[Channel, Queue, int]]:
