@@ -117,7 +117,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ccm-bench-"))
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     web_port = free_port()
-    env = dict(os.environ)  # CCM_BATCH_SECONDS and the like tune the worker under test
+    env = dict(os.environ)  # CCM_BATCH_MAX and the like tune the worker under test
     env |= {
         "CCM_KAFKA_PORT": str(args.port),
         "CCM_KAFKA_STATE": str(work / "kafka"),

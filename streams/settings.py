@@ -111,9 +111,8 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=6, ge=1)
     """Partitions of input topics the worker creates when they do not exist yet."""
     batch_max: int = Field(default=5000, ge=1)
-    """Most messages applied in one batch."""
-    batch_seconds: float = Field(default=0.2, gt=0)
-    """Longest wait for a batch to fill before it is applied (and shows on /metrics)."""
+    """Most messages applied in one batch. A batch is applied as soon as the worker is
+    free, with whatever has arrived: no wait for it to fill."""
     checkpoint_seconds: float = Field(default=2.0, gt=0)
     """How often state is checkpointed and consumer offsets released for commit.
     Work since the last checkpoint is redone after a crash, never counted twice."""

@@ -3,8 +3,9 @@
 
 Exactly-once counting (SPEC section 9), without Kafka transactions:
 
-1. Each agent takes batches of raw messages and applies them to its partitions'
-   states; every state remembers the last offset it applied.
+1. Each agent takes batches of raw messages (straight from the consumer's fetches, see
+   `streams.batches`) and applies them to its partitions' states; every state
+   remembers the last offset it applied.
 2. Every few seconds it writes what changed in each partition's state, offset
    included, as one record to a compacted checkpoint topic (a Faust table's changelog;
    now and then a whole snapshot instead: `streams.checkpoints`), and waits until Kafka
@@ -38,6 +39,7 @@ from faust.types import TP
 
 from schemas import Family, RejectReason
 from streams import kafka_reading
+from streams.batches import RecordBuffer, take_batches
 from streams.checkpoints import change_key
 from streams.core.monthly import monthly_pack
 from streams.core.months import parse_month
@@ -54,6 +56,10 @@ log = logging.getLogger("ccm.worker")
 ACK_WAIT_SECONDS = 10
 """How long a checkpoint waits for Kafka to acknowledge its records before it leaves
 the commit to the next one, so that a slow broker delays commits, not the figures."""
+
+BUFFERED_BATCHES = 2
+"""Each family's buffer holds this many batches (``batch_max``) fetched and not yet
+applied; the consumer waits for room beyond that."""
 
 CHECKPOINT_MAX_BYTES = 32 * 1024 * 1024
 """One partition's state is one record; allow it to be large rather than split it."""
@@ -134,6 +140,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
             )
 
     pipes: list[FamilyPipe] = []
+    buffers: dict[str, RecordBuffer] = {}
     for family in CONSUMED_FAMILIES:
         topic_name = settings.topic_for(family)
         # acks=False: Faust neither tracks nor commits these offsets. It skips (and would
@@ -162,7 +169,11 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         app.tables.add(table)
         pipe = FamilyPipe(app, settings, runtime, family, topic_name, table, deadletter)
         pipes.append(pipe)
-        _add_agent(app, pipe, source)
+        buffers[topic_name] = RecordBuffer(BUFFERED_BATCHES * settings.batch_max)
+        _add_agent(app, pipe, source, buffers[topic_name])
+    # Records of the input topics go from the consumer's fetches straight into these
+    # buffers, not through Faust's streams (why, in `streams.batches` and `FamilyPipe.run`).
+    take_batches(app, buffers)
 
     @app.timer(interval=settings.checkpoint_seconds)
     async def checkpoint_quiet_streams() -> None:
@@ -285,11 +296,27 @@ class FamilyPipe:
         """Dead letters and checkpoint records handed to the producer and not yet
         acknowledged by Kafka: no offset is committed past them until they are."""
 
-    async def run(self, stream: faust.StreamT) -> None:
-        settings = self.settings
-        async for events in stream.noack_take(settings.batch_max, within=settings.batch_seconds):
+    async def run(self, buffer: RecordBuffer) -> None:
+        """Apply what the consumer has put in ``buffer``, as soon as there is any, up to
+        ``batch_max`` messages at a time: a lone event is applied at once, a backlog in
+        large batches.
+
+        Faust's streams are not used for the input topics: their per-message path
+        capped the worker below its throughput target, and waiting for a batch to fill
+        (`take(within=0.2)`) held back every quiet event. With the buffers, on a 2-core
+        machine: end to end 7,500 events/s against 3,800-4,500 through the streams (now
+        bound by the replay's producer), a backlog read at 14,000 events/s against 6,350,
+        and an event applied 8 ms (p50) after it is sent against 150 ms. How these were
+        measured, in `streams.batches`.
+        """
+        most = self.settings.batch_max
+        while True:
+            await buffer.wait_for_messages()
+            messages = buffer.take(most)
+            if not messages:
+                continue
             try:
-                self.apply(events)
+                self.apply(messages)
                 if self.gaps:
                     await self.reread()
                 if self.checkpoint_due():
@@ -302,6 +329,8 @@ class FamilyPipe:
                 log.exception("could not apply a %s batch; stopping", self.family.value)
                 await self.app.crash(error)
                 raise
+            # Let the consumer, the timers and the web server in between batches.
+            await asyncio.sleep(0)
 
     def checkpoint_due(self) -> bool:
         interval = max(self.settings.checkpoint_seconds, 10 * self.snapshot_seconds)
@@ -347,16 +376,7 @@ class FamilyPipe:
         # Their gaps close as soon as the seek below brings the log start.
         self.touched |= set(lost)
 
-    def apply(self, events: list[Any]) -> None:
-        # Not `value or b""`: a Skipped for a transaction's marker is empty, and falsy.
-        messages = [
-            Message(
-                e.message.partition,
-                e.message.offset,
-                e.message.value if e.message.value is not None else b"",
-            )
-            for e in events
-        ]
+    def apply(self, messages: list[Message]) -> None:
         # Only partitions whose state was set up when they were assigned: a message
         # Faust still had from before a rebalance, for a partition not (or no longer)
         # held, is left to whoever holds it (it is read again from the checkpoint).
@@ -529,9 +549,17 @@ class FamilyPipe:
         return figures
 
 
-def _add_agent(app: faust.App, pipe: FamilyPipe, source: faust.TopicT) -> None:
+def _add_agent(
+    app: faust.App, pipe: FamilyPipe, source: faust.TopicT, buffer: RecordBuffer
+) -> None:
+    """The family's agent: Faust starts (and stops) it with the worker, and subscribes
+    its topic before it joins the group. It applies what the consumer puts in ``buffer``
+    and never reads its Faust stream."""
+
     async def process(stream: faust.StreamT) -> None:
-        await pipe.run(stream)
+        # What iterating the stream would do: have the consumer subscribe the topic.
+        app.topics.add(source)
+        await pipe.run(buffer)
 
     process.__name__ = f"process_{pipe.family.value}"
     app.agent(source, name=f"ccm.{pipe.family.value}")(process)
