@@ -132,11 +132,10 @@ class Ledger(ABC, Generic[L]):
 
     # --- shared mechanics ------------------------------------------------------------
 
-    def apply(
-        self, event: Envelope, event_us: int, raw: bytes, late: bool = False, late_by_us: int = 0
-    ) -> None:
-        """Apply one event; ``late`` (beyond the grace period, ``late_by_us`` behind stream
-        time) leaves the live windows alone."""
+    def apply(self, event: Envelope, event_us: int, raw: bytes, late_by_us: int = 0) -> None:
+        """Apply one event; one ``late_by_us`` behind stream time (later than the grace
+        period; 0: timely) leaves the live windows alone."""
+        late = late_by_us > 0
         key = event.key
         lifecycle = self.lifecycles.get(key)
         if lifecycle is None:
@@ -172,7 +171,7 @@ class Ledger(ABC, Generic[L]):
         self.lifecycles[key] = lifecycle
         self._replace(lifecycle, before, after, late)
         lifecycle.live_as = live_as if late else None
-        lifecycle.late_by_us = late_by_us if late else 0
+        lifecycle.late_by_us = late_by_us
         self._file(key, lifecycle)
         if self.changed is not None:
             self.changed.add(key)
@@ -290,16 +289,13 @@ class Ledger(ABC, Generic[L]):
         return {**self.lifecycle_to_json(lifecycle), "last": lifecycle.last_event_us}  # type: ignore[arg-type]
 
     def load_json(self, data: dict) -> None:
-        self.lifecycles = {key: self._from_record(item) for key, item in data["lifecycles"].items()}
-        self._refile()
+        self.lifecycles = {}
+        self._unsettled, self._closing = set(), {}
+        for key, item in data["lifecycles"].items():
+            self.lifecycles[key] = lifecycle = self._from_record(item)
+            self._file(key, lifecycle)
         for tally, tally_data in zip(self.tallies, data["tallies"], strict=True):
             tally.load_json(tally_data)
-
-    def _refile(self) -> None:
-        self._unsettled, self._closing = set(), {}
-        for key, lifecycle in self.lifecycles.items():
-            lifecycle.closes_at = None
-            self._file(key, lifecycle)
 
     def track_changes(self) -> None:
         """From now on, remember what changes, for `changes_to_json`."""
@@ -322,11 +318,14 @@ class Ledger(ABC, Generic[L]):
     def apply_changes(self, data: dict) -> None:
         """Bring a ledger loaded from a checkpoint forward by `changes_to_json`."""
         for key, item in data["lifecycles"].items():
-            if item is None:
-                self.lifecycles.pop(key, None)
-            else:
-                self.lifecycles[key] = self._from_record(item)
-        self._refile()
+            old = self.lifecycles.pop(key, None)
+            if old is not None:  # out of the sweeps' indexes, as `_file` keeps them
+                self._unsettled.discard(key)
+                if old.closes_at is not None:
+                    self._closing[old.closes_at].discard(key)
+            if item is not None:
+                self.lifecycles[key] = lifecycle = self._from_record(item)
+                self._file(key, lifecycle)
         for tally, rows in zip(self.tallies, data["tallies"], strict=True):
             tally.apply_changes(rows)
 

@@ -175,9 +175,7 @@ class PartitionState:
                 )
             )
         try:
-            self.ledger.apply(
-                event, event_us, raw, late=late, late_by_us=stream_us - event_us if late else 0
-            )
+            self.ledger.apply(event, event_us, raw, late_by_us=stream_us - event_us if late else 0)
         except Duplicate:
             self.duplicates += 1
             return []

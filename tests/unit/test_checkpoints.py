@@ -94,6 +94,13 @@ def test_a_state_read_back_from_its_chain_is_the_state_that_wrote_it(messages, e
     for family in CONSUMED_FAMILIES:
         state, _ = read_back(table, family)
         assert normalised(state) == normalised(runtime.states[(family, 0)])
+        # The sweeps' indexes too: what waits for a partner, and what is forgotten when.
+        assert sweeps_of(state) == sweeps_of(runtime.states[(family, 0)])
+
+
+def sweeps_of(state: PartitionState) -> tuple[set[str], dict[int, set[str]]]:
+    ledger = state.ledger
+    return ledger._unsettled, {at: keys for at, keys in ledger._closing.items() if keys}
 
 
 @settings(max_examples=8, deadline=None)
