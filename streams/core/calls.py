@@ -11,6 +11,7 @@ event time, so they are the same whatever order the events arrived in: at each
 queue, an outcome closes the latest leg queued there before it and still open.
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
@@ -62,9 +63,25 @@ class LegCount(IntEnum):
 
 FIRST_BUCKET = len(LegCount)
 LEG_WIDTH = FIRST_BUCKET + len(ANSWER_BUCKETS_S)
-_BUCKET_BOUNDS_US = tuple(
-    (FIRST_BUCKET + i, bound_s * 1_000_000) for i, bound_s in enumerate(ANSWER_BUCKETS_S)
+_BUCKET_BOUNDS_US = tuple(bound_s * 1_000_000 for bound_s in ANSWER_BUCKETS_S)
+_BUCKETS_FROM = tuple(
+    (0,) * i + (1,) * (len(ANSWER_BUCKETS_S) - i) for i in range(len(ANSWER_BUCKETS_S) + 1)
 )
+"""The answer-time counts of a wait that first fits under bound ``i``: a leg's vector
+is built from these whole, as it is worked out for every event of its call."""
+
+
+def _leg_vector(**counts: int) -> tuple[int, ...]:
+    vector = [0] * LEG_WIDTH
+    for name, value in counts.items():
+        vector[LegCount[name.upper()]] = value
+    return tuple(vector)
+
+
+_OFFERED_ONLY = _leg_vector(offered=1)
+_SHORT_ABANDONED = _leg_vector(offered=1, short_abandoned=1)
+_ABANDONED_WITHIN = _leg_vector(offered=1, abandoned=1, abandoned_within_target=1)
+_ABANDONED_OVER = _leg_vector(offered=1, abandoned=1)
 
 
 class CallCount(IntEnum):
@@ -246,39 +263,41 @@ class CallLedger(Ledger[Call]):
         for leg in legs:
             queued_us, channel, queue = leg.queued.at_us, leg.queued.channel, leg.queue
             offered.append((queued_us, channel))
-            target = self.target(channel, queue, queued_us)
             dim = (channel, queue)
             closed = _close(leg, call)
-            vector = [0] * LEG_WIDTH
-            vector[LegCount.OFFERED] = 1
             if closed is None:
                 settled = False
+                vector = _OFFERED_ONLY
             else:
                 outcome, outcome_us = closed
                 wait = max(0, outcome_us - queued_us)
                 combined_us += wait
                 waits.append((dim, queued_us, wait))
+                target = self.target(channel, queue, queued_us)
                 within = int(wait <= target.answer_within_us)
                 if outcome is Outcome.ANSWERED:
                     handled_until = _handled_until(call, legs, leg, outcome_us)
-                    if handled_until is not None:
-                        vector[LegCount.HANDLED] = 1
-                        vector[LegCount.HANDLE_US_SUM] = handled_until - outcome_us
-                    vector[LegCount.ANSWERED] = 1
-                    vector[LegCount.ANSWERED_WITHIN_TARGET] = within
-                    vector[LegCount.ANSWERED_UNDER_10S] = int(wait < HOME_OFFICE_THRESHOLD_US)
-                    vector[LegCount.ANSWERED_UNDER_60S] = int(
-                        wait < 60 * HOME_OFFICE_THRESHOLD_US // 10
+                    handled, handle_us = (
+                        (0, 0) if handled_until is None else (1, handled_until - outcome_us)
                     )
-                    vector[LegCount.ANSWER_US_SUM] = wait
-                    for index, bound_us in _BUCKET_BOUNDS_US:
-                        vector[index] = int(wait <= bound_us)
+                    vector = (  # in LegCount's order
+                        1,
+                        1,
+                        within,
+                        int(wait < HOME_OFFICE_THRESHOLD_US),
+                        0,
+                        0,
+                        0,
+                        wait,
+                        handled,
+                        handle_us,
+                        int(wait < 60_000_000),
+                    ) + _BUCKETS_FROM[bisect_left(_BUCKET_BOUNDS_US, wait)]
                 elif wait < target.short_abandon_us:
-                    vector[LegCount.SHORT_ABANDONED] = 1
+                    vector = _SHORT_ABANDONED
                 else:
-                    vector[LegCount.ABANDONED] = 1
-                    vector[LegCount.ABANDONED_WITHIN_TARGET] = within
-            leg_counts.append((dim, queued_us, tuple(vector)))
+                    vector = _ABANDONED_WITHIN if within else _ABANDONED_OVER
+            leg_counts.append((dim, queued_us, vector))
         if not offered:
             return (Contribution(tuple(leg_counts), tuple(waits)), NOTHING)
         first_us, channel = min(offered)

@@ -90,13 +90,17 @@ class PartitionState:
         self.newest_by_source: dict[Source, int] = {}
         self._last_sweep_us: int | None = None
 
-    def process(self, raw: bytes, offset: int, wall_us: int) -> list[DeadLetter]:
+    def process(
+        self, raw: bytes, offset: int, wall_us: int, decoded: Envelope | None = None
+    ) -> list[DeadLetter]:
+        """``decoded``: the event ``raw`` decodes to, when the caller had to decode it
+        already (to route it), so that it is not decoded twice."""
         if offset <= self.offset:
             return []
         self.offset = offset
         self.consumed += 1
         try:
-            rejected = self._apply(raw, wall_us)
+            rejected = self._apply(raw, wall_us, decoded)
         except (MemoryError, RecursionError):
             raise  # the worker's trouble, not this event's
         except Exception as error:
@@ -136,9 +140,10 @@ class PartitionState:
         self.offset = start - 1
         return lost
 
-    def _apply(self, raw: bytes, wall_us: int) -> list[DeadLetter] | None:
+    def _apply(self, raw: bytes, wall_us: int, decoded: Envelope | None) -> list[DeadLetter] | None:
         """The event's dead letter, [] for a repeat, or None once it is applied."""
-        decoded = decode(raw)
+        if decoded is None:
+            decoded = decode(raw)
         if not isinstance(decoded, Envelope):
             return self._reject(DeadLetter(decoded.reason, decoded.detail, raw))
         event = decoded

@@ -12,6 +12,7 @@ import bisect
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from operator import add, sub
 
 from streams.core.timebase import RETAINED_MINUTES, london_day, london_day_ordinal, minute_of
 
@@ -116,10 +117,10 @@ class Tally:
             by_bucket = table[dim] = {}
         row = by_bucket.get(bucket)
         if row is None:
-            row = by_bucket[bucket] = [0] * self.width
-        for i, value in enumerate(vector):
-            if value:
-                row[i] += sign * value
+            by_bucket[bucket] = list(vector) if sign > 0 else [-v for v in vector]
+        else:
+            # One pass in C over the whole row beats skipping its zeros in Python.
+            row[:] = map(add if sign > 0 else sub, row, vector)
 
     def sum_minutes(self, dim: Dim, minutes: range) -> list[int]:
         total = [0] * self.width

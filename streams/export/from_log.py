@@ -38,6 +38,24 @@ def partition_for(key: str, partitions: int) -> int:
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
+class Partitioner:
+    """`partition_for`, remembering the keys of the last few lifecycles: a call's events
+    come close together, and murmur2 in Python costs as much as applying one."""
+
+    def __init__(self, partitions: int, remembered: int = 4096) -> None:
+        self.partitions = partitions
+        self.remembered = remembered
+        self._known: dict[str, int] = {}
+
+    def __call__(self, key: str) -> int:
+        found = self._known.get(key)
+        if found is None:
+            if len(self._known) >= self.remembered:
+                self._known.clear()
+            found = self._known[key] = partition_for(key, self.partitions)
+        return found
+
+
 @dataclass
 class LogRun:
     """The states a worker would hold after consuming the file, and what was refused."""
@@ -97,6 +115,7 @@ def run_lines(
     rules = rules or TimeRules()
     run = LogRun(wall_us=wall_us)
     offsets: Counter[tuple[Family, int]] = Counter()
+    partition_of = Partitioner(partitions)
     for line_no, raw in lines:
         progress(len(raw) + 1)
         run.lines += 1
@@ -104,11 +123,11 @@ def run_lines(
         if not isinstance(decoded, Envelope):
             run.undecodable.append(RejectedLine(line_no, decoded.reason, decoded.detail))
             continue
-        where = (decoded.family, partition_for(decoded.key, partitions))
+        where = (decoded.family, partition_of(decoded.key))
         state = run.states.get(where)
         if state is None:
             state = run.states[where] = PartitionState(decoded.family, targets, rules)
-        state.process(raw, offsets[where], wall_us=wall_us)
+        state.process(raw, offsets[where], wall_us=wall_us, decoded=decoded)
         offsets[where] += 1
     return run
 
