@@ -307,8 +307,15 @@ class CallLedger(Ledger[Call]):
             Contribution((((channel,), first_us, call_vector),)),
         )
 
-    def overdue(self, call: Call, stream_us: int) -> bool:
-        return bool(self._overdue_parts(call, stream_us))
+    def overdue_after(self, call: Call) -> int | None:
+        # The deadlines `_overdue_parts` looks at, each passed once stream time is after it.
+        legs, lone = self._legs(call)
+        deadlines = [outcome.at_us + self.grace_us for _, outcome in lone]
+        if call.ended_us is not None and not call.queued:
+            deadlines.append(call.ended_us + self.grace_us)
+        if call.ended_us is None:
+            deadlines += [leg.queued.at_us + self.stale_us for leg in legs if leg.outcome is None]
+        return min(deadlines, default=None)
 
     def _overdue_parts(self, call: Call, stream_us: int) -> list[tuple[str, bytes | None]]:
         """What has waited too long for a partner: a dead letter's detail and bytes each."""

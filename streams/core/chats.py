@@ -98,8 +98,18 @@ class ChatLedger(Ledger[Chat]):
                 vector[ChatCount.ABANDONED_WITHIN_TARGET] = within
         return (Contribution(((DIM, chat.requested_us, tuple(vector)),), waits),)
 
-    def overdue(self, chat: Chat, stream_us: int) -> bool:
-        return self._lone_end(chat, stream_us) or self._lone_part(chat, stream_us)
+    def overdue_after(self, chat: Chat) -> int | None:
+        # The deadlines `_lone_end` and `_lone_part` look at.
+        deadlines = []
+        if chat.ended_raw is not None and chat.ended_us is not None:
+            deadlines.append(chat.ended_us + self.grace_us)
+        if chat.unmatched_raw is not None:
+            if chat.requested_us is None:
+                if chat.outcome_us is not None:
+                    deadlines.append(chat.outcome_us + self.grace_us)
+            elif _close(chat) is None:
+                deadlines.append(chat.requested_us + self.stale_us)
+        return min(deadlines, default=None)
 
     def _lone_end(self, chat: Chat, stream_us: int) -> bool:
         return (

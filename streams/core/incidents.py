@@ -205,15 +205,16 @@ class IncidentLedger(Ledger[IncidentLife]):
     def dim(incident: IncidentLife, policy: GradingPolicy, result: Score) -> Dim:
         return (policy.id, result.grade, incident.area, incident.category)
 
-    def overdue(self, incident: IncidentLife, stream_us: int) -> bool:
+    def overdue_after(self, incident: IncidentLife) -> int | None:
         if incident.held:
-            return max(at for at, _ in incident.held) + self.grace_us < stream_us
-        return (
+            return max(at for at, _ in incident.held) + self.grace_us
+        if (
             incident.created_us is not None
             and incident.closed_us is None
             and incident.forgotten_as_of is None
-            and incident.created_us + self.stale_us < stream_us
-        )
+        ):
+            return incident.created_us + self.stale_us
+        return None
 
     def expire(self, incident: IncidentLife, stream_us: int) -> list[DeadLetter]:
         if incident.held:

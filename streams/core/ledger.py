@@ -13,6 +13,7 @@ than the grace period are handed back as orphans.
 """
 
 import base64
+import heapq
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -91,9 +92,15 @@ class Ledger(ABC, Generic[L]):
         )
         self.lifecycles: dict[str, L] = {}
         self.tallies = tuple(Tally(width) for width in self.tally_widths)
-        # Sweeps look only at lifecycles still waiting for something; settled ones wait,
-        # grouped by when their month closes, to be forgotten together.
-        self._unsettled: set[str] = set()
+        # Sweeps look only at lifecycles whose deadline has passed: a partition holds a
+        # month of open incidents, and testing each one every minute of stream time cost
+        # more than applying the events. Settled ones wait, grouped by when their month
+        # closes, to be forgotten together.
+        self._due: dict[str, int | None] = {}
+        """Unsettled lifecycles, and the stream instant after which each is overdue (None:
+        not until an event changes it)."""
+        self._deadlines: list[tuple[int, str]] = []
+        """A heap of (due, key); entries whose due no longer matches `_due` are stale."""
         self._closing: dict[int, set[str]] = {}
         self.changed: set[str] | None = None
         """Keys of lifecycles applied to, expired or forgotten since the last checkpoint,
@@ -113,8 +120,13 @@ class Ledger(ABC, Generic[L]):
         """What the lifecycle adds to each tally now."""
 
     @abstractmethod
+    def overdue_after(self, lifecycle: L) -> int | None:
+        """The instant of its own clock after which `expire` has something to do: the
+        earliest of its parts' deadlines; None while nothing in it has one."""
+
     def overdue(self, lifecycle: L, stream_us: int) -> bool:
-        """Whether `expire` has anything to do: a cheap test, run on every lifecycle."""
+        after = self.overdue_after(lifecycle)
+        return after is not None and after < stream_us
 
     @abstractmethod
     def expire(self, lifecycle: L, stream_us: int) -> list[DeadLetter]:
@@ -183,18 +195,31 @@ class Ledger(ABC, Generic[L]):
 
     def _file(self, key: str, lifecycle: L) -> None:
         closes_at = self.closes_us(lifecycle) if self.is_settled(lifecycle) else None
-        if closes_at == lifecycle.closes_at:
-            if closes_at is None:
-                self._unsettled.add(key)
+        if closes_at != lifecycle.closes_at:
+            if lifecycle.closes_at is not None:
+                self._closing[lifecycle.closes_at].discard(key)
+            if closes_at is not None:
+                self._closing.setdefault(closes_at, set()).add(key)
+            lifecycle.closes_at = closes_at
+        if closes_at is not None:
+            self._due.pop(key, None)
             return
+        after = self.overdue_after(lifecycle)
+        # On its own clock: a lifecycle told late waits from when it arrived.
+        due = None if after is None else after + lifecycle.late_by_us
+        if key in self._due and self._due[key] == due:
+            return
+        self._due[key] = due
+        if due is not None:
+            heapq.heappush(self._deadlines, (due, key))
+            if len(self._deadlines) > 2 * len(self._due) + 1024:
+                self._deadlines = [(d, k) for k, d in self._due.items() if d is not None]
+                heapq.heapify(self._deadlines)
+
+    def _unfile(self, key: str, lifecycle: L) -> None:
+        self._due.pop(key, None)
         if lifecycle.closes_at is not None:
             self._closing[lifecycle.closes_at].discard(key)
-        if closes_at is None:
-            self._unsettled.add(key)
-        else:
-            self._unsettled.discard(key)
-            self._closing.setdefault(closes_at, set()).add(key)
-        lifecycle.closes_at = closes_at
 
     def _replace(
         self,
@@ -222,11 +247,20 @@ class Ledger(ABC, Generic[L]):
     def sweep(self, stream_us: int) -> list[DeadLetter]:
         """Hand back orphans and forget settled, quiet lifecycles."""
         dead: list[DeadLetter] = []
-        for key in list(self._unsettled):
+        due_now = []
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] < stream_us:
+            due, key = heapq.heappop(deadlines)
+            if key in self._due and self._due[key] == due:
+                del self._due[key]  # filed again below, whatever expire leaves
+                due_now.append(key)
+        for key in due_now:
             lifecycle = self.lifecycles[key]
             # Its own clock: stream time as it stood for it when it arrived.
             now_us = stream_us - lifecycle.late_by_us
-            if self.overdue(lifecycle, now_us):
+            if not self.overdue(lifecycle, now_us):
+                self._file(key, lifecycle)
+            else:
                 before = self.contributions(lifecycle)
                 dead.extend(self.expire(lifecycle, now_us))
                 self._replace(lifecycle, before, self.contributions(lifecycle))
@@ -290,7 +324,7 @@ class Ledger(ABC, Generic[L]):
 
     def load_json(self, data: dict) -> None:
         self.lifecycles = {}
-        self._unsettled, self._closing = set(), {}
+        self._due, self._deadlines, self._closing = {}, [], {}
         for key, item in data["lifecycles"].items():
             self.lifecycles[key] = lifecycle = self._from_record(item)
             self._file(key, lifecycle)
@@ -320,9 +354,7 @@ class Ledger(ABC, Generic[L]):
         for key, item in data["lifecycles"].items():
             old = self.lifecycles.pop(key, None)
             if old is not None:  # out of the sweeps' indexes, as `_file` keeps them
-                self._unsettled.discard(key)
-                if old.closes_at is not None:
-                    self._closing[old.closes_at].discard(key)
+                self._unfile(key, old)
             if item is not None:
                 self.lifecycles[key] = lifecycle = self._from_record(item)
                 self._file(key, lifecycle)

@@ -60,14 +60,14 @@ class ReportLedger(Ledger[Report]):
             waits = ((dim, report.submitted_us, wait),)
         return (Contribution(((dim, report.submitted_us, vector),), waits),)
 
-    def overdue(self, report: Report, stream_us: int) -> bool:
+    def overdue_after(self, report: Report) -> int | None:
         if report.submitted_us is None:
-            return (
-                report.unmatched_raw is not None
-                and report.triaged_us is not None
-                and report.triaged_us + self.grace_us < stream_us
-            )
-        return self._stale(report, stream_us)
+            if report.unmatched_raw is not None and report.triaged_us is not None:
+                return report.triaged_us + self.grace_us
+            return None
+        if report.triaged_us is None and not report.expired:  # as `_stale` reads it
+            return report.submitted_us + self.stale_us
+        return None
 
     def _stale(self, report: Report, stream_us: int) -> bool:
         return (

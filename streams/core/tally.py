@@ -179,6 +179,10 @@ class Tally:
             self._last_fold, self._unfolded = fold, False
             self._folded_below = fold.open_from
         oldest = minute_of(ref_us) - RETAINED_MINUTES
+        # An hour's buckets at a time, on the hour: a prune each minute walked every
+        # dimension to drop one bucket from each. On the hour, so that a tally restored
+        # from a checkpoint keeps the same buckets as one that never stopped.
+        oldest -= oldest % 60
         everything = self._unpruned
         if oldest > self._pruned_below or everything:
             for name in ("minutes", "waits"):

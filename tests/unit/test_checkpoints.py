@@ -100,7 +100,7 @@ def test_a_state_read_back_from_its_chain_is_the_state_that_wrote_it(messages, e
 
 def sweeps_of(state: PartitionState) -> tuple[set[str], dict[int, set[str]]]:
     ledger = state.ledger
-    return ledger._unsettled, {at: keys for at, keys in ledger._closing.items() if keys}
+    return ledger._due, {at: keys for at, keys in ledger._closing.items() if keys}
 
 
 @settings(max_examples=8, deadline=None)
