@@ -228,15 +228,21 @@ class Ledger(ABC, Generic[L]):
         after: tuple[Contribution, ...],
         late: bool = False,
     ) -> None:
-        for tally, old, new in zip(self.tallies, before, after, strict=True):
-            tally.replace_days(old, new)
         if late:
+            for tally, old, new in zip(self.tallies, before, after, strict=True):
+                tally.replace_days(old, new)
             if lifecycle.in_minutes is None and before != after:
                 lifecycle.in_minutes = before
             return
-        shown = lifecycle.in_minutes if lifecycle.in_minutes is not None else before
-        for tally, old, new in zip(self.tallies, shown, after, strict=True):
-            tally.replace_minutes(old, new)
+        if lifecycle.in_minutes is None:
+            for tally, old, new in zip(self.tallies, before, after, strict=True):
+                tally.replace(old, new)
+        else:
+            for tally, old, shown, new in zip(
+                self.tallies, before, lifecycle.in_minutes, after, strict=True
+            ):
+                tally.replace_days(old, new)
+                tally.replace_minutes(shown, new)
         lifecycle.in_minutes = None
         lifecycle.live_as = None
 

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from operator import add, sub
 
-from streams.core.timebase import RETAINED_MINUTES, london_day, london_day_ordinal, minute_of
+from streams.core.timebase import (
+    MINUTE_US,
+    RETAINED_MINUTES,
+    london_day,
+    london_day_ordinal,
+    minute_of,
+)
 
 Dim = tuple[Hashable, ...]
 
@@ -56,48 +62,55 @@ class Tally:
     """Buckets written or dropped since the last checkpoint, (table, dimension, bucket),
     while checkpoints are taken as changes (`changes_to_json`); None: not tracked."""
 
-    def replace(self, old: Contribution, new: Contribution) -> None:
-        self.replace_days(old, new)
-        self.replace_minutes(old, new)
+    def replace(
+        self, old: Contribution, new: Contribution, days: bool = True, minutes: bool = True
+    ) -> None:
+        """Take ``old`` away and add ``new``: in the period figures (``days``, and so
+        months) and in the live windows' minute buckets and wait samples (``minutes``),
+        from one comparison of the two."""
+        if old == new:
+            return
+        for sign, entries in _changes(old.counts, new.counts):
+            self._count(entries, sign, days, minutes)
+        for sign, entries in _changes(old.waits, new.waits):
+            self._sample(entries, sign, days, minutes)
 
     def replace_days(self, old: Contribution, new: Contribution) -> None:
-        """The period figures (days, and so months)."""
-        if old == new:
-            return
-        for sign, entries in _changes(old.counts, new.counts):
-            for dim, at_us, vector in entries:
-                day = london_day_ordinal(at_us)
-                if day < self._folded_below:
-                    self._unfolded = True
-                self._add("days", dim, day, vector, sign)
-        for sign, entries in _changes(old.waits, new.waits):
-            for dim, at_us, wait_us in entries:
-                day = london_day_ordinal(at_us)
-                if day < self._folded_below:
-                    self._unfolded = True
-                samples = self.day_waits.setdefault(dim, {}).setdefault(day, {})
-                if self.changed is not None:
-                    self.changed.add(("day_waits", dim, day))
-                left = samples.get(wait_us, 0) + sign
-                if left > 0:
-                    samples[wait_us] = left
-                else:  # absent once its month is folded to its longest wait
-                    samples.pop(wait_us, None)
+        self.replace(old, new, minutes=False)
 
     def replace_minutes(self, old: Contribution, new: Contribution) -> None:
-        """The live windows' minute buckets and wait samples."""
-        if old == new:
-            return
-        for sign, entries in _changes(old.counts, new.counts):
-            for dim, at_us, vector in entries:
-                minute, day = minute_of(at_us), london_day_ordinal(at_us)
+        self.replace(old, new, days=False)
+
+    def _count(self, entries: Iterable, sign: int, days: bool, minutes: bool) -> None:
+        for dim, at_us, vector in entries:
+            day = london_day_ordinal(at_us)
+            if days:
+                if day < self._folded_below:
+                    self._unfolded = True
+                self._add(self.days, "days", dim, day, vector, sign)
+            if minutes:
+                minute = at_us // MINUTE_US
                 if minute < self._pruned_below or day < self._live_pruned_below:
                     self._unpruned = True
-                self._add("minutes", dim, minute, vector, sign)
-                self._add("live_days", dim, day, vector, sign)
-        for sign, entries in _changes(old.waits, new.waits):
-            for dim, at_us, wait_us in entries:
-                minute = minute_of(at_us)
+                self._add(self.minutes, "minutes", dim, minute, vector, sign)
+                self._add(self.live_days, "live_days", dim, day, vector, sign)
+
+    def _sample(self, entries: Iterable, sign: int, days: bool, minutes: bool) -> None:
+        for dim, at_us, wait_us in entries:
+            if days:
+                day = london_day_ordinal(at_us)
+                if day < self._folded_below:
+                    self._unfolded = True
+                by_wait = self.day_waits.setdefault(dim, {}).setdefault(day, {})
+                if self.changed is not None:
+                    self.changed.add(("day_waits", dim, day))
+                left = by_wait.get(wait_us, 0) + sign
+                if left > 0:
+                    by_wait[wait_us] = left
+                else:  # absent once its month is folded to its longest wait
+                    by_wait.pop(wait_us, None)
+            if minutes:
+                minute = at_us // MINUTE_US
                 if minute < self._pruned_below:
                     self._unpruned = True
                 samples = self.waits.setdefault(dim, {}).setdefault(minute, [])
@@ -108,8 +121,15 @@ class Tally:
                 elif wait_us in samples:  # absent once its minute is past every window
                     samples.remove(wait_us)
 
-    def _add(self, name: str, dim: Dim, bucket: int, vector: Iterable[int], sign: int) -> None:
-        table = getattr(self, name)
+    def _add(
+        self,
+        table: dict[Dim, dict[int, list[int]]],
+        name: str,
+        dim: Dim,
+        bucket: int,
+        vector: Iterable[int],
+        sign: int,
+    ) -> None:
         if self.changed is not None:
             self.changed.add((name, dim, bucket))
         by_bucket = table.get(dim)
@@ -206,7 +226,7 @@ class Tally:
             for ordinal in [d for d in by_day if d < fold.open_from]:
                 into = fold.into(ordinal)
                 if into != ordinal:
-                    self._add("days", dim, into, by_day.pop(ordinal), 1)
+                    self._add(self.days, "days", dim, into, by_day.pop(ordinal), 1)
                     self._mark("days", dim, (ordinal,))
         for dim, by_day in self.day_waits.items():
             for ordinal in sorted(d for d in by_day if d < fold.open_from):
