@@ -102,6 +102,10 @@ class Ledger(ABC, Generic[L]):
         self._deadlines: list[tuple[int, str]] = []
         """A heap of (due, key); entries whose due no longer matches `_due` are stale."""
         self._closing: dict[int, set[str]] = {}
+        self._recent: dict[str, tuple[Contribution, ...]] = {}
+        """What lifecycles applied to lately contribute now: most events belong to a
+        lifecycle that had one moments before, and working a contribution out is most of
+        applying an event. Entries go whenever their lifecycle changes otherwise."""
         self.changed: set[str] | None = None
         """Keys of lifecycles applied to, expired or forgotten since the last checkpoint,
         while checkpoints are taken as changes (`changes_to_json`); None: not tracked."""
@@ -154,7 +158,9 @@ class Ledger(ABC, Generic[L]):
             lifecycle = self.new()
         elif event.event_id in lifecycle.event_ids:
             raise Duplicate
-        before = self.contributions(lifecycle)
+        before = self._recent.pop(key, None)
+        if before is None:
+            before = self.contributions(lifecycle)
         # All or nothing: should ccm fail while applying the event, the lifecycle is put
         # back as it was, so the figures stay those of the events before it.
         saved = self.lifecycle_to_json(lifecycle) if key in self.lifecycles else None
@@ -182,6 +188,9 @@ class Ledger(ABC, Generic[L]):
             raise
         self.lifecycles[key] = lifecycle
         self._replace(lifecycle, before, after, late)
+        if len(self._recent) >= RECENT_LIFECYCLES:
+            self._recent.clear()
+        self._recent[key] = after
         lifecycle.live_as = live_as if late else None
         lifecycle.late_by_us = late_by_us
         self._file(key, lifecycle)
@@ -267,6 +276,7 @@ class Ledger(ABC, Generic[L]):
             if not self.overdue(lifecycle, now_us):
                 self._file(key, lifecycle)
             else:
+                self._recent.pop(key, None)
                 before = self.contributions(lifecycle)
                 dead.extend(self.expire(lifecycle, now_us))
                 self._replace(lifecycle, before, self.contributions(lifecycle))
@@ -278,6 +288,7 @@ class Ledger(ABC, Generic[L]):
             for key in self._closing.pop(closes_at):
                 if self.lifecycles[key].last_event_us + self.grace_us < stream_us:
                     del self.lifecycles[key]
+                    self._recent.pop(key, None)
                     if self.changed is not None:
                         self.changed.add(key)
                 else:
@@ -329,7 +340,7 @@ class Ledger(ABC, Generic[L]):
         return {**self.lifecycle_to_json(lifecycle), "last": lifecycle.last_event_us}  # type: ignore[arg-type]
 
     def load_json(self, data: dict) -> None:
-        self.lifecycles = {}
+        self.lifecycles, self._recent = {}, {}
         self._due, self._deadlines, self._closing = {}, [], {}
         for key, item in data["lifecycles"].items():
             self.lifecycles[key] = lifecycle = self._from_record(item)
@@ -357,6 +368,7 @@ class Ledger(ABC, Generic[L]):
 
     def apply_changes(self, data: dict) -> None:
         """Bring a ledger loaded from a checkpoint forward by `changes_to_json`."""
+        self._recent.clear()
         for key, item in data["lifecycles"].items():
             old = self.lifecycles.pop(key, None)
             if old is not None:  # out of the sweeps' indexes, as `_file` keeps them
@@ -366,6 +378,11 @@ class Ledger(ABC, Generic[L]):
                 self._file(key, lifecycle)
         for tally, rows in zip(self.tallies, data["tallies"], strict=True):
             tally.apply_changes(rows)
+
+
+RECENT_LIFECYCLES = 4096
+"""How many lifecycles' contributions `Ledger` remembers: a partition's calls of the last
+hours or so, a few MiB."""
 
 
 @lru_cache(maxsize=256)
