@@ -7,6 +7,7 @@ non-zero exit status.
 
 import argparse
 import gc
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -259,7 +260,7 @@ def _month(text: str):  # -> Month
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _partitions(text: str) -> int:
+def _whole_number(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -286,7 +287,9 @@ def _export_pack(args: argparse.Namespace):  # -> MonthlyPack
             return fetch_pack(settings, args.first, args.last)
         partitions = args.partitions or settings.topic_partitions
         targets = load_targets(settings.targets_file)
-        return pack_from_log(args.from_log, settings, targets, args.first, args.last, partitions)
+        return pack_from_log(
+            args.from_log, settings, targets, args.first, args.last, partitions, args.jobs
+        )
     except SourceError as error:
         raise UserError(str(error)) from None
 
@@ -406,10 +409,18 @@ def _export_parser(sub: argparse._SubParsersAction) -> None:
         )
         parser.add_argument(
             "--partitions",
-            type=_partitions,
+            type=_whole_number,
             metavar="N",
             help="with --from-log: partitions per topic, as the worker's topics have "
             "(default CCM_TOPIC_PARTITIONS, 6)",
+        )
+        parser.add_argument(
+            "--jobs",
+            type=_whole_number,
+            metavar="N",
+            default=min(4, len(os.sched_getaffinity(0))),
+            help="with --from-log: processes to apply the events in, each holding some "
+            "partitions (default: one per CPU, at most 4)",
         )
 
     monthly = kinds.add_parser(
@@ -443,7 +454,7 @@ def _export_parser(sub: argparse._SubParsersAction) -> None:
     public.add_argument("--out", type=Path, required=True, metavar="DIR")
     public.add_argument(
         "--suppress-below",
-        type=_partitions,
+        type=_whole_number,
         default=10,
         metavar="N",
         help="blank counts from 1 to N-1, and enough others to protect them (default 10)",

@@ -89,6 +89,7 @@ def pack_from_log(
     first: Month,
     last: Month,
     partitions: int,
+    jobs: int = 1,
 ) -> MonthlyPack:
     """The pack recomputed from an event file; a summary of what was read goes to stderr."""
     from tqdm import tqdm
@@ -105,6 +106,6 @@ def pack_from_log(
     ) as bar:
         # One instant for the whole file, as a worker reading it now would judge it.
         now_us = time.time_ns() // 1000
-        run = run_file(path, targets, partitions, settings.time_rules(), bar.update, now_us)
+        run = run_file(path, targets, partitions, settings.time_rules(), bar.update, now_us, jobs)
     print(run.summary(), file=sys.stderr)
     return monthly_pack(run.states.values(), targets, first, last)

@@ -593,3 +593,21 @@ def test_undecodable_lines_are_counted_not_fatal(tmp_path: Path) -> None:
     assert "not counted: 2" in run.summary()
     pack = monthly_pack(run.states.values(), data.targets(), (2026, 3), (2026, 3))
     assert pack.chats[0].requested == 1
+
+
+def test_the_log_shared_out_to_processes_gives_the_same_pack(
+    log: data.Log, pack: MonthlyPack, tmp_path: Path
+) -> None:
+    path = data.write(log, tmp_path / "events.jsonl")
+    with path.open("ab") as events:
+        events.write(b'{"event_type": "call.queued"}\n')  # not an event: refused, not lost
+    alone = run_file(path, data.targets())
+    shared = run_file(path, data.targets(), jobs=3)
+    assert shared.lines == alone.lines == len(log.lines) + 1
+    assert [(r.line_no, r.reason) for r in shared.undecodable] == [
+        (len(log.lines) + 1, RejectReason.MISSING_FIELD)
+    ]
+    assert shared.rejected == alone.rejected
+    assert shared.duplicates == alone.duplicates == len(log.lines) - len(set(log.lines))
+    assert list(shared.states) == list(alone.states)
+    assert monthly_pack(shared.states.values(), data.targets(), (2026, 3), (2026, 11)) == pack
