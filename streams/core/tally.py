@@ -70,7 +70,7 @@ class Tally:
         from one comparison of the two."""
         if old == new:
             return
-        for sign, entries in _changes(old.counts, new.counts):
+        for sign, entries in _count_changes(old.counts, new.counts):
             self._count(entries, sign, days, minutes)
         for sign, entries in _changes(old.waits, new.waits):
             self._sample(entries, sign, days, minutes)
@@ -312,6 +312,19 @@ def _changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
         except ValueError:
             added.append(entry)
     return ((-1, removed), (1, added))
+
+
+def _count_changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
+    """`_changes` of counts; one entry changed in place (a leg answered, a call settled:
+    the same dimension and instant) becomes the difference, added once."""
+    changes = _changes(old, new)
+    if len(changes) == 2:
+        (_, removed), (_, added) = changes
+        if len(removed) == 1 == len(added):
+            (dim, at_us, was), (now_dim, now_us, now) = removed[0], added[0]
+            if dim == now_dim and at_us == now_us:
+                return ((1, ((dim, at_us, tuple(map(sub, now, was))),)),)
+    return changes
 
 
 def _forget_below(buckets: dict[int, object], below: int, done_below: int, scan: bool) -> list[int]:
