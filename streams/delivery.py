@@ -79,6 +79,7 @@ class Delivery(Generic[Handle]):
         self.topic = topic
         self.checkpoint_seconds = checkpoint_seconds
         self.stall_seconds = stall_seconds
+        self.ack_wait_seconds: float = ACK_WAIT_SECONDS
         self.touched: set[int] = set()
         self.last_checkpoint = now
         self.snapshot_seconds = 0.0
@@ -214,7 +215,7 @@ class Delivery(Generic[Handle]):
                 "within %d s; no offset is committed until it has",
                 self.family.value,
                 len(pending),
-                ACK_WAIT_SECONDS,
+                self.ack_wait_seconds,
             )
             return None
         # Only now, with state and dead letters durable, move the group's offsets; not for

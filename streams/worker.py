@@ -46,7 +46,7 @@ from streams.checkpoints import change_key
 from streams.core.monthly import monthly_pack
 from streams.core.months import parse_month
 from streams.core.targets import Targets
-from streams.delivery import ACK_WAIT_SECONDS, Delivery
+from streams.delivery import Delivery
 from streams.metrics import FiguresCollector, exposition, registry_for
 from streams.runtime import CONSUMED_FAMILIES, Message, Runtime, checkpoint_key
 from streams.security import faust_credentials
@@ -372,7 +372,9 @@ class FamilyPipe:
             # after 0.1 s without progress): wait for Kafka's word on each one instead.
             await self.app.producer.flush()
             done, pending = (
-                await asyncio.wait(waiting, timeout=ACK_WAIT_SECONDS) if waiting else (set(), [])
+                await asyncio.wait(waiting, timeout=self.delivery.ack_wait_seconds)
+                if waiting
+                else (set(), [])
             )
             for future in done:
                 future.result()  # a send that failed stops the worker (see run)
