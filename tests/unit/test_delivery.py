@@ -4,13 +4,19 @@ letters' headers. Kafka's acknowledgements are stood in for by strings; the work
 calls with them against a real broker are in tests/integration/test_worker_failures.py
 and test_chaos.py."""
 
+import asyncio
 import json
+from types import SimpleNamespace
+
+from faust.types import TP
 
 from schemas import Family, RejectReason
+from streams import worker
 from streams.core.ledger import DeadLetter
 from streams.core.partition import TimeRules
 from streams.delivery import Delivery, Letter
 from streams.runtime import Message, Rejected, Runtime, Skipped
+from streams.settings import Settings
 from tests.scenario import T0, TARGETS, at, ev
 
 
@@ -162,3 +168,72 @@ def test_dead_letters_carry_where_they_came_from_and_are_counted() -> None:
     assert deadletters[("calls", "undecodable")] == 1
     assert deadletters[("calls", "orphan")] == 1
     assert sum(deadletters.values()) == 2
+
+
+class Kafka:
+    """Stands in for the consumer, producer, checkpoint table and dead-letter topic of a
+    worker holding partitions 0 and 1 of the calls topic. Checkpoint records are
+    acknowledged as soon as they are sent, dead letters only once told (`acknowledge`)."""
+
+    def __init__(self) -> None:
+        self.sends: list[tuple[str, object]] = []
+        self.held: list[asyncio.Future] = []
+        self.commits: list[dict[TP, int]] = []
+        self.data: dict[bytes, bytes] = {}
+
+    def assignment(self) -> set[TP]:
+        return {TP("contact.calls", 0), TP("contact.calls", 1), TP("contact.chats", 0)}
+
+    async def _commit(self, offsets: dict[TP, int]) -> None:
+        self.commits.append(offsets)
+
+    async def flush(self) -> None:
+        pass
+
+    def send_changelog(self, partition: int, key: bytes, value: bytes | None) -> asyncio.Future:
+        self.sends.append(("checkpoint", key))
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+    def send_soon(self, value: bytes, headers: dict[str, bytes]) -> asyncio.Future:
+        self.sends.append(("dead letter", headers["ccm-source-offset"]))
+        self.held.append(asyncio.get_running_loop().create_future())
+        return self.held[-1]
+
+    def acknowledge(self) -> None:
+        for future in self.held:
+            future.set_result(None)
+
+
+def test_the_worker_commits_only_once_kafka_has_acknowledged_every_send() -> None:
+    runtime = Runtime(TARGETS, TimeRules())
+    runtime.hold(Family.CALLS, {0: None, 1: None}, {0: 0, 1: 0})
+    kafka = Kafka()
+    app = SimpleNamespace(consumer=kafka, producer=kafka)
+    table = SimpleNamespace(data=kafka.data, send_changelog=kafka.send_changelog)
+    pipe = worker.FamilyPipe(app, Settings(), runtime, Family.CALLS, "contact.calls", table, kafka)  # type: ignore[arg-type]
+    pipe.delivery.ack_wait_seconds = 0.01
+    broken = Skipped(b"?", "undecodable", last_offset=2, detail="CRC mismatch")
+
+    async def main() -> None:
+        pipe.apply([queued(0, 0), queued(0, 1), Message(0, 2, broken), queued(1, 0)])
+        await pipe.checkpoint()
+        assert kafka.sends == [
+            ("dead letter", b"2"),
+            ("checkpoint", b"contact.calls/0"),
+            ("checkpoint", b"contact.calls/1"),
+        ]
+        assert set(kafka.data) == {b"contact.calls/0", b"contact.calls/1"}
+        assert kafka.commits == []
+
+        kafka.acknowledge()
+        await pipe.checkpoint()  # both partitions again, as changes since the first
+        assert kafka.sends[3:] == [
+            ("checkpoint", b"contact.calls/0/2"),
+            ("checkpoint", b"contact.calls/1/2"),
+        ]
+        assert kafka.commits == [{TP("contact.calls", 0): 3, TP("contact.calls", 1): 1}]
+
+    asyncio.run(main())
+    assert pipe.figures()["ccm_deadletters"][("calls", "undecodable")] == 1
