@@ -274,7 +274,7 @@ class Delivery(Generic[Handle]):
     # Progress
 
     def held(self) -> dict[int, PartitionState]:
-        """This family's states now, by partition, to read the progress of (`progress`)."""
+        """This family's states now, by partition: the ones `read_progress` reads."""
         return {
             partition: state
             for (family, partition), state in list(self.runtime.states.items())
