@@ -14,6 +14,9 @@ Exactly-once counting (SPEC section 9), without Kafka transactions:
    checkpoints hold. Faust's own offset tracking is off for the input topics: it
    skips, and commits past, messages fetched across a rebalance.
 
+What each step writes, commits and seeks is worked out by `streams.delivery`, which
+knows nothing of Faust or Kafka; the worker makes the calls.
+
 A partition's state is set up only when Kafka assigns the partition (from memory, or
 the newer checkpoint, or from the log start when it has none), and is checkpointed
 only while assigned: a message Faust still holds from before a rebalance must neither
@@ -31,31 +34,26 @@ their headers carry the source partition and offset to tell repeats apart.
 import asyncio
 import logging
 import time
-from collections import Counter
 from typing import Any
 
 import faust
 from faust.types import TP
 
-from schemas import Family, RejectReason
+from schemas import Family
 from streams import kafka_reading
 from streams.batches import RecordBuffer, take_batches
 from streams.checkpoints import change_key
 from streams.core.monthly import monthly_pack
 from streams.core.months import parse_month
 from streams.core.targets import Targets
+from streams.delivery import Delivery
 from streams.metrics import FiguresCollector, exposition, registry_for
-from streams.progress import ProgressWatch
 from streams.runtime import CONSUMED_FAMILIES, Message, Runtime, checkpoint_key
 from streams.security import faust_credentials
 from streams.settings import Settings
 from streams.web_auth import web_server_options
 
 log = logging.getLogger("ccm.worker")
-
-ACK_WAIT_SECONDS = 10
-"""How long a checkpoint waits for Kafka to acknowledge its records before it leaves
-the commit to the next one, so that a slow broker delays commits, not the figures."""
 
 BUFFERED_BATCHES = 2
 """Each family's buffer holds this many batches (``batch_max``) fetched and not yet
@@ -178,7 +176,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
     @app.timer(interval=settings.checkpoint_seconds)
     async def checkpoint_quiet_streams() -> None:
         for pipe in pipes:
-            if pipe.gaps:
+            if pipe.delivery.gaps:
                 await pipe.reread()
             if pipe.checkpoint_due():
                 await pipe.checkpoint()
@@ -254,7 +252,9 @@ class FamilyPipe:
 
     Checkpoints are taken at most every ``checkpoint_seconds`` (a snapshot costs time
     in proportion to the open lifecycles, so not after every batch), and by a timer
-    when the stream goes quiet, so committed offsets never lag long.
+    when the stream goes quiet, so committed offsets never lag long. What to write,
+    commit and seek is decided by its `Delivery`; the pipe makes the Faust and Kafka
+    calls.
     """
 
     def __init__(
@@ -274,27 +274,15 @@ class FamilyPipe:
         self.topic_name = topic_name
         self.table = table
         self.deadletter = deadletter
-        self.touched: set[int] = set()
-        self.last_checkpoint = time.monotonic()
-        self.snapshot_seconds = 0.0
-        """How long the last checkpoint took to write: checkpoints spend at most a tenth
-        of the time, however large the state grows through a month."""
-        self.last_reread = 0.0
-        self.gaps: dict[int, int] = {}
-        """Partitions with messages missing from delivery, and the offset their state had
-        then: the gap is closed once the state moves past it."""
+        self.delivery: Delivery[asyncio.Future] = Delivery(
+            runtime,
+            family,
+            topic_name,
+            settings.checkpoint_seconds,
+            settings.stall_seconds,
+            time.monotonic(),
+        )
         self.lock = asyncio.Lock()
-        self.progress = ProgressWatch(settings.stall_seconds)
-        self.stalled: tuple[int, ...] = ()
-        self.deadletters: Counter[RejectReason] = Counter()
-        """Dead letters this process sent: unlike the partitions' counts of rejections,
-        which move with the partitions, this only grows while the process runs, so an
-        alert can tell that dead letters are arriving."""
-        self.acknowledged_at: float | None = None
-        self.checkpoint_seconds = 0.0
-        self.unconfirmed: list[asyncio.Future] = []
-        """Dead letters and checkpoint records handed to the producer and not yet
-        acknowledged by Kafka: no offset is committed past them until they are."""
 
     async def run(self, buffer: RecordBuffer) -> None:
         """Apply what the consumer has put in ``buffer``, as soon as there is any, up to
@@ -317,7 +305,7 @@ class FamilyPipe:
                 continue
             try:
                 self.apply(messages)
-                if self.gaps:
+                if self.delivery.gaps:
                     await self.reread()
                 if self.checkpoint_due():
                     await self.checkpoint()
@@ -333,8 +321,16 @@ class FamilyPipe:
             await asyncio.sleep(0)
 
     def checkpoint_due(self) -> bool:
-        interval = max(self.settings.checkpoint_seconds, 10 * self.snapshot_seconds)
-        return time.monotonic() - self.last_checkpoint >= interval
+        return self.delivery.checkpoint_due(time.monotonic())
+
+    def _assigned(self) -> set[int]:
+        """This family's partitions the consumer is assigned now."""
+        return {
+            tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.topic_name
+        }
+
+    def _tps(self, partitions: dict[int, int]) -> dict[TP, int]:
+        return {TP(self.topic_name, partition): n for partition, n in partitions.items()}
 
     async def reread(self) -> None:
         """Faust drops messages it fetched across a rebalance. Commit what is applied,
@@ -342,211 +338,86 @@ class FamilyPipe:
         state needs (the checkpoint decides, not the committed offset). Records Faust
         had already fetched can still overtake the seek; a gap stays until its partition
         moves on, and is sought again (here or by the timer) at most once a second."""
-        now = time.monotonic()
-        if now - self.last_reread < 1.0:
+        if not self.delivery.reread_due(time.monotonic()):
             return
-        self.last_reread = now
-        log.warning(
-            "%s partitions %s: messages went missing in delivery; reading them again",
-            self.family.value,
-            sorted(self.gaps),
-        )
         await self.checkpoint()
-        assigned = self.app.consumer.assignment()
-        await self._count_deleted(assigned)
-        positions = {}
-        for partition in self.gaps:
-            state = self.runtime.states.get((self.family, partition))
-            tp = TP(self.topic_name, partition)
-            if state is not None and tp in assigned:
-                positions[tp] = state.offset + 1
+        assigned = self._assigned()
+        tps = [TP(self.topic_name, p) for p in self.delivery.gaps_held(assigned)]
+        if tps:
+            starts = await self.app.consumer.earliest_offsets(*tps)
+            self.delivery.log_starts({tp.partition: start for tp, start in starts.items()})
+        positions = self.delivery.reread_from(assigned)
         if positions:
-            await self.app.consumer.seek_wait(positions)
-
-    async def _count_deleted(self, assigned: set[TP]) -> None:
-        """A gap that retention made (the log now starts past what the state needs)
-        can never be read again: count it lost and go on from the log start."""
-        tps = [TP(self.topic_name, p) for p in self.gaps if TP(self.topic_name, p) in assigned]
-        if not tps:
-            return
-        starts = await self.app.consumer.earliest_offsets(*tps)
-        lost = self.runtime.log_starts(
-            self.family, {tp.partition: start for tp, start in starts.items() if start is not None}
-        )
-        # Their gaps close as soon as the seek below brings the log start.
-        self.touched |= set(lost)
+            await self.app.consumer.seek_wait(self._tps(positions))
 
     def apply(self, messages: list[Message]) -> None:
-        # Only partitions whose state was set up when they were assigned: a message
-        # Faust still had from before a rebalance, for a partition not (or no longer)
-        # held, is left to whoever holds it (it is read again from the checkpoint).
-        held = self.runtime.states
-        messages = [m for m in messages if (self.family, m.partition) in held]
-        applied = self.runtime.process(self.family, messages, wall_us(), {})
-        for item in applied.rejected:
-            if item.letter.reason is RejectReason.UNPROCESSABLE:
-                log.error(
-                    "%s partition %d offset %s: %s",
-                    self.family.value,
-                    item.partition,
-                    item.offset,
-                    item.letter.detail,
-                )
-            headers = {
-                "ccm-reason": item.letter.reason.value.encode(),
-                "ccm-detail": item.letter.detail.encode(),
-                "ccm-family": self.family.value.encode(),
-                "ccm-source-partition": str(item.partition).encode(),
-            }
-            if item.offset is not None:
-                headers["ccm-source-offset"] = str(item.offset).encode()
-            self.deadletters[item.letter.reason] += 1
-            self.unconfirmed.append(
-                self.deadletter.send_soon(value=item.letter.raw, headers=headers)
+        for letter in self.delivery.apply(messages, wall_us()):
+            self.delivery.sending(
+                self.deadletter.send_soon(value=letter.value, headers=letter.headers)
             )
-        self.touched |= applied.touched
-        for partition, seen_at in list(self.gaps.items()):
-            state = self.runtime.states.get((self.family, partition))
-            if state is None or state.offset > seen_at:
-                del self.gaps[partition]  # read again (or handed to another worker)
-        for partition in applied.holes:
-            state = self.runtime.states.get((self.family, partition))
-            if state is not None:
-                self.gaps.setdefault(partition, state.offset)
 
     async def checkpoint(self) -> None:
         async with self.lock:
-            touched, self.touched = self.touched, set()
-            if not touched:
-                self.last_checkpoint = time.monotonic()
+            checkpoint = self.delivery.begin_checkpoint(self._assigned(), time.monotonic())
+            if checkpoint is None:
                 return
-            started = time.monotonic()
-            # The offsets each record covers, taken with it: the agent (or this timer's
-            # other caller) may apply more while the records are on their way.
-            covered: dict[int, int] = {}
-            assigned = self.app.consumer.assignment()
-            for partition in touched:
-                state = self.runtime.states.get((self.family, partition))
-                if state is None:
-                    continue
-                if TP(self.topic_name, partition) not in assigned:
-                    # Mid-rebalance, or handed to another worker, which goes on from the
-                    # last checkpoint: one from here now could overwrite the newer one it
-                    # writes. Taken at the next checkpoint should the partition stay here.
-                    self.touched.add(partition)
-                    continue
-                covered[partition] = state.offset + 1
-                records = self.runtime.checkpoint_records(
-                    self.family, partition, checkpoint_key(self.topic_name, partition)
-                )
-                for key, value in records:
-                    if value is None:
-                        self.table.data.pop(key, None)
-                    else:
-                        self.table.data[key] = value
-                    self.unconfirmed.append(self.table.send_changelog(partition, key, value))
-            self.snapshot_seconds = time.monotonic() - started
+            for partition, (key, value) in checkpoint.records:
+                if value is None:
+                    self.table.data.pop(key, None)
+                else:
+                    self.table.data[key] = value
+                self.delivery.sending(self.table.send_changelog(partition, key, value))
+            waiting = self.delivery.written(checkpoint, time.monotonic())
             # Faust's flush may return with messages still in its buffer (it gives up
             # after 0.1 s without progress): wait for Kafka's word on each one instead.
-            waiting, self.unconfirmed = self.unconfirmed, []
             await self.app.producer.flush()
             done, pending = (
-                await asyncio.wait(waiting, timeout=ACK_WAIT_SECONDS) if waiting else (set(), [])
+                await asyncio.wait(waiting, timeout=self.delivery.ack_wait_seconds)
+                if waiting
+                else (set(), [])
             )
             for future in done:
                 future.result()  # a send that failed stops the worker (see run)
-            if pending:
-                # Not yet durable: commit nothing, keep applying, and try again with fresh
-                # snapshots next time (these records are still awaited then).
-                self.unconfirmed = [*pending, *self.unconfirmed]
-                self.touched |= set(covered)
-                self.last_checkpoint = time.monotonic()
-                log.warning(
-                    "%s: Kafka has not acknowledged %d checkpoint records and dead letters "
-                    "within %d s; no offset is committed until it has",
-                    self.family.value,
-                    len(pending),
-                    ACK_WAIT_SECONDS,
-                )
+            offsets = self.delivery.settle(checkpoint, pending, time.monotonic())
+            if offsets is None:
                 return
-            # Only now, with state and dead letters durable, move the group's offsets.
-            offsets = {
-                TP(self.topic_name, partition): offset
-                for partition, offset in covered.items()
-                if (self.family, partition) in self.runtime.states
-            }
             if offsets:
-                await self.app.consumer._commit(offsets)
-            self.last_checkpoint = time.monotonic()
-            self.acknowledged_at = time.time()
-            self.checkpoint_seconds = self.last_checkpoint - started
+                await self.app.consumer._commit(self._tps(offsets))
+            self.delivery.committed(checkpoint, time.monotonic(), time.time())
 
     async def watch_progress(self, now: float | None = None) -> None:
-        """Lag and the stall signal (`streams.progress`), against the log ends Kafka
-        reports now (not the consumer's last fetch, which a stalled consumer never
-        updates)."""
-        held = {
-            TP(self.topic_name, partition): state
-            for (family, partition), state in list(self.runtime.states.items())
-            if family is self.family
-        }
-        tps = [tp for tp in self.app.consumer.assignment() if tp in held]
+        """Lag and the stall signal, against the log ends Kafka reports now (see
+        `Delivery.read_progress`), and a seek for partitions that have just stalled."""
+        held = self.delivery.held()
+        tps = [
+            tp
+            for tp in self.app.consumer.assignment()
+            if tp.topic == self.topic_name and tp.partition in held
+        ]
         if not tps:
-            self.stalled = self.progress.read({}, time.monotonic() if now is None else now).stalled
+            self.delivery.read_progress(held, {}, time.monotonic() if now is None else now)
             return
         try:
             ends = await self.app.consumer.highwaters(*tps)
         except Exception as error:  # the broker away: the next reading will tell
             log.warning("%s: could not read the log ends (%s)", self.family.value, error)
             return
-        positions = {
-            tp.partition: (held[tp].offset + 1, end)
-            for tp, end in ends.items()
-            if end is not None and tp in held
+        paused = {
+            tp.partition
+            for tp in self.app.consumer._paused_partitions
+            if tp.topic == self.topic_name
         }
-        reading = self.progress.read(positions, time.monotonic() if now is None else now)
-        self.stalled = reading.stalled
-        if reading.newly_stalled:
-            paused = self.app.consumer._paused_partitions
-            log.error(
-                "%s partitions %s have stopped: behind the log end and unmoved for %d s "
-                "(%s); seeking them to the offsets their states need. If this repeats, "
-                "restart the worker: its partitions resume from their checkpoints",
-                self.family.value,
-                list(reading.newly_stalled),
-                self.settings.stall_seconds,
-                ", ".join(
-                    f"partition {p} at {positions[p][0]} of {positions[p][1]}"
-                    f"{' (paused)' if TP(self.topic_name, p) in paused else ''}"
-                    for p in reading.newly_stalled
-                ),
-            )
-            await self.app.consumer.seek_wait(
-                {TP(self.topic_name, p): positions[p][0] for p in reading.newly_stalled}
-            )
+        seek = self.delivery.read_progress(
+            held,
+            {tp.partition: end for tp, end in ends.items()},
+            time.monotonic() if now is None else now,
+            paused,
+        )
+        if seek:
+            await self.app.consumer.seek_wait(self._tps(seek))
 
     def figures(self) -> dict[str, dict[tuple[str, ...], float]]:
-        family = self.family.value
-        lag = self.progress.lag(
-            {
-                partition: state.offset + 1
-                for (f, partition), state in list(self.runtime.states.items())
-                if f is self.family
-            }
-        )
-        figures: dict[str, dict[tuple[str, ...], float]] = {
-            "ccm_consumer_lag_messages": {(family,): lag},
-            "ccm_consumer_stalled": {(family,): int(bool(self.stalled))},
-            "ccm_deadletters": {
-                (family, reason.value): self.deadletters[reason] for reason in RejectReason
-            },
-            "ccm_checkpoint_duration_seconds": {(family,): self.checkpoint_seconds},
-        }
-        if self.acknowledged_at is not None:
-            figures["ccm_checkpoint_acknowledged_timestamp_seconds"] = {
-                (family,): self.acknowledged_at
-            }
-        return figures
+        return self.delivery.figures()
 
 
 def _add_agent(
