@@ -9,7 +9,7 @@ from dashboards.objectives import Objectives
 from dashboards.panels import Query, bar_panel, dashboard, pie_panel, stat_panel
 from dashboards.promql import sel
 from schemas import Channel, Queue
-from streams.core.figures import STANDARD_QUEUES
+from streams.core.families import STANDARD_QUEUES
 from streams.export.xlsx import QUEUE_LABELS
 
 UID = "ccm-supervisor-wallboard"

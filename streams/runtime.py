@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from schemas import Family, RejectReason
 from streams import checkpoints
 from streams.checkpoints import Chain, Record
+from streams.core.families import FAMILIES
 from streams.core.ledger import DeadLetter
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import Targets
 
 log = logging.getLogger("ccm.runtime")
 
-CONSUMED_FAMILIES = (Family.CALLS, Family.CHATS, Family.REPORTS, Family.INCIDENTS)
+CONSUMED_FAMILIES = tuple(FAMILIES)
 
 
 class Skipped(bytes):

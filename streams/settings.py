@@ -161,12 +161,9 @@ class Settings(BaseSettings):
         )
 
     def topic_for(self, family: Family) -> str:
-        return {
-            Family.CALLS: self.topic_calls,
-            Family.CHATS: self.topic_chats,
-            Family.REPORTS: self.topic_reports,
-            Family.INCIDENTS: self.topic_incidents,
-        }[family]
+        from streams.core.families import FAMILIES
+
+        return getattr(self, FAMILIES[family].topic_setting)
 
     def kafka_python_config(self) -> dict[str, Any]:
         """Connection settings in kafka-python's vocabulary."""

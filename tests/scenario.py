@@ -1,6 +1,8 @@
 """Run events through one partition's state and read figures back, for core tests."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,12 @@ def targets_with(**call_handling: Any) -> Targets:
     data = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())
     data["call_handling"][0].update(call_handling)
     return parse_targets(data)
+
+
+def named(counts: type[IntEnum], row: Sequence[int]) -> dict[str, int]:
+    """A tally row by the names of its counts (``LegCount.OFFERED`` -> "offered"), its
+    buckets aside, so that a test says which count it expects, not where it sits."""
+    return {count.name.lower(): row[count] for count in counts}
 
 
 def at(base: str, seconds: float = 0) -> str:

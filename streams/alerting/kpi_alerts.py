@@ -11,7 +11,7 @@ from schemas import Area, Channel, Queue
 from streams.alerting import recording as r
 from streams.alerting.burn import BurnPair, fitted_factor, fmt
 from streams.alerting.rules import Alert
-from streams.core.figures import STANDARD_QUEUES
+from streams.core.families import STANDARD_QUEUES
 from streams.core.targets import Response, Targets
 from streams.core.timebase import Window
 

@@ -12,16 +12,26 @@ wall clock, so an export is a pure function of the events.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from schemas import Category, Channel, Family, Grade, Queue, ReportType
-from streams.core.calls import ANSWER_BUCKETS_S, CallCount, LegCount
-from streams.core.calls import FIRST_BUCKET as LEG_FIRST_BUCKET
-from streams.core.chats import ChatCount
-from streams.core.incidents import ATTENDANCE_BUCKETS_S, IncidentCount
-from streams.core.incidents import FIRST_BUCKET as INCIDENT_FIRST_BUCKET
+from schemas import Category, Channel, Grade, Queue, ReportType
+from streams.core.calls import LegCount
+from streams.core.families import (
+    CALL_ROW,
+    CHAT_ROW,
+    CONTACT_CHANNELS,
+    FAMILIES,
+    INCIDENT_ROW,
+    LEG_ROW,
+    REPORT_ROW,
+    STANDARD_QUEUES,
+    FamilySpec,
+    Row,
+)
+from streams.core.families.incidents import policy_named
+from streams.core.incidents import IncidentCount
 from streams.core.months import (
     Month,
     days_of,
@@ -47,19 +57,13 @@ from streams.core.pack import (
     ShareRow,
 )
 from streams.core.partition import PartitionState
-from streams.core.reports import ReportCount
+from streams.core.tally import Dim
 from streams.core.targets import GradingPolicy, Targets
 from streams.core.timebase import US, london_day
 
-STANDARD_QUEUES: tuple[tuple[str, str], ...] = (
-    ("999", "fcr"),
-    ("101", "switchboard"),
-    ("101", "fcr"),
-    ("101", "resolution_centre"),
-)
+QUEUES: tuple[tuple[str, str], ...] = tuple((c.value, q.value) for c, q in STANDARD_QUEUES)
 """Where this force's calls go: always in the pack, with empty figures when quiet."""
 
-CONTACT_CHANNELS = ("999", "101", "chat", "online")
 HIGH_HARM = "high_harm"
 ALL = "all"
 CATEGORY_GROUPS = (*(c.value for c in Category), HIGH_HARM, ALL)
@@ -67,10 +71,7 @@ CATEGORY_GROUPS = (*(c.value for c in Category), HIGH_HARM, ALL)
 
 ATTENDANCE_BANDS_S = (900, 1200, 1800, 3600)
 """Emergency attendance bands' upper bounds (inclusive): 15, 20, 30, 60 minutes."""
-_ATTENDANCE_INDEX = tuple(
-    INCIDENT_FIRST_BUCKET + ATTENDANCE_BUCKETS_S.index(s) for s in ATTENDANCE_BANDS_S
-)
-_WITHIN_60M_INDEX = INCIDENT_FIRST_BUCKET + ATTENDANCE_BUCKETS_S.index(3600)
+_ATTENDANCE_INDEX = tuple(INCIDENT_ROW.bucket(s) for s in ATTENDANCE_BANDS_S)
 CALL_CHANNELS = ("999", "101")
 
 
@@ -88,55 +89,49 @@ def _add(into: dict, key: tuple, vector: Iterable[int]) -> None:
 
 
 class _Sums:
-    """Count vectors per (London day ordinal, dimension), for the days in range."""
+    """Count vectors per (London day ordinal, dimension), for the days in range, by row
+    name (`streams.core.families`)."""
 
     def __init__(self, first: date, last: date) -> None:
         self.lo, self.hi = first.toordinal(), last.toordinal()
-        self.legs: dict = {}
-        self.longest: dict = {}
-        """Longest wait (µs) per (day ordinal, (channel, queue))."""
-        self.calls: dict = {}
-        self.chats: dict = {}
-        self.reports: dict = {}
-        self.incidents: dict = {}
-
-    def take(self, into: dict, days: dict, normalise) -> None:
-        for dim, by_day in days.items():
-            key = normalise(dim)
-            for ordinal, vector in by_day.items():
-                if self.lo <= ordinal <= self.hi:
-                    _add(into, (ordinal, key), vector)
+        self.rows: dict[str, dict] = {row.name: {} for f in FAMILIES.values() for row in f.rows}
+        self.longest: dict[str, dict] = {}
+        """Longest wait (µs) per (day ordinal, dimension), of rows keeping waits."""
+        self.contacts: dict[tuple[int, str], int] = {}
+        """Contacts per (day ordinal, channel): the base of channel share."""
 
     def read(self, state: PartitionState) -> None:
-        tallies = state.ledger.tallies
-        if state.family is Family.CALLS:
-            self.take(self.legs, tallies[0].days, lambda d: (str(d[0]), str(d[1])))
-            self.take(self.calls, tallies[1].days, lambda d: str(d[0]))
-            for dim, by_day in tallies[0].day_waits.items():
-                key = (str(dim[0]), str(dim[1]))
-                for ordinal, samples in by_day.items():
-                    if samples and self.lo <= ordinal <= self.hi:
-                        found = self.longest.get((ordinal, key))
-                        longest = max(samples)
-                        if found is None or longest > found:
-                            self.longest[(ordinal, key)] = longest
-        elif state.family is Family.CHATS:
-            self.take(self.chats, tallies[0].days, lambda d: ())
-        elif state.family is Family.REPORTS:
-            self.take(self.reports, tallies[0].days, lambda d: str(d[0]))
-        elif state.family is Family.INCIDENTS:
-            self.take(self.incidents, tallies[0].days, _incident_dim)
-            ref_us = state.clock.stream_us
-            if ref_us is not None:
-                # Open incidents whose deadline has passed by the partition's newest event.
-                for dim, created_us, counts in state.ledger.live_view(ref_us).corrections:
-                    ordinal = london_day(created_us).toordinal()
+        family = FAMILIES[state.family]
+        for row, tally in zip(family.rows, state.ledger.tallies, strict=True):
+            for dim, ordinal, vector in tally.days_held():
+                self._take(family, row, dim, ordinal, vector)
+            if row.longest_wait is not None:
+                longest = self.longest.setdefault(row.name, {})
+                for dim, ordinal, wait_us in tally.longest_day_waits():
                     if self.lo <= ordinal <= self.hi:
-                        _add(self.incidents, (ordinal, _incident_dim(dim)), counts)
+                        key = (ordinal, row.key(dim))
+                        found = longest.get(key)
+                        if found is None or wait_us > found:
+                            longest[key] = wait_us
+        ref_us = state.clock.stream_us
+        if family.as_of is not None and ref_us is not None:
+            # What has come due by the partition's newest event (an open incident's
+            # deadline passing), on the day it is attributed to.
+            for name, added in family.as_of(state.ledger, ref_us).items():
+                row = family.row(name)
+                for dim, at_us, counts in added:
+                    self._take(family, row, dim, london_day(at_us).toordinal(), counts)
 
-
-def _incident_dim(dim: tuple) -> tuple[str, int, str, str]:
-    return str(dim[0]), int(dim[1]), str(dim[2]), str(dim[3])
+    def _take(
+        self, family: FamilySpec, row: Row, dim: Dim, ordinal: int, vector: Sequence[int]
+    ) -> None:
+        if not self.lo <= ordinal <= self.hi:
+            return
+        _add(self.rows[row.name], (ordinal, row.key(dim)), vector)
+        contacts = family.contacts
+        if contacts is not None and contacts.row == row.name:
+            at = (ordinal, contacts.channel(dim))
+            self.contacts[at] = self.contacts.get(at, 0) + vector[contacts.count]
 
 
 def _by_month(sums: dict) -> dict[tuple, list[int]]:
@@ -184,8 +179,8 @@ def monthly_pack(
 def _queues(sums: _Sums) -> list[tuple[str, str]]:
     """The standard queues, then any other (channel, queue) the data holds."""
     order = [(c.value, q.value) for c in Channel for q in Queue]
-    others = {key for _, key in sums.legs} - set(STANDARD_QUEUES)
-    return [*STANDARD_QUEUES, *sorted(others, key=order.index)]
+    others = {key for _, key in sums.rows[LEG_ROW.name]} - set(QUEUES)
+    return [*QUEUES, *sorted(others, key=order.index)]
 
 
 def _formula_groups(
@@ -203,9 +198,9 @@ def _call_rows(sums: _Sums, targets: Targets, months: list[Month]) -> Iterable[C
     for month in months:
         for channel, queue in _queues(sums):
             for formula, days in _formula_groups(targets, month, channel, queue).items():
-                total = [0] * (LEG_FIRST_BUCKET + len(ANSWER_BUCKETS_S))
+                total = [0] * LEG_ROW.width
                 for day in days:
-                    vector = sums.legs.get((day.toordinal(), (channel, queue)))
+                    vector = sums.rows[LEG_ROW.name].get((day.toordinal(), (channel, queue)))
                     if vector is not None:
                         total = [a + b for a, b in zip(total, vector, strict=True)]
                 yield CallRow(
@@ -213,21 +208,13 @@ def _call_rows(sums: _Sums, targets: Targets, months: list[Month]) -> Iterable[C
                     channel=channel,
                     queue=queue,
                     formula=formula,
-                    offered=total[LegCount.OFFERED],
-                    answered=total[LegCount.ANSWERED],
-                    answered_within_target=total[LegCount.ANSWERED_WITHIN_TARGET],
-                    answered_under_10s=total[LegCount.ANSWERED_UNDER_10S],
-                    answered_under_60s=total[LegCount.ANSWERED_UNDER_60S],
-                    abandoned=total[LegCount.ABANDONED],
-                    abandoned_within_target=total[LegCount.ABANDONED_WITHIN_TARGET],
-                    short_abandoned=total[LegCount.SHORT_ABANDONED],
-                    answer_us_sum=total[LegCount.ANSWER_US_SUM],
+                    **LEG_ROW.pack(total),
                 )
 
 
 def _longest_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[LongestWaitRow]:
     monthly: dict[tuple, int] = {}
-    for (ordinal, key), longest in sums.longest.items():
+    for (ordinal, key), longest in sums.longest.get(LEG_ROW.name, {}).items():
         at = (month_of_ordinal(ordinal), key)
         monthly[at] = max(longest, monthly.get(at, longest))
     for month in months:
@@ -237,32 +224,27 @@ def _longest_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[LongestWait
 
 
 def _combined_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[CombinedWaitRow]:
-    monthly = _by_month(sums.calls)
+    monthly = _by_month(sums.rows[CALL_ROW.name])
     for month in months:
         for channel in CALL_CHANNELS:
-            v = monthly.get((month, channel), [0] * len(CallCount))
-            yield CombinedWaitRow(
-                month_label(month),
-                channel,
-                v[CallCount.SETTLED],
-                v[CallCount.COMBINED_WAIT_US_SUM],
-            )
+            v = monthly.get((month, channel), [0] * CALL_ROW.width)
+            yield CombinedWaitRow(month_label(month), channel, **CALL_ROW.pack(v))
 
 
 def _incident_grade_rows(
     sums: _Sums, targets: Targets, months: list[Month]
 ) -> Iterable[IncidentGradeRow]:
     counted: dict[tuple, list[int]] = {}
-    for (month, (policy_id, grade, _area, category)), v in _by_month(sums.incidents).items():
+    monthly = _by_month(sums.rows[INCIDENT_ROW.name])
+    for (month, (policy_id, grade, _area, category)), v in monthly.items():
         _add(counted, (month, policy_id, grade, category), v)
-    monthly = _by_month(sums.incidents)
     for month in months:
         for policy_id in _policies_in(monthly, targets, month):
-            policy = _policy(targets, policy_id)
+            policy = policy_named(targets, policy_id)
             for grade in Grade:
                 for category in Category:
                     v = counted.get((month, policy_id, int(grade), category.value))
-                    v = v or [0] * (INCIDENT_FIRST_BUCKET + len(ATTENDANCE_BUCKETS_S))
+                    v = v or [0] * INCIDENT_ROW.width
                     if policy is not None:
                         scored = policy.grade(grade).attend_within_minutes is not None
                     else:  # a policy no longer in the targets file: what the data says
@@ -274,14 +256,7 @@ def _incident_grade_rows(
                         response=_response(targets, policy_id, int(grade)),
                         category=category.value,
                         scored=scored,
-                        created=v[IncidentCount.CREATED],
-                        met=v[IncidentCount.MET],
-                        not_met=v[IncidentCount.MISSED],
-                        attended=v[IncidentCount.ATTENDED],
-                        attendance_timed=v[IncidentCount.ATTENDANCE_TIMED],
-                        attendance_us_sum=v[IncidentCount.ATTENDANCE_US_SUM],
-                        attended_within_60m=v[_WITHIN_60M_INDEX],
-                        downgraded_after_breach=v[IncidentCount.DOWNGRADED_AFTER_BREACH],
+                        **INCIDENT_ROW.pack(v),
                     )
 
 
@@ -292,10 +267,6 @@ def scored_responses(policy: GradingPolicy) -> list[str]:
         if grade.attend_within_minutes is not None and grade.response.value not in found:
             found.append(grade.response.value)
     return found
-
-
-def _policy(targets: Targets, policy_id: str) -> GradingPolicy | None:
-    return next((p for p in targets.incident_grading if p.id == policy_id), None)
 
 
 def _policies_in(sums: dict, targets: Targets, month: Month) -> list[str]:
@@ -310,12 +281,12 @@ def _policies_in(sums: dict, targets: Targets, month: Month) -> list[str]:
 
 
 def _response(targets: Targets, policy_id: str, grade: int) -> str:
-    policy = _policy(targets, policy_id)
+    policy = policy_named(targets, policy_id)
     return policy.grade(Grade(grade)).response.value if policy else f"grade_{grade}"
 
 
 def _incident_rows(sums: _Sums, targets: Targets, months: list[Month]) -> Iterable[IncidentRow]:
-    monthly = _by_month(sums.incidents)
+    monthly = _by_month(sums.rows[INCIDENT_ROW.name])
     met: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     for (month, (policy_id, grade, _area, category)), vector in monthly.items():
         response = _response(targets, policy_id, grade)
@@ -326,7 +297,7 @@ def _incident_rows(sums: _Sums, targets: Targets, months: list[Month]) -> Iterab
             row[1] += vector[IncidentCount.MISSED]
     for month in months:
         for policy_id in _policies_in(monthly, targets, month):
-            policy = _policy(targets, policy_id)
+            policy = policy_named(targets, policy_id)
             if policy is not None:
                 responses = scored_responses(policy)
             else:  # a policy no longer in the targets file: what the data holds
@@ -338,51 +309,33 @@ def _incident_rows(sums: _Sums, targets: Targets, months: list[Month]) -> Iterab
 
 
 def _chat_rows(sums: _Sums, months: list[Month]) -> Iterable[ChatRow]:
-    monthly = _by_month(sums.chats)
+    monthly = _by_month(sums.rows[CHAT_ROW.name])
     for month in months:
-        v = monthly.get((month, ()), [0] * len(ChatCount))
-        yield ChatRow(
-            month=month_label(month),
-            requested=v[ChatCount.REQUESTED],
-            accepted=v[ChatCount.ACCEPTED],
-            accepted_within_target=v[ChatCount.ACCEPTED_WITHIN_TARGET],
-            abandoned=v[ChatCount.ABANDONED],
-            abandoned_within_target=v[ChatCount.ABANDONED_WITHIN_TARGET],
-            outside_hours=v[ChatCount.OUTSIDE_HOURS],
-            accept_us_sum=v[ChatCount.ACCEPT_US_SUM],
-        )
+        v = monthly.get((month, ()), [0] * CHAT_ROW.width)
+        yield ChatRow(month=month_label(month), **CHAT_ROW.pack(v))
 
 
 def _report_rows(sums: _Sums, months: list[Month]) -> Iterable[ReportRow]:
-    monthly = _by_month(sums.reports)
+    monthly = _by_month(sums.rows[REPORT_ROW.name])
     for month in months:
         for report_type in ReportType:
-            v = monthly.get((month, report_type.value), [0] * len(ReportCount))
-            yield ReportRow(
-                month_label(month),
-                report_type.value,
-                v[ReportCount.SUBMITTED],
-                v[ReportCount.TRIAGED],
-                v[ReportCount.TRIAGE_US_SUM],
-            )
+            v = monthly.get((month, report_type.value), [0] * REPORT_ROW.width)
+            yield ReportRow(month_label(month), report_type.value, **REPORT_ROW.pack(v))
 
 
 def _share_rows(sums: _Sums, months: list[Month]) -> Iterable[ShareRow]:
-    calls, chats, reports = _by_month(sums.calls), _by_month(sums.chats), _by_month(sums.reports)
+    monthly: dict[tuple[Month, str], int] = defaultdict(int)
+    for (ordinal, channel), n in sums.contacts.items():
+        monthly[(month_of_ordinal(ordinal), channel)] += n
     for month in months:
-        contacts = {
-            "999": calls.get((month, "999"), [0])[CallCount.CONTACTS],
-            "101": calls.get((month, "101"), [0])[CallCount.CONTACTS],
-            "chat": chats.get((month, ()), [0])[ChatCount.REQUESTED],
-            "online": sum(v[ReportCount.SUBMITTED] for (m, _), v in reports.items() if m == month),
-        }
+        contacts = {channel: monthly.get((month, channel), 0) for channel in CONTACT_CHANNELS}
         total = sum(contacts.values())
         for channel in CONTACT_CHANNELS:
             yield ShareRow(month_label(month), channel, contacts[channel], total)
 
 
 def _answer_band_rows(sums: _Sums, months: list[Month]) -> Iterable[AnswerBandRow]:
-    monthly = _by_month(sums.legs)
+    monthly = _by_month(sums.rows[LEG_ROW.name])
     for month in months:
         v = monthly.get((month, ("999", "fcr")))
         if v is None:
@@ -400,7 +353,7 @@ def _attendance_band_rows(
     sums: _Sums, targets: Targets, months: list[Month]
 ) -> Iterable[AttendanceBandRow]:
     totals: dict[Month, list[int]] = {}
-    for (month, (policy_id, grade, _a, _c)), v in _by_month(sums.incidents).items():
+    for (month, (policy_id, grade, _a, _c)), v in _by_month(sums.rows[INCIDENT_ROW.name]).items():
         if _response(targets, policy_id, grade) == "emergency":
             _add(
                 totals,

@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas import Envelope, Family, RejectReason, Source, decode
-from streams.core.calls import CallLedger
-from streams.core.chats import ChatLedger
-from streams.core.incidents import IncidentLedger
+from streams.core.families import FAMILIES
 from streams.core.ledger import Conflict, DeadLetter, Duplicate, Ledger
-from streams.core.reports import ReportLedger
 from streams.core.targets import Targets
 from streams.core.timebase import HOUR_US, LiveClock, from_us, london_month_end_us, to_us
 
@@ -62,14 +59,7 @@ def _where_raised(error: Exception) -> str:
 
 
 def make_ledger(family: Family, targets: Targets, rules: TimeRules) -> Ledger:
-    grace, close = rules.grace_us, rules.close_after_us
-    if family is Family.CALLS:
-        return CallLedger(targets, grace, rules.stale_us, close)
-    if family is Family.CHATS:
-        return ChatLedger(targets, grace, rules.stale_us, close)
-    if family is Family.REPORTS:
-        return ReportLedger(targets, grace, rules.report_stale_us, close)
-    return IncidentLedger(targets, grace, rules.incident_stale_us, close)
+    return FAMILIES[family].make_ledger(targets, rules)
 
 
 class PartitionState:

@@ -185,6 +185,24 @@ class Tally:
     def dims(self) -> Iterator[Dim]:
         yield from self.days
 
+    def day_rows(self, dim: Dim) -> Iterable[list[int]]:
+        """Every day's period figures held for the dimension (a closed month's on its
+        folded rows), to read and not to change."""
+        return self.days.get(dim, {}).values()
+
+    def days_held(self) -> Iterator[tuple[Dim, int, list[int]]]:
+        """(dimension, London day ordinal, period figures) of every day held, to read."""
+        for dim, by_day in self.days.items():
+            for ordinal, row in by_day.items():
+                yield dim, ordinal, row
+
+    def longest_day_waits(self) -> Iterator[tuple[Dim, int, int]]:
+        """(dimension, London day ordinal, longest wait µs) of every day with a wait."""
+        for dim, by_day in self.day_waits.items():
+            for ordinal, samples in by_day.items():
+                if samples:
+                    yield dim, ordinal, max(samples)
+
     def prune(self, ref_us: int, fold: "MonthFold | None" = None) -> None:
         """Forget minute buckets older than any live window can reach, and fold the days
         of closed months (see `MonthFold`).

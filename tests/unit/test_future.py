@@ -30,13 +30,13 @@ def answered(call: str, s: float) -> dict:
     return ev("call.answered", at(s), call_id=call, queue="fcr")
 
 
-def march_offered(run: Run) -> tuple[int, int]:
+def march_offered(run: Run) -> dict[str, int]:
     (row,) = [
         r
         for r in monthly_pack([run.state], TARGETS, (2026, 3), (2026, 3)).calls
         if (r.channel, r.queue) == ("999", "fcr")
     ]
-    return row.offered, row.answered
+    return {"offered": row.offered, "answered": row.answered}
 
 
 def ordinary_march(run: Run, read_after_s: float = 6) -> Run:
@@ -56,7 +56,7 @@ def test_an_event_dated_40_days_ahead_is_refused_and_every_leg_counts_in_its_mon
     assert [(d.reason, d.raw) for d in run.dead] == [(RejectReason.FUTURE, raw(fast))]
     assert run.state.clock.stream_us is None  # it moved nothing
     ordinary_march(run)
-    assert march_offered(run) == (21, 21)
+    assert march_offered(run) == {"offered": 21, "answered": 21}
     assert run.state.late == 0
     assert run.state.rejected == {RejectReason.FUTURE: 1}
     assert run.value("ccm_events_rejected", "calls", "future") == 1
@@ -69,7 +69,7 @@ def test_without_the_check_the_same_event_would_lose_the_month() -> None:
     run.wall_us = wall(0)
     run.send(queued("fast", 40 * DAY_S))
     ordinary_march(run)
-    assert march_offered(run) == (0, 0)
+    assert march_offered(run) == {"offered": 0, "answered": 0}
     assert run.state.rejected == {RejectReason.TOO_LATE: 42}
 
 
@@ -92,7 +92,7 @@ def test_the_skew_is_inclusive_and_the_reason_is_counted_from_zero() -> None:
 def test_replaying_history_is_never_refused_as_future() -> None:
     run = ordinary_march(Run(rules=SKEW), read_after_s=365 * DAY_S)
     assert run.dead == []
-    assert march_offered(run) == (21, 21)
+    assert march_offered(run) == {"offered": 21, "answered": 21}
 
 
 def test_from_the_log_every_line_is_judged_against_one_instant() -> None:
