@@ -376,7 +376,7 @@ class CallLedger(Ledger[Call]):
 
     def waiting(self) -> list[tuple[Channel, Queue, int]]:
         """Legs waiting now, as the live view knows the calls: (channel, queue, queued µs)."""
-        live = (self.live(call) for call in self.lifecycles.values())
+        live = self.unsettled_live()
         return [
             (leg.queued.channel, leg.queue, leg.queued.at_us)
             for call in live

@@ -159,7 +159,7 @@ class ChatLedger(Ledger[Chat]):
         """Request instants of chats waiting now, as the live view knows them."""
         return [
             chat.requested_us
-            for chat in map(self.live, self.lifecycles.values())
+            for chat in self.unsettled_live()
             if chat.requested_us is not None and chat.accepted is None and chat.ended_us is None
         ]
 

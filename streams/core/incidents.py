@@ -249,9 +249,7 @@ class IncidentLedger(Ledger[IncidentLife]):
         hold no event later than the grace period (so neither must the view), else for
         the day and month figures, which hold every event."""
         view = LiveView()
-        for incident in self.lifecycles.values():
-            if timely_only:
-                incident = self.live(incident)
+        for incident in self.unsettled_live() if timely_only else self.unsettled():
             if not incident.awaiting_attendance:
                 continue
             assert incident.created_us is not None

@@ -102,6 +102,8 @@ class Ledger(ABC, Generic[L]):
         self._deadlines: list[tuple[int, str]] = []
         """A heap of (due, key); entries whose due no longer matches `_due` are stale."""
         self._closing: dict[int, set[str]] = {}
+        self._held_back: set[str] = set()
+        """Lifecycles whose live view is held back from a late event (`live_as`)."""
         self._recent: dict[str, tuple[Contribution, ...]] = {}
         """What lifecycles applied to lately contribute now: most events belong to a
         lifecycle that had one moments before, and working a contribution out is most of
@@ -197,12 +199,31 @@ class Ledger(ABC, Generic[L]):
         if self.changed is not None:
             self.changed.add(key)
 
+    def unsettled_live(self) -> Iterator[L]:
+        """As the live view knows them, every lifecycle that may be waiting for something
+        there: the unsettled ones, and those whose view is held back from a late event.
+        A gauge of "waiting now" reads these, not the month of settled ones."""
+        for key in self._due:
+            yield self.live(self.lifecycles[key])
+        for key in self._held_back:
+            if key not in self._due:
+                yield self.live(self.lifecycles[key])
+
+    def unsettled(self) -> Iterator[L]:
+        """Every lifecycle still waiting for something, as it is."""
+        for key in self._due:
+            yield self.lifecycles[key]
+
     def live(self, lifecycle: L) -> L:
         """The lifecycle as the live view knows it: without events later than the grace
         period, until a timely one catches it up."""
         return lifecycle.live_as if lifecycle.live_as is not None else lifecycle  # type: ignore[return-value]
 
     def _file(self, key: str, lifecycle: L) -> None:
+        if lifecycle.live_as is None:
+            self._held_back.discard(key)
+        else:
+            self._held_back.add(key)
         closes_at = self.closes_us(lifecycle) if self.is_settled(lifecycle) else None
         if closes_at != lifecycle.closes_at:
             if lifecycle.closes_at is not None:
@@ -227,6 +248,7 @@ class Ledger(ABC, Generic[L]):
 
     def _unfile(self, key: str, lifecycle: L) -> None:
         self._due.pop(key, None)
+        self._held_back.discard(key)
         if lifecycle.closes_at is not None:
             self._closing[lifecycle.closes_at].discard(key)
 
@@ -289,6 +311,7 @@ class Ledger(ABC, Generic[L]):
                 if self.lifecycles[key].last_event_us + self.grace_us < stream_us:
                     del self.lifecycles[key]
                     self._recent.pop(key, None)
+                    self._held_back.discard(key)
                     if self.changed is not None:
                         self.changed.add(key)
                 else:
@@ -341,7 +364,7 @@ class Ledger(ABC, Generic[L]):
 
     def load_json(self, data: dict) -> None:
         self.lifecycles, self._recent = {}, {}
-        self._due, self._deadlines, self._closing = {}, [], {}
+        self._due, self._deadlines, self._closing, self._held_back = {}, [], {}, set()
         for key, item in data["lifecycles"].items():
             self.lifecycles[key] = lifecycle = self._from_record(item)
             self._file(key, lifecycle)

@@ -103,7 +103,7 @@ class ReportLedger(Ledger[Report]):
         """Reports awaiting triage now, as the live view knows them."""
         return [
             (r.report_type, r.submitted_us)
-            for r in map(self.live, self.lifecycles.values())
+            for r in self.unsettled_live()
             if r.submitted_us is not None
             and r.report_type is not None
             and r.triaged_us is None

@@ -143,14 +143,20 @@ class Tally:
             row[:] = map(add if sign > 0 else sub, row, vector)
 
     def sum_minutes(self, dim: Dim, minutes: range) -> list[int]:
-        total = [0] * self.width
-        by_minute = self.minutes.get(dim, {})
-        for minute in minutes:
-            row = by_minute.get(minute)
-            if row is not None:
-                for i, value in enumerate(row):
-                    total[i] += value
-        return total
+        return self._sum(self.minutes.get(dim), minutes)
+
+    def _sum(self, by_bucket: dict[int, list[int]] | None, buckets: range) -> list[int]:
+        """The rows of ``buckets`` added up: a scrape adds up a day of minutes for every
+        dimension, so the columns are summed in C."""
+        if not by_bucket:
+            return [0] * self.width
+        if len(by_bucket) < len(buckets):
+            rows = [row for bucket, row in by_bucket.items() if bucket in buckets]
+        else:
+            rows = [row for bucket in buckets if (row := by_bucket.get(bucket)) is not None]
+        if not rows:
+            return [0] * self.width
+        return [sum(column) for column in zip(*rows, strict=True)]
 
     def day(self, dim: Dim, day_ordinal: int) -> list[int]:
         """A day's period figures, late events included."""
@@ -162,14 +168,7 @@ class Tally:
 
     def sum_live_days(self, dim: Dim, days: range) -> list[int]:
         """Days as the live windows count them, added up (the "month" window)."""
-        total = [0] * self.width
-        by_day = self.live_days.get(dim, {})
-        for day in days:
-            row = by_day.get(day)
-            if row is not None:
-                for i, value in enumerate(row):
-                    total[i] += value
-        return total
+        return self._sum(self.live_days.get(dim), days)
 
     def longest_day_wait(self, dim: Dim, day_ordinal: int) -> int | None:
         """A day's longest wait (µs), late events included; a closed month's on its
@@ -179,7 +178,10 @@ class Tally:
 
     def longest_wait(self, dim: Dim, minutes: range) -> int | None:
         by_minute = self.waits.get(dim, {})
-        found = [max(s) for m in minutes if (s := by_minute.get(m))]
+        if len(by_minute) < len(minutes):
+            found = [max(s) for m, s in by_minute.items() if s and m in minutes]
+        else:
+            found = [max(s) for m in minutes if (s := by_minute.get(m))]
         return max(found) if found else None
 
     def dims(self) -> Iterator[Dim]:

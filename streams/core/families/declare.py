@@ -4,6 +4,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from schemas import Family
@@ -91,7 +92,7 @@ class Row:
     """Figures of "now" over the row's dimensions, at zero for every standard dimension:
     their labels are the leading ones of the dimension's."""
 
-    @property
+    @cached_property
     def first_bucket(self) -> int:
         return len(type(self.counts[0].count))
 
