@@ -47,7 +47,7 @@ from streams.core.monthly import monthly_pack
 from streams.core.months import parse_month
 from streams.core.targets import Targets
 from streams.delivery import Delivery
-from streams.metrics import FiguresCollector, exposition, registry_for
+from streams.metrics import FiguresCollector, exposition, process_registry
 from streams.runtime import CONSUMED_FAMILIES, Message, Runtime, checkpoint_key
 from streams.security import faust_credentials
 from streams.settings import Settings
@@ -194,11 +194,11 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         return figures
 
     collector = FiguresCollector(runtime.all_states, targets, pipeline=pipeline_figures)
-    registry = registry_for(collector)
+    process = process_registry()
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        return web.bytes(exposition(registry), content_type="text/plain; version=0.0.4")
+        return web.bytes(exposition(collector, process), content_type="text/plain; version=0.0.4")
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:

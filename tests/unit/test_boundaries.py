@@ -11,7 +11,7 @@ import pytest
 from schemas import Family, RejectReason
 from streams.core.catalog import CATALOG
 from streams.core.figures import compute
-from streams.metrics import FiguresCollector, exposition, registry_for
+from streams.metrics import FiguresCollector, exposition, process_registry
 from tests.scenario import T0, TARGETS, Run, at, ev
 
 CORE = Path(__file__).resolve().parents[2] / "streams" / "core"
@@ -71,7 +71,7 @@ def test_exposition_passes_promtool_check_metrics() -> None:
         ev("incident.attended", at(T0, 600), incident_id="i"),
     )
     states = [run.state, incidents.state]
-    text = exposition(registry_for(FiguresCollector(lambda: states, TARGETS, lambda: 0)))
+    text = exposition(FiguresCollector(lambda: states, TARGETS, lambda: 0), process_registry())
     result = subprocess.run(
         [promtool, "check", "metrics"], input=text, capture_output=True, timeout=30
     )
@@ -95,3 +95,24 @@ def test_event_counters_appear_with_the_partitions_that_hold_them() -> None:
         ("calls", reason.value): int(reason is RejectReason.MALFORMED_JSON)
         for reason in RejectReason
     }
+
+
+def test_the_exposition_is_what_prometheus_client_writes(tmp_path: Path) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from streams.cli import main
+    from streams.export.from_log import run_file
+
+    events = tmp_path / "events.jsonl"
+    start = "2026-03-28T00:00:00+00:00"  # the clock change, every family
+    simulate = ["simulate", "--seed", "5", "--start", start, "--duration", "2d"]
+    assert main([*simulate, "--out", str(events)]) == 0
+    states = list(run_file(events, TARGETS, partitions=2).states.values())
+    newest = max(state.clock.stream_us or 0 for state in states)
+    for wall_us in (newest, newest + 3_600_000_000):
+        collector = FiguresCollector(lambda: states, TARGETS, lambda wall_us=wall_us: wall_us)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(collector)
+        text = exposition(collector)
+        assert text.count(b"\n") > 2_000
+        assert text == generate_latest(registry)
