@@ -194,11 +194,14 @@ def _row(
             histogram = figures.histograms[spread.spec.name].setdefault(
                 labels[: len(spread.spec.labels)], Histogram(row.buckets)
             )
-            for vector in tally.day_rows(dim):
-                histogram.count += vector[spread.timed]
-                histogram.sum_s += vector[spread.sum_us] / US
+            rows = list(tally.day_rows(dim))
+            if rows:  # every day held, added up column by column in C
+                total = [sum(column) for column in zip(*rows, strict=True)]
+                histogram.count += total[spread.timed]
+                histogram.sum_s += total[spread.sum_us] / US
+                first = row.first_bucket
                 for i in range(len(row.buckets)):
-                    histogram.buckets[i] += vector[row.first_bucket + i]
+                    histogram.buckets[i] += total[first + i]
 
 
 def _by_window(added: Added, ref_us: int) -> dict[tuple[Dim, Window], list[int]]:
