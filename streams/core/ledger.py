@@ -103,6 +103,8 @@ class Ledger(ABC, Generic[L]):
         """A heap of (due, key); entries whose due no longer matches `_due` are stale."""
         self._closing: dict[int, set[str]] = {}
         self._held_back: set[str] = set()
+        self._fold: tuple[int, MonthFold] | None = None
+        """The month fold of the hour the last sweep's closing instant fell in."""
         """Lifecycles whose live view is held back from a late event (`live_as`)."""
         self._recent: dict[str, tuple[Contribution, ...]] = {}
         """What lifecycles applied to lately contribute now: most events belong to a
@@ -318,8 +320,12 @@ class Ledger(ABC, Generic[L]):
                     keep.add(key)
             if keep:
                 self._closing[closes_at] = keep
-        open_from = london_day(stream_us - self.close_after_us).replace(day=1).toordinal()
-        fold = MonthFold(open_from, self._target_starts)
+        # London days start on whole UTC hours: one fold serves a whole hour.
+        hour = (stream_us - self.close_after_us) // HOUR_US
+        if self._fold is None or self._fold[0] != hour:
+            open_from = london_day(stream_us - self.close_after_us).replace(day=1).toordinal()
+            self._fold = (hour, MonthFold(open_from, self._target_starts))
+        fold = self._fold[1]
         for tally in self.tallies:
             tally.prune(stream_us, fold)
         return dead

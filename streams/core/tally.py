@@ -15,6 +15,7 @@ from datetime import date
 from operator import add, sub
 
 from streams.core.timebase import (
+    HOUR_US,
     MINUTE_US,
     RETAINED_MINUTES,
     london_day,
@@ -58,6 +59,7 @@ class Tally:
     _folded_below: int = field(default=-(2**63), repr=False, compare=False)
     _last_fold: "MonthFold | None" = field(default=None, repr=False, compare=False)
     _unfolded: bool = field(default=True, repr=False, compare=False)
+    _pruned_hour: int | None = field(default=None, repr=False, compare=False)
     changed: "set[tuple[str, Dim, int]] | None" = field(default=None, repr=False, compare=False)
     """Buckets written or dropped since the last checkpoint, (table, dimension, bucket),
     while checkpoints are taken as changes (`changes_to_json`); None: not tracked."""
@@ -214,6 +216,13 @@ class Tally:
         when the day moves, the fold when a month closes. A bucket written below what
         was pruned (a lifecycle taking back an old contribution) sends the next prune
         through every bucket again."""
+        # Nothing moves within a UTC hour of stream time: the minute buckets go an hour
+        # at a time, and London days (so months) start on whole UTC hours.
+        hour = ref_us // HOUR_US
+        if hour == self._pruned_hour and fold == self._last_fold:
+            if not (self._unpruned or self._unfolded):
+                return
+        self._pruned_hour = hour
         if fold is not None and (fold != self._last_fold or self._unfolded):
             self._fold_days(fold)
             self._last_fold, self._unfolded = fold, False
@@ -315,6 +324,7 @@ class Tally:
         }
         self._pruned_below = self._live_pruned_below = self._folded_below = -(2**63)
         self._last_fold, self._unpruned, self._unfolded = None, True, True
+        self._pruned_hour = None
 
 
 def _changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
