@@ -28,6 +28,7 @@ from streams.export.from_log import partition_for  # noqa: E402
 LOCAL_KAFKA = REPO / "deploy" / "kafka" / "local-kafka"
 PARTITIONS = 6
 CONSUMED = b"ccm_events_consumed_total{"
+LAG = b"ccm_consumer_lag_messages{"
 
 # event_type -> (family, key field): what `Envelope.key` and `Settings.topic_for` give,
 # without validating every event (a year is 4.8 million; `ccm replay` validates them at
@@ -222,8 +223,11 @@ def wait_consumed(
     each: Callable[[bytes, float, float], None] | None = None,
     limit: float = 3600,
 ) -> Consumption:
-    """Reads /metrics until the worker has consumed ``events`` (every ``every`` seconds, or
-    as `next_reading` says); ``each(text, when, consumed)`` sees every reading."""
+    """Reads /metrics until the worker has consumed ``events`` and has no lag: every
+    ``every`` seconds (or nine times the last reading's time, if longer), or as
+    `next_reading` says. ``each(text, when, consumed)`` sees every reading. Lag too,
+    because the count includes messages delivered again (after a rebalance): it can
+    reach ``events`` while the last ones are still to come."""
     first: tuple[float, float] | None = None
     readings: list[float] = []
     while True:
@@ -239,11 +243,16 @@ def wait_consumed(
             first = (now, count)
         if text and each is not None:
             each(text, now, count)
-        if count >= events:
+        if count >= events and metric(text, LAG) == 0:
             return Consumption(launched, first or (now, count), now, readings)
         if worker.poll() is not None or now - launched > limit:
             raise RuntimeError(f"the worker behind {url} did not consume {events} events")
-        time.sleep(0.2 if first is None else every or next_reading(count, events, first, now))
+        if first is None:
+            time.sleep(0.2)
+        elif every is None:
+            time.sleep(next_reading(count, events, first, now))
+        else:  # stretched so that readings take at most a tenth of the worker's time
+            time.sleep(max(every, 9 * readings[-1]))
 
 
 class Kcat:
