@@ -259,11 +259,11 @@ class Kcat:
     """kcat (librdkafka) producers, one a topic, fed ``key<TAB>value`` lines: far faster
     than a Python client, so the benches time the worker and not their producer. The
     murmur2 partitioner is Kafka's Java default, which `ccm replay` gets from
-    kafka-python: each key goes to the partition `partition_for` gives."""
+    kafka-python: each key goes to the partition `partition_for` gives. For loading
+    only: kcat reads its input in blocks, so what it is given is not sent at once."""
 
-    def __init__(self, env: dict[str, str], linger_ms: int = 5) -> None:
+    def __init__(self, env: dict[str, str]) -> None:
         self.bootstrap = env["CCM_KAFKA_BOOTSTRAP"]
-        self.linger_ms = linger_ms
         self.procs: dict[str, subprocess.Popen] = {}
         self.placed: Counter[tuple[str, int]] = Counter()
 
@@ -272,7 +272,7 @@ class Kcat:
         if proc is None:
             proc = self.procs[topic] = subprocess.Popen(
                 ["kcat", "-P", "-q", "-b", self.bootstrap, "-t", topic, "-K", "\t",
-                 "-X", "topic.partitioner=murmur2_random", "-X", f"linger.ms={self.linger_ms}"],
+                 "-X", "topic.partitioner=murmur2_random", "-X", "linger.ms=50"],
                 stdin=subprocess.PIPE,
             )  # fmt: skip
         proc.stdin.write(key.encode() + b"\t" + raw + b"\n")
@@ -301,7 +301,7 @@ def routed(env: dict[str, str], lines: Iterator[bytes]) -> Iterator[tuple[str, s
 def load(env: dict[str, str], events: Path, families: set[Family] | None = None) -> Counter:
     """Sends the file's events of ``families`` (all by default) to their topics as fast as
     kcat goes; returns how many went to each (topic, partition)."""
-    kcat = Kcat(env, linger_ms=50)
+    kcat = Kcat(env)
     wanted = {topic_of(env, f) for f in families or Family}
     with events.open("rb") as lines:
         for topic, key, _, raw in routed(env, lines):
