@@ -259,7 +259,8 @@ class Kcat:
     """kcat (librdkafka) producers, one a topic, fed ``key<TAB>value`` lines: far faster
     than a Python client, so the benches time the worker and not their producer. The
     murmur2 partitioner is Kafka's Java default, which `ccm replay` gets from
-    kafka-python: each key goes to the partition `partition_for` gives. For loading
+    kafka-python: each key goes to the partition `partition_for` gives. Idempotent, as
+    `ccm replay` is: a retry neither repeats a message nor reorders a partition. For loading
     only: kcat reads its input in blocks, so what it is given is not sent at once."""
 
     def __init__(self, env: dict[str, str]) -> None:
@@ -272,7 +273,8 @@ class Kcat:
         if proc is None:
             proc = self.procs[topic] = subprocess.Popen(
                 ["kcat", "-P", "-q", "-b", self.bootstrap, "-t", topic, "-K", "\t",
-                 "-X", "topic.partitioner=murmur2_random", "-X", "linger.ms=50"],
+                 "-X", "topic.partitioner=murmur2_random", "-X", "linger.ms=50",
+                 "-X", "enable.idempotence=true"],
                 stdin=subprocess.PIPE,
             )  # fmt: skip
         proc.stdin.write(key.encode() + b"\t" + raw + b"\n")

@@ -54,6 +54,7 @@ from harness import (
     create_topics,
     free_port,
     load,
+    print_json,
     start_worker,
     stop,
     wait_consumed,
@@ -223,37 +224,34 @@ def main() -> int:
     month_totals = [0] * len(FIGURES)
     for vector in figures[0].values():
         month_totals = [a + b for a, b in zip(month_totals, vector, strict=True)]
-    print(
-        json.dumps(
-            {
-                "events": events,
-                "span": f"{start.isoformat()} + {hours}h",
-                "timed": "from launching the process until every event is counted: "
-                "startup included, shutdown not",
-                "ccm": ccm_summary,
-                "quix": quix_summary,
-                "ratio_ccm_to_quix_median": round(
-                    ccm_summary["median_events_per_second"]
-                    / quix_summary["median_events_per_second"],
-                    2,
-                ),
-                "ratio_ccm_to_quix_median_after_startup": round(
-                    ccm_summary["median_events_per_second_after_startup"]
-                    / quix_summary["median_events_per_second_after_startup"],
-                    2,
-                ),
-                "ccm_metrics_reading_ms_median": round(1000 * statistics.median(readings)),
-                "figures_match": not mismatches,
-                "mismatches": mismatches[:20],
-                "figures": {
-                    **dict(zip(FIGURES, month_totals, strict=True)),
-                    "rows": sum(1 for v in figures[0].values() if any(v)),
-                },
-                "quix_peer": quix_counts,
-                "bench_seconds": round(time.monotonic() - began),
+    print_json(
+        {
+            "events": events,
+            "span": f"{start.isoformat()} + {hours}h",
+            "timed": "from launching the process until every event is counted: "
+            "startup included, shutdown not",
+            "ccm": ccm_summary,
+            "quix": quix_summary,
+            "ratio_ccm_to_quix_median": round(
+                ccm_summary["median_events_per_second"] / quix_summary["median_events_per_second"],
+                2,
+            ),
+            "ratio_ccm_to_quix_median_after_startup": round(
+                ccm_summary["median_events_per_second_after_startup"]
+                / quix_summary["median_events_per_second_after_startup"],
+                2,
+            ),
+            "ccm_metrics_reading_ms_median": round(1000 * statistics.median(readings)),
+            "figures_match": not mismatches,
+            "ccm_rounds_matching": [not any(differences(a, b) for b in totals) for a in figures],
+            "mismatches": mismatches[:20],
+            "figures": {
+                **dict(zip(FIGURES, month_totals, strict=True)),
+                "rows": sum(1 for v in figures[0].values() if any(v)),
             },
-            indent=2,
-        )
+            "quix_peer": quix_counts,
+            "bench_seconds": round(time.monotonic() - began),
+        },
     )
     return 1 if mismatches else 0
 
