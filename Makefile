@@ -48,10 +48,11 @@ $(VENV)/.bench-extra: pyproject.toml $(BIN)/ccm
 	@touch $@
 
 .PHONY: bench
-bench: setup $(VENV)/.bench-extra ## Benchmarks: the pure core, end to end through a real broker, ccm against a Quix Streams peer, a year exported from the log (about 15 minutes)
+bench: setup $(VENV)/.bench-extra ## Benchmarks: the pure core; through a real broker the month-of-calls throughput, latency at 2,000 events/s and a scrape with a month of state; ccm against a Quix Streams peer; a year replayed into one worker; a year exported from the log (about 30 minutes)
 	$(BIN)/python bench/core_throughput.py
 	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/versus_peer.py
+	$(BIN)/python bench/year_replay.py
 	$(BIN)/python bench/export_year.py
 
 .PHONY: soak

@@ -20,7 +20,6 @@ Prints one JSON object; exits 1 when a figure does not hold. Leaves no process b
 
 import argparse
 import json
-import os
 import signal
 import statistics
 import subprocess
@@ -32,12 +31,19 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from harness import (
+    LOCAL_KAFKA,
+    bench_env,
+    ccm,
+    free_port,
+    percentile,
+    proc_status_mib,
+    start_worker,
+    stop,
+    wait_ready,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from end_to_end import LOCAL_KAFKA, ccm, free_port, percentile
-
-PARTITIONS = 6
 FAMILY_TOPICS = ("calls", "chats", "reports", "incidents")
 # Process-local or timing figures: not a count of events, so not comparable across workers.
 NOT_COUNTS = ("ccm_checkpoint", "ccm_consumer", "ccm_deadletters", "ccm_events_lost")
@@ -85,42 +91,6 @@ def counts(urls: list[str]) -> dict[str, float]:
     return totals
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def start_worker(env: dict[str, str], log: Path, **overrides: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "streams", "worker", "--loglevel", "warning"],
-        env=env | overrides, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-
-
-def wait_ready(url: str, worker: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            scrape(url)
-            return
-        except OSError:
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker behind {url} did not start") from None
-            time.sleep(0.5)
-
-
-def stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
@@ -138,20 +108,7 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="ccm-soak-"))
     prefix = f"soak{uuid.uuid4().hex[:6]}"
-    env = dict(os.environ)
-    env |= {
-        "CCM_KAFKA_PORT": str(args.port),
-        "CCM_KAFKA_STATE": str(work / "kafka"),
-        "CCM_KAFKA_BOOTSTRAP": f"127.0.0.1:{args.port}",
-        "CCM_TOPIC_CALLS": f"{prefix}.calls",
-        "CCM_TOPIC_CHATS": f"{prefix}.chats",
-        "CCM_TOPIC_REPORTS": f"{prefix}.reports",
-        "CCM_TOPIC_INCIDENTS": f"{prefix}.incidents",
-        "CCM_TOPIC_DEADLETTER": f"{prefix}.deadletter",
-        "CCM_TOPIC_PARTITIONS": str(PARTITIONS),
-        "CCM_APP_ID": prefix,
-        "CCM_WEB_BIND": "127.0.0.1",
-    }
+    env = bench_env(args.port, work, prefix)
     seconds = args.minutes * 60
     wanted = int(seconds * args.rate + (seconds // 60 + 1) * args.burst)
     events_file = work / "events.jsonl"
@@ -183,7 +140,7 @@ def main() -> int:
         for url, worker in zip(urls, workers, strict=True):
             wait_ready(url, worker)
         time.sleep(10)  # both workers hold their partitions
-        empty_rss = [rss_mib(w.pid) for w in workers]
+        empty_rss = [proc_status_mib(w.pid, "VmRSS") for w in workers]
 
         settings = Settings(
             kafka_bootstrap=env["CCM_KAFKA_BOOTSTRAP"],
@@ -224,7 +181,7 @@ def main() -> int:
                         {
                             "t": round(now - began),
                             "lag": lag(urls),
-                            "rss_mib": [round(rss_mib(w.pid), 1) for w in workers],
+                            "rss_mib": [round(proc_status_mib(w.pid, "VmRSS"), 1) for w in workers],
                         }
                     )
                     print(json.dumps(samples[-1]), file=sys.stderr, flush=True)
@@ -249,7 +206,7 @@ def main() -> int:
             )
         )
         wait_ready(fresh_url, workers[-1])
-        fresh_empty_rss = rss_mib(workers[-1].pid)
+        fresh_empty_rss = proc_status_mib(workers[-1].pid, "VmRSS")
         replayed = time.monotonic()
         alone: dict[str, float] = {}
         while time.monotonic() - replayed < 300:
@@ -258,7 +215,7 @@ def main() -> int:
             if all(alone.get(k, 0.0) == v for k, v in together.items()):
                 break
         time.sleep(2 * float(env.get("CCM_CHECKPOINT_SECONDS", "2")))
-        fresh_rss = rss_mib(workers[-1].pid)
+        fresh_rss = proc_status_mib(workers[-1].pid, "VmRSS")
     finally:
         for worker in workers:
             stop(worker)

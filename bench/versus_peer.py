@@ -11,7 +11,8 @@ extra: pip install -e '.[bench]').
 1. Simulates the month (`--days N`: only its first N days, for a quick run) and keeps
    its call events.
 2. Starts a local Kafka broker (deploy/kafka/local-kafka, its own port and state) and
-   sends the calls once, with `ccm replay`, to a topic of 6 partitions keyed by call_id.
+   sends the calls once, with kcat, to a topic of 6 partitions keyed by call_id, each
+   to the partition `ccm replay` would send it to (`bench/harness.py`).
 3. Rounds alternate, ccm first (`--rounds` each):
    - ccm: a fresh `ccm worker` (its own app id, data dir and web port) with
      CCM_TOPIC_CALLS the topic and the other families on empty topics, until its
@@ -31,7 +32,6 @@ Prints one JSON object; exits 1 when the figures differ. Leaves no process behin
 
 import argparse
 import json
-import os
 import signal
 import statistics
 import subprocess
@@ -45,37 +45,23 @@ from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from end_to_end import LOCAL_KAFKA, REPO, ccm, free_port
-from soak import start_worker, stop
+from harness import (
+    REPO,
+    bench_env,
+    broker,
+    ccm,
+    check_placement,
+    create_topics,
+    free_port,
+    load,
+    print_json,
+    start_worker,
+    stop,
+    wait_consumed,
+)
 
-sys.path.insert(0, str(REPO))  # this checkout's ccm, not whichever the venv installed
-
-PARTITIONS = 6
 LONDON = ZoneInfo("Europe/London")
 FIGURES = ("offered", "answered", "answered_within_target", "abandoned", "answer_us_sum")
-CONSUMED = b"ccm_events_consumed_total{"
-
-
-def consumed(url: str) -> float:
-    """ccm_events_consumed_total, summed over families. Each reading makes the worker
-    compute every figure (tens of ms, in its event loop) and yields half a megabyte:
-    read only the counter's lines, not the whole exposition as end_to_end.py does, which
-    would take a tenth of a second of a core the worker shares."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as response:
-        text = response.read()
-    return sum(
-        float(line.rsplit(b" ", 1)[1]) for line in text.splitlines() if line.startswith(CONSUMED)
-    )
-
-
-def next_reading(count: float, events: int, first: tuple[float, float] | None, now: float):
-    """Seconds until the next reading of /metrics: every 2 s while far from the end (so
-    readings take little from the worker), down to 0.2 s as it nears the end."""
-    if first is None or count <= first[1]:
-        return 0.5
-    rate = (count - first[1]) / (now - first[0])
-    return min(2.0, max(0.2, (events - count) / rate / 2))
 
 
 def month_span(month: str, days: int | None) -> tuple[datetime, int]:
@@ -98,16 +84,6 @@ def months_of(start: datetime, hours: int) -> tuple[str, str]:
     return f"{start:%Y-%m}", f"{last:%Y-%m}"
 
 
-def keep_calls(events: Path, calls: Path) -> int:
-    kept = 0
-    with events.open("rb") as source, calls.open("wb") as out:
-        for line in source:
-            if json.loads(line)["event_type"].startswith("call."):
-                out.write(line)
-                kept += 1
-    return kept
-
-
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=120) as response:
         return json.loads(response.read())
@@ -124,36 +100,23 @@ def ccm_round(env: dict[str, str], work: Path, n: int, events: int, months: tupl
     }
     launched = time.time()
     worker = start_worker(env, work / f"ccm-{n}.log", **overrides)
-    first: tuple[float, float] | None = None  # (when, count) of the first events counted
-    readings: list[float] = []
     try:
-        while True:
-            asked = time.time()
-            try:
-                count = consumed(url)
-                readings.append(time.time() - asked)
-            except OSError:  # not serving yet
-                count = 0.0
-            now = time.time()
-            if count and first is None:
-                first = (now, count)
-            if count >= events:
-                break
-            if worker.poll() is not None or now - launched > 3600:
-                raise RuntimeError(f"ccm did not consume every event; see {work}/ccm-{n}.log")
-            time.sleep(0.2 if first is None else next_reading(count, events, first, now))
-        seconds = now - launched
+        run = wait_consumed(url, worker, events, launched)
         pack = get_json(f"{url}/export/monthly?from={months[0]}&to={months[1]}")
     finally:
         stop(worker)
+    return run.seconds, run.startup, monthly_figures(pack), statistics.median(run.readings)
+
+
+def monthly_figures(pack: dict) -> dict[tuple[str, str, str], list[int]]:
+    """The monthly pack's call rows summed per month x channel x queue (over formulas)."""
     figures: dict[tuple[str, str, str], list[int]] = {}
     for row in pack["calls"]:
         key = (row["month"], row["channel"], row["queue"])
         total = figures.setdefault(key, [0] * len(FIGURES))
         for i, name in enumerate(FIGURES):
             total[i] += row[name]
-    startup = (first[0] if first else now) - launched
-    return seconds, startup, figures, statistics.median(readings) if readings else 0.0
+    return figures
 
 
 def quix_round(env: dict[str, str], work: Path, n: int, topic: str):
@@ -216,62 +179,43 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.monotonic()
 
-    from streams.settings import Settings
-    from streams.topics import ensure_topics
+    from schemas import Family
 
     work = Path(tempfile.mkdtemp(prefix="ccm-versus-"))
-    prefix = f"versus{uuid.uuid4().hex[:6]}"
-    topic = f"{prefix}.calls"
-    env = dict(os.environ)
-    env |= {
-        # This checkout's ccm, for the worker, simulate and replay alike.
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-        "CCM_KAFKA_PORT": str(args.port),
-        "CCM_KAFKA_STATE": str(work / "kafka"),
-        "CCM_KAFKA_BOOTSTRAP": f"127.0.0.1:{args.port}",
-        "CCM_TOPIC_CALLS": topic,
-        "CCM_TOPIC_CHATS": f"{prefix}.chats",
-        "CCM_TOPIC_REPORTS": f"{prefix}.reports",
-        "CCM_TOPIC_INCIDENTS": f"{prefix}.incidents",
-        "CCM_TOPIC_DEADLETTER": f"{prefix}.deadletter",
-        "CCM_TOPIC_PARTITIONS": str(PARTITIONS),
-        "CCM_WEB_BIND": "127.0.0.1",
-    }
+    env = bench_env(args.port, work, f"versus{uuid.uuid4().hex[:6]}")
+    topic = env["CCM_TOPIC_CALLS"]
     start, hours = month_span(args.month, args.days)
     months = months_of(start, hours)
-    all_events, calls_file = work / "events.jsonl", work / "calls.jsonl"
+    all_events = work / "events.jsonl"
     ccm(
         "simulate", "--start", start.isoformat(), "--duration", f"{hours}h",
         "--out", str(all_events), env=env, capture_output=True,
     )  # fmt: skip
-    events = keep_calls(all_events, calls_file)
 
-    subprocess.run([str(LOCAL_KAFKA), "start"], env=env, check=True, capture_output=True)
     results: dict[str, list] = {"ccm": [], "quix": []}
     mismatches: list[str] = []
     quix_counts = None
     try:
-        settings = Settings(kafka_bootstrap=env["CCM_KAFKA_BOOTSTRAP"], topic_partitions=PARTITIONS)
-        family_topics = [env[f"CCM_TOPIC_{f}"] for f in ("CALLS", "CHATS", "REPORTS", "INCIDENTS")]
-        ensure_topics(settings, [*family_topics, env["CCM_TOPIC_DEADLETTER"]])
-        ccm("replay", str(calls_file), env=env, capture_output=True)
-
-        figures, totals, readings = [], [], []
-        for n in range(args.rounds):
-            seconds, startup, found, reading = ccm_round(env, work, n, events, months)
-            results["ccm"].append((seconds, startup))
-            readings.append(reading)
-            figures.append(found)
-            seconds, startup, found, report = quix_round(env, work, n, topic)
-            results["quix"].append((seconds, startup))
-            totals.append(found)
-            quix_counts = {k: report[k] for k in ("events", "duplicate", "conflict", "deltas")}
-        for a in figures:
-            for b in totals:
-                mismatches += [m for m in differences(a, b) if m not in mismatches]
+        with broker(env):
+            create_topics(env)
+            placed = load(env, all_events, {Family.CALLS})
+            check_placement(env, placed)
+            events = sum(placed.values())
+            figures, totals, readings = [], [], []
+            for n in range(args.rounds):
+                seconds, startup, found, reading = ccm_round(env, work, n, events, months)
+                results["ccm"].append((seconds, startup))
+                readings.append(reading)
+                figures.append(found)
+                seconds, startup, found, report = quix_round(env, work, n, topic)
+                results["quix"].append((seconds, startup))
+                totals.append(found)
+                quix_counts = {k: report[k] for k in ("events", "duplicate", "conflict", "deltas")}
     finally:
-        subprocess.run([str(LOCAL_KAFKA), "stop"], env=env, capture_output=True)
         subprocess.run(["rm", "-rf", str(work)], check=False)
+    for a in figures:
+        for b in totals:
+            mismatches += [m for m in differences(a, b) if m not in mismatches]
 
     for line in mismatches:
         print(f"mismatch: {line}", file=sys.stderr)
@@ -280,37 +224,34 @@ def main() -> int:
     month_totals = [0] * len(FIGURES)
     for vector in figures[0].values():
         month_totals = [a + b for a, b in zip(month_totals, vector, strict=True)]
-    print(
-        json.dumps(
-            {
-                "events": events,
-                "span": f"{start.isoformat()} + {hours}h",
-                "timed": "from launching the process until every event is counted: "
-                "startup included, shutdown not",
-                "ccm": ccm_summary,
-                "quix": quix_summary,
-                "ratio_ccm_to_quix_median": round(
-                    ccm_summary["median_events_per_second"]
-                    / quix_summary["median_events_per_second"],
-                    2,
-                ),
-                "ratio_ccm_to_quix_median_after_startup": round(
-                    ccm_summary["median_events_per_second_after_startup"]
-                    / quix_summary["median_events_per_second_after_startup"],
-                    2,
-                ),
-                "ccm_metrics_reading_ms_median": round(1000 * statistics.median(readings)),
-                "figures_match": not mismatches,
-                "mismatches": mismatches[:20],
-                "figures": {
-                    **dict(zip(FIGURES, month_totals, strict=True)),
-                    "rows": sum(1 for v in figures[0].values() if any(v)),
-                },
-                "quix_peer": quix_counts,
-                "bench_seconds": round(time.monotonic() - began),
+    print_json(
+        {
+            "events": events,
+            "span": f"{start.isoformat()} + {hours}h",
+            "timed": "from launching the process until every event is counted: "
+            "startup included, shutdown not",
+            "ccm": ccm_summary,
+            "quix": quix_summary,
+            "ratio_ccm_to_quix_median": round(
+                ccm_summary["median_events_per_second"] / quix_summary["median_events_per_second"],
+                2,
+            ),
+            "ratio_ccm_to_quix_median_after_startup": round(
+                ccm_summary["median_events_per_second_after_startup"]
+                / quix_summary["median_events_per_second_after_startup"],
+                2,
+            ),
+            "ccm_metrics_reading_ms_median": round(1000 * statistics.median(readings)),
+            "figures_match": not mismatches,
+            "ccm_rounds_matching": [not any(differences(a, b) for b in totals) for a in figures],
+            "mismatches": mismatches[:20],
+            "figures": {
+                **dict(zip(FIGURES, month_totals, strict=True)),
+                "rows": sum(1 for v in figures[0].values() if any(v)),
             },
-            indent=2,
-        )
+            "quix_peer": quix_counts,
+            "bench_seconds": round(time.monotonic() - began),
+        },
     )
     return 1 if mismatches else 0
 
