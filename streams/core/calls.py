@@ -12,7 +12,7 @@ queue, an outcome closes the latest leg queued there before it and still open.
 """
 
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 
@@ -100,25 +100,30 @@ class Outcome(IntEnum):
     ABANDONED = 2
 
 
-@dataclass
+@dataclass(slots=True)
 class Queued:
+    queue: Queue
     at_us: int
     channel: Channel
     raw: bytes | None
     """Its bytes, kept while the call is unsettled, in case it has to be dead-lettered."""
 
 
-@dataclass
+@dataclass(slots=True)
 class LegOutcome:
+    queue: Queue
     at_us: int
     outcome: Outcome
     raw: bytes | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Call(Lifecycle):
-    queued: dict[Queue, list[Queued]] = field(default_factory=dict)
-    outcomes: dict[Queue, list[LegOutcome]] = field(default_factory=dict)
+    # Flat tuples in arrival order, not a list per queue: a worker holds a month of
+    # calls, nearly all of one or two legs, and a dict and lists each cost more than
+    # the call's own figures.
+    queued: tuple[Queued, ...] = ()
+    outcomes: tuple[LegOutcome, ...] = ()
     ended_us: int | None = None
     ended_raw: bytes | None = None
 
@@ -139,17 +144,22 @@ def legs_of(call: Call) -> Legs:
     """The call's legs in the order offered, and the outcomes with no leg to close (yet)."""
     legs: list[Leg] = []
     lone: list[tuple[Queue, LegOutcome]] = []
-    for queue in _QUEUES:
-        queued = call.queued.get(queue, ())
-        outcomes = call.outcomes.get(queue, ())
-        if len(queued) == 1 and len(outcomes) <= 1:  # nearly every call: no sorting
-            leg = Leg(queue, queued[0])
-            legs.append(leg)
-            if outcomes:
-                if outcomes[0].at_us >= leg.queued.at_us:
-                    leg.outcome = outcomes[0]
+    all_queued, all_outcomes = call.queued, call.outcomes
+    if len(all_queued) == 1 and len(all_outcomes) <= 1:  # nearly every call: no sorting
+        queued = all_queued[0]
+        queue = queued.queue
+        if not all_outcomes or all_outcomes[0].queue is queue:
+            leg = Leg(queue, queued)
+            if all_outcomes:
+                if all_outcomes[0].at_us >= queued.at_us:
+                    leg.outcome = all_outcomes[0]
                 else:
-                    lone.append((queue, outcomes[0]))
+                    lone.append((queue, all_outcomes[0]))
+            return [leg], lone
+    for queue in _QUEUES:
+        queued = [q for q in all_queued if q.queue is queue]
+        outcomes = [o for o in all_outcomes if o.queue is queue]
+        if not queued and not outcomes:
             continue
         steps = [(q.at_us, 0, i) for i, q in enumerate(queued)]
         steps += [(o.at_us, 1, i) for i, o in enumerate(outcomes)]
@@ -201,9 +211,8 @@ def _let_go_of_bytes(call: Call) -> None:
     """A settled call has nothing left to dead-letter: keeping its bytes would only grow
     the state. Should a later event unsettle it and the partner never come, the dead
     letter says so, without the bytes."""
-    for entries in (*call.queued.values(), *call.outcomes.values()):
-        for entry in entries:
-            entry.raw = None
+    for entry in (*call.queued, *call.outcomes):
+        entry.raw = None
     call.ended_raw = None
 
 
@@ -231,18 +240,17 @@ class CallLedger(Ledger[Call]):
     def update(self, call: Call, event: Envelope, event_us: int, raw: bytes) -> None:
         self._known = None  # the call is about to change
         if isinstance(event, CallQueued):
-            entries = call.queued.setdefault(event.queue, [])
-            if any(q.at_us == event_us for q in entries):
+            queue = event.queue
+            if any(q.queue is queue and q.at_us == event_us for q in call.queued):
                 raise Conflict("the call was already queued at this queue at that instant")
-            entries.append(Queued(event_us, event.channel, raw))
+            call.queued += (Queued(queue, event_us, event.channel, raw),)
         elif isinstance(event, CallAnswered | CallAbandoned):
-            outcomes = call.outcomes.setdefault(event.queue, [])
-            if any(o.at_us == event_us for o in outcomes):
+            queue = event.queue
+            if any(o.queue is queue and o.at_us == event_us for o in call.outcomes):
                 raise Conflict("the call already has an outcome at this queue at that instant")
             answered = isinstance(event, CallAnswered)
-            outcomes.append(
-                LegOutcome(event_us, Outcome.ANSWERED if answered else Outcome.ABANDONED, raw)
-            )
+            outcome = Outcome.ANSWERED if answered else Outcome.ABANDONED
+            call.outcomes += (LegOutcome(queue, event_us, outcome, raw),)
         elif isinstance(event, CallEnded):
             if call.ended_us is not None:
                 raise Conflict("the call already ended")
@@ -351,19 +359,20 @@ class CallLedger(Ledger[Call]):
             )
             for detail, raw in self._overdue_parts(call, stream_us)
         ]
-        for queue, outcome in lone:
-            if outcome.at_us + self.grace_us < stream_us:
-                call.outcomes[queue].remove(outcome)
+        gone = [o for _, o in lone if o.at_us + self.grace_us < stream_us]
+        if gone:
+            call.outcomes = tuple(o for o in call.outcomes if all(o is not g for g in gone))
         if call.ended_us is not None and not call.queued:
             if call.ended_us + self.grace_us < stream_us:
                 call.ended_us = call.ended_raw = None
         if call.ended_us is None:
-            for leg in legs:
-                if leg.outcome is None and leg.queued.at_us + self.stale_us < stream_us:
-                    call.queued[leg.queue].remove(leg.queued)
-        for table in (call.queued, call.outcomes):
-            for queue in [q for q, entries in table.items() if not entries]:
-                del table[queue]
+            stale = [
+                leg.queued
+                for leg in legs
+                if leg.outcome is None and leg.queued.at_us + self.stale_us < stream_us
+            ]
+            if stale:
+                call.queued = tuple(q for q in call.queued if all(q is not s for s in stale))
         self._known = None
         legs, lone = self._legs(call)
         if _settled(call, legs, lone):
@@ -395,35 +404,29 @@ class CallLedger(Ledger[Call]):
         return found
 
     def lifecycle_to_json(self, call: Call) -> dict:
-        return {
-            "ended": [call.ended_us, pack(call.ended_raw)],
-            "q": {
-                queue.value: [[q.at_us, q.channel.value, pack(q.raw)] for q in entries]
-                for queue, entries in call.queued.items()
-            },
-            "o": {
-                queue.value: [[o.at_us, int(o.outcome), pack(o.raw)] for o in entries]
-                for queue, entries in call.outcomes.items()
-            },
-        }
+        queued: dict[str, list] = {}
+        for q in call.queued:
+            queued.setdefault(q.queue.value, []).append([q.at_us, q.channel.value, pack(q.raw)])
+        outcomes: dict[str, list] = {}
+        for o in call.outcomes:
+            outcomes.setdefault(o.queue.value, []).append([o.at_us, int(o.outcome), pack(o.raw)])
+        return {"ended": [call.ended_us, pack(call.ended_raw)], "q": queued, "o": outcomes}
 
     def lifecycle_from_json(self, data: dict) -> Call:
         if "legs" in data:
             return _from_one_leg_per_queue(data)
         ended_us, ended_raw = data["ended"]
         return Call(
-            queued={
-                Queue(queue): [
-                    Queued(at, Channel(channel), unpack(raw)) for at, channel, raw in rows
-                ]
+            queued=tuple(
+                Queued(Queue(queue), at, Channel(channel), unpack(raw))
                 for queue, rows in data["q"].items()
-            },
-            outcomes={
-                Queue(queue): [
-                    LegOutcome(at, Outcome(outcome), unpack(raw)) for at, outcome, raw in rows
-                ]
+                for at, channel, raw in rows
+            ),
+            outcomes=tuple(
+                LegOutcome(Queue(queue), at, Outcome(outcome), unpack(raw))
                 for queue, rows in data["o"].items()
-            },
+                for at, outcome, raw in rows
+            ),
             ended_us=ended_us,
             ended_raw=unpack(ended_raw),
         )
@@ -433,12 +436,11 @@ def _from_one_leg_per_queue(data: dict) -> Call:
     """A call as checkpoints of version 2 kept it: at most one leg per queue."""
     call = Call(ended_us=data["ended"])
     for queue, (queued, channel, outcome, outcome_us, raw) in data["legs"].items():
+        # The bytes were kept for a leg's lone half only.
         if queued is not None:
-            call.queued[Queue(queue)] = [
-                Queued(queued, Channel(channel), unpack(raw) if outcome is None else None)
-            ]
+            kept = unpack(raw) if outcome is None else None
+            call.queued += (Queued(Queue(queue), queued, Channel(channel), kept),)
         if outcome is not None:
-            call.outcomes[Queue(queue)] = [
-                LegOutcome(outcome_us, Outcome(outcome), unpack(raw) if queued is None else None)
-            ]
+            kept = unpack(raw) if queued is None else None
+            call.outcomes += (LegOutcome(Queue(queue), outcome_us, Outcome(outcome), kept),)
     return call

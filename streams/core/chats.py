@@ -26,7 +26,7 @@ class ChatCount(IntEnum):
     ACCEPT_US_SUM = 6
 
 
-@dataclass
+@dataclass(slots=True)
 class Chat(Lifecycle):
     requested_us: int | None = None
     accepted: bool | None = None

@@ -74,7 +74,7 @@ def vector(result: Score) -> tuple[int, ...]:
     return tuple(counts)
 
 
-@dataclass
+@dataclass(slots=True)
 class IncidentLife(Lifecycle):
     created_us: int | None = None
     grade: Grade | None = None

@@ -19,7 +19,7 @@ class ReportCount(IntEnum):
     TRIAGE_US_SUM = 2
 
 
-@dataclass
+@dataclass(slots=True)
 class Report(Lifecycle):
     submitted_us: int | None = None
     report_type: ReportType | None = None

@@ -452,7 +452,7 @@ def test_a_fault_applying_one_event_dead_letters_it_and_leaves_the_figures_as_be
     real = ledger.contributions
 
     def failing(call):  # fails once the transfer has been applied to the call
-        if any(q.value == "fcr" for q in call.queued):
+        if any(q.queue.value == "fcr" for q in call.queued):
             raise ZeroDivisionError("x")
         return real(call)
 
