@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from operator import add
 
 from schemas import Channel, Queue, RejectReason
 from streams.core import erlang
@@ -87,18 +88,47 @@ def compute(states: Iterable[PartitionState], targets: Targets, wall_us: int) ->
         for spec, labels, value in family.targets(targets, today):
             figures.put(spec.name, labels, value)
     demand: dict[Staffing, dict[tuple[Channel, Queue], Demand]] = {}
+    windows: Windows = {}
     for state in states:
         _pipeline(figures, state)
         ref_us = state.reference_us(wall_us)
         if ref_us is None:
             continue
         family = FAMILIES[state.family]
-        _family(figures, family, state.ledger, ref_us, live=state.clock.live)
+        _family(figures, windows, family, state.ledger, ref_us, live=state.clock.live)
         if family.staffing is not None:
             tally = _tally_of(family, state.ledger, family.staffing.row)
             _add_demand(demand.setdefault(family.staffing, {}), family.staffing, tally, ref_us)
+    _put_windows(figures, windows, targets)
     _positions(figures, demand, targets)
     return figures
+
+
+Windows = dict[tuple[int, Dim], tuple[FamilySpec, Row, dict[Window, list[int]]]]
+"""Each row's counts by dimension and window, added up over the partitions before they
+become series: a family's partitions share their dimensions, and one series written
+once, not once a partition, is most of a scrape's time saved."""
+
+
+def _put_windows(figures: Figures, windows: Windows, targets: Targets) -> None:
+    for (_, dim), (family, row, by_window) in windows.items():
+        labels = row.labels(dim, targets)
+        shown = [
+            (figures.values[c.metric], c.count, c.scale, BY_NAME[c.metric].combine == "max")
+            for c in row.shown(dim, targets)
+        ]
+        contacts = family.contacts if family.contacts and family.contacts.row == row.name else None
+        for window, vector in by_window.items():
+            at = (*labels, window.value)
+            for series, index, scale, largest in shown:
+                value = vector[index] / scale
+                if not largest:
+                    series[at] = series.get(at, 0) + value
+                elif at not in series or value > series[at]:
+                    series[at] = value
+            if contacts is not None:
+                channel = contacts.channel(dim)
+                figures.put(CONTACTS.name, (channel, window.value), vector[contacts.count])
 
 
 def _tally_of(family: FamilySpec, ledger: Ledger, row: str) -> Tally:
@@ -152,16 +182,20 @@ def _pipeline(figures: Figures, state: PartitionState) -> None:
         figures.put("ccm_stream_time_seconds", (family,), state.clock.stream_us / US)
 
 
-def _family(figures: Figures, family: FamilySpec, ledger: Ledger, ref_us: int, live: bool) -> None:
+def _family(
+    figures: Figures, windows: Windows, family: FamilySpec, ledger: Ledger, ref_us: int, live: bool
+) -> None:
     now = family.now(ledger, ref_us, live)
     for row, tally in zip(family.rows, ledger.tallies, strict=True):
-        _row(figures, family, row, tally, ledger.targets, ref_us, now.added.get(row.name, []))
+        added = now.added.get(row.name, [])
+        _row(figures, windows, family, row, tally, ledger.targets, ref_us, added)
     for spec, labels, value in now.gauges:
         figures.put(spec.name, labels, value)
 
 
 def _row(
     figures: Figures,
+    windows: Windows,
     family: FamilySpec,
     row: Row,
     tally: Tally,
@@ -170,21 +204,18 @@ def _row(
     added: Added,
 ) -> None:
     extra = _by_window(added, ref_us)
-    contacts = family.contacts if family.contacts and family.contacts.row == row.name else None
     for dim in set(tally.dims()) | {dim for dim, _ in extra}:
         labels = row.labels(dim, targets)
-        shown = row.shown(dim, targets)
+        # By the row's identity: hashing the declarations is dearer than the sums.
+        by_window = windows.setdefault((id(row), dim), (family, row, {}))[2]
         for window in Window:
             vector = _window_vector(tally, dim, window, ref_us)
             more = extra.get((dim, window))
             if more:
                 vector = [a + b for a, b in zip(vector, more, strict=True)]
+            held = by_window.get(window)
+            by_window[window] = vector if held is None else list(map(add, held, vector))
             at = (*labels, window.value)
-            for count in shown:
-                figures.put(count.metric, at, vector[count.count] / count.scale)
-            if contacts is not None:
-                channel = contacts.channel(dim)
-                figures.put(CONTACTS.name, (channel, window.value), vector[contacts.count])
             if row.longest_wait is not None and window in MINUTE_WINDOWS:
                 longest = tally.longest_wait(dim, minutes_in_window(window, ref_us))
                 if longest is not None:
