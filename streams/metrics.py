@@ -6,6 +6,7 @@ never touches a metric object.
 
 import time
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import (
@@ -19,7 +20,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from streams.core.catalog import CATALOG, PIPELINE, MetricSpec
-from streams.core.figures import Figures, compute
+from streams.core.figures import Figures, Readings, compute
 from streams.core.partition import PartitionState
 from streams.core.targets import Targets
 from streams.core.timebase import US
@@ -37,10 +38,11 @@ class FiguresCollector(Collector):
         self._targets = targets
         self._wall_us = wall_us
         self._pipeline = pipeline
+        self._readings = Readings()
         """The worker's readings of its consumer and producer (catalog.PIPELINE)."""
 
     def figures(self) -> Figures:
-        figures = compute(self._states(), self._targets, self._wall_us())
+        figures = compute(self._states(), self._targets, self._wall_us(), self._readings)
         figures.values.update(self._pipeline())
         return figures
 
@@ -119,12 +121,20 @@ def _text(figures: Figures) -> str:
         elif kind == "info":
             name, kind = name + "_info", "gauge"
         out.append(f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n")
-        order = sorted(range(len(spec.labels)), key=lambda i: spec.labels[i])
         for values, value in sorted(figures.values.get(spec.name, {}).items()):
-            pairs = ",".join(f'{spec.labels[i]}="{_escape(values[i])}"' for i in order)
             shown = "1.0" if spec.kind == "info" else value_of(value)
-            out.append(f"{name}{{{pairs}}} {shown}\n" if pairs else f"{name} {shown}\n")
+            out.append(f"{_series(name, spec.labels, values)} {shown}\n")
     return "".join(out)
+
+
+@lru_cache(maxsize=65_536)
+def _series(name: str, labels: tuple[str, ...], values: tuple[str, ...]) -> str:
+    """A series' name and labels as the text format writes them. Its labels come from
+    closed sets, so the same few thousand are written at every scrape."""
+    if not labels:
+        return name
+    pairs = sorted(zip(labels, values, strict=True))
+    return name + "{" + ",".join(f'{label}="{_escape(value)}"' for label, value in pairs) + "}"
 
 
 def _escape(value: str) -> str:

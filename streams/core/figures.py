@@ -80,7 +80,14 @@ MINUTE_WINDOWS = tuple(w for w in Window if w is not Window.MONTH)
 """Windows whose wait samples are kept (per minute): the month's longest wait is not."""
 
 
-def compute(states: Iterable[PartitionState], targets: Targets, wall_us: int) -> Figures:
+def compute(
+    states: Iterable[PartitionState],
+    targets: Targets,
+    wall_us: int,
+    readings: "Readings | None" = None,
+) -> Figures:
+    """Every figure at ``wall_us``; ``readings`` keeps tally readings for the next call."""
+    readings = readings or Readings()
     figures = Figures()
     today = london_day(wall_us)
     _zeros(figures, targets, today)
@@ -95,12 +102,13 @@ def compute(states: Iterable[PartitionState], targets: Targets, wall_us: int) ->
         if ref_us is None:
             continue
         family = FAMILIES[state.family]
-        _family(figures, windows, family, state.ledger, ref_us, live=state.clock.live)
+        _family(figures, windows, readings, family, state.ledger, ref_us, state.clock.live)
         if family.staffing is not None:
             tally = _tally_of(family, state.ledger, family.staffing.row)
             _add_demand(demand.setdefault(family.staffing, {}), family.staffing, tally, ref_us)
     _put_windows(figures, windows, targets)
     _positions(figures, demand, targets)
+    readings.done()
     return figures
 
 
@@ -183,14 +191,75 @@ def _pipeline(figures: Figures, state: PartitionState) -> None:
 
 
 def _family(
-    figures: Figures, windows: Windows, family: FamilySpec, ledger: Ledger, ref_us: int, live: bool
+    figures: Figures,
+    windows: Windows,
+    readings: "Readings",
+    family: FamilySpec,
+    ledger: Ledger,
+    ref_us: int,
+    live: bool,
 ) -> None:
     now = family.now(ledger, ref_us, live)
     for row, tally in zip(family.rows, ledger.tallies, strict=True):
         added = now.added.get(row.name, [])
-        _row(figures, windows, family, row, tally, ledger.targets, ref_us, added)
+        reading = readings.read(tally, ledger.version, row, ref_us)
+        _row(figures, windows, family, row, reading, ledger.targets, ref_us, added)
     for spec, labels, value in now.gauges:
         figures.put(spec.name, labels, value)
+
+
+@dataclass
+class TallyReading:
+    """What one tally gives a scrape at one minute of its reference time: for each
+    dimension, its windows' counts, its longest waits, and its days added up."""
+
+    width: int = 0
+    windows: dict[Dim, dict[Window, list[int]]] = field(default_factory=dict)
+    longest: dict[Dim, dict[Window, int]] = field(default_factory=dict)
+    days: dict[Dim, list[int]] = field(default_factory=dict)
+
+
+class Readings:
+    """Tally readings kept from one scrape to the next: a partition that applied nothing
+    since, read at the same minute, reads the same (its live gauges are read afresh).
+    Most partitions of a quiet force are such at any scrape, and with a month of state
+    reading them was most of a scrape's time."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[Tally, tuple[int, int], TallyReading]] = {}
+        self._seen: dict[int, tuple[Tally, tuple[int, int], TallyReading]] = {}
+
+    def read(self, tally: Tally, version: int, row: Row, ref_us: int) -> TallyReading:
+        when = (version, minute_of(ref_us))
+        kept = self._kept.get(id(tally))
+        if kept is not None and kept[0] is tally and kept[1] == when:
+            reading = kept[2]
+        else:
+            reading = _read(tally, row, ref_us)
+        self._seen[id(tally)] = (tally, when, reading)
+        return reading
+
+    def done(self) -> None:
+        """Keep only what this scrape read: partitions handed away are let go."""
+        self._kept, self._seen = self._seen, {}
+
+
+def _read(tally: Tally, row: Row, ref_us: int) -> TallyReading:
+    reading = TallyReading(tally.width)
+    for dim in tally.dims():
+        reading.windows[dim] = {w: _window_vector(tally, dim, w, ref_us) for w in Window}
+        if row.longest_wait is not None:
+            longest = {}
+            for window in MINUTE_WINDOWS:
+                found = tally.longest_wait(dim, minutes_in_window(window, ref_us))
+                if found is not None:
+                    longest[window] = found
+            reading.longest[dim] = longest
+        if row.histogram is not None:
+            rows = list(tally.day_rows(dim))
+            if rows:  # every day held, added up column by column in C
+                reading.days[dim] = [sum(column) for column in zip(*rows, strict=True)]
+    return reading
 
 
 def _row(
@@ -198,36 +267,34 @@ def _row(
     windows: Windows,
     family: FamilySpec,
     row: Row,
-    tally: Tally,
+    reading: TallyReading,
     targets: Targets,
     ref_us: int,
     added: Added,
 ) -> None:
     extra = _by_window(added, ref_us)
-    for dim in set(tally.dims()) | {dim for dim, _ in extra}:
+    for dim in reading.windows.keys() | {dim for dim, _ in extra}:
         labels = row.labels(dim, targets)
         # By the row's identity: hashing the declarations is dearer than the sums.
         by_window = windows.setdefault((id(row), dim), (family, row, {}))[2]
+        read = reading.windows.get(dim)
         for window in Window:
-            vector = _window_vector(tally, dim, window, ref_us)
+            vector = read[window] if read is not None else [0] * reading.width
             more = extra.get((dim, window))
             if more:
                 vector = [a + b for a, b in zip(vector, more, strict=True)]
             held = by_window.get(window)
-            by_window[window] = vector if held is None else list(map(add, held, vector))
-            at = (*labels, window.value)
-            if row.longest_wait is not None and window in MINUTE_WINDOWS:
-                longest = tally.longest_wait(dim, minutes_in_window(window, ref_us))
-                if longest is not None:
-                    figures.put(row.longest_wait.name, at, longest / US)
+            by_window[window] = list(vector) if held is None else list(map(add, held, vector))
+        if row.longest_wait is not None:
+            for window, longest in reading.longest.get(dim, {}).items():
+                figures.put(row.longest_wait.name, (*labels, window.value), longest / US)
         if row.histogram is not None:
             spread = row.histogram
             histogram = figures.histograms[spread.spec.name].setdefault(
                 labels[: len(spread.spec.labels)], Histogram(row.buckets)
             )
-            rows = list(tally.day_rows(dim))
-            if rows:  # every day held, added up column by column in C
-                total = [sum(column) for column in zip(*rows, strict=True)]
+            total = reading.days.get(dim)
+            if total is not None:
                 histogram.count += total[spread.timed]
                 histogram.sum_s += total[spread.sum_us] / US
                 first = row.first_bucket

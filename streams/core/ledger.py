@@ -112,6 +112,9 @@ class Ledger(ABC, Generic[L]):
         """What lifecycles applied to lately contribute now: most events belong to a
         lifecycle that had one moments before, and working a contribution out is most of
         applying an event. Entries go whenever their lifecycle changes otherwise."""
+        self.version = 0
+        """Moves whenever the tallies may have changed: what a scrape read of them at
+        one version still holds (`figures.Readings`)."""
         self.changed: set[str] | None = None
         """Keys of lifecycles applied to, expired or forgotten since the last checkpoint,
         while checkpoints are taken as changes (`changes_to_json`); None: not tracked."""
@@ -193,6 +196,7 @@ class Ledger(ABC, Generic[L]):
                 self.lifecycles[key] = restored
             raise
         self.lifecycles[key] = lifecycle
+        self.version += 1
         self._replace(lifecycle, before, after, late)
         if len(self._recent) >= RECENT_LIFECYCLES:
             self._recent.clear()
@@ -287,6 +291,7 @@ class Ledger(ABC, Generic[L]):
 
     def sweep(self, stream_us: int) -> list[DeadLetter]:
         """Hand back orphans and forget settled, quiet lifecycles."""
+        self.version += 1
         dead: list[DeadLetter] = []
         due_now = []
         deadlines = self._deadlines
@@ -371,6 +376,7 @@ class Ledger(ABC, Generic[L]):
         return {**self.lifecycle_to_json(lifecycle), "last": lifecycle.last_event_us}  # type: ignore[arg-type]
 
     def load_json(self, data: dict) -> None:
+        self.version += 1
         self.lifecycles, self._recent = {}, {}
         self._due, self._deadlines, self._closing, self._held_back = {}, [], {}, set()
         for key, item in data["lifecycles"].items():
@@ -399,6 +405,7 @@ class Ledger(ABC, Generic[L]):
 
     def apply_changes(self, data: dict) -> None:
         """Bring a ledger loaded from a checkpoint forward by `changes_to_json`."""
+        self.version += 1
         self._recent.clear()
         for key, item in data["lifecycles"].items():
             old = self.lifecycles.pop(key, None)
