@@ -4,6 +4,7 @@ import ast
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,31 @@ def test_the_exposition_is_what_prometheus_client_writes(tmp_path: Path) -> None
         text = exposition(collector)
         assert text.count(b"\n") > 2_000
         assert text == generate_latest(registry)
+
+
+def test_readings_kept_between_scrapes_move_with_every_event_and_minute() -> None:
+    from streams.core.figures import Readings
+    from streams.core.timebase import to_us
+
+    def legs(figures, window: str) -> tuple[float, float]:
+        at = ("999", "fcr", window)
+        return (
+            figures.values["ccm_call_legs_offered"].get(at, 0),
+            figures.values["ccm_call_legs_answered"].get(at, 0),
+        )
+
+    run = Run()
+    wall = run.wall_us = to_us(datetime.fromisoformat(at(T0, 30)))  # read live
+    run.send(ev("call.queued", at(T0, 0), call_id="a", channel="999", queue="fcr"))
+    readings = Readings()
+    assert legs(compute([run.state], TARGETS, wall, readings), "15m") == (1, 0)
+    run.send(ev("call.answered", at(T0, 5), call_id="a", queue="fcr"))
+    assert legs(compute([run.state], TARGETS, wall, readings), "15m") == (1, 1)
+    # 15 minutes on with nothing new, the leg has left the 15-minute window, not the hour's.
+    run.wall_us = wall + 15 * 60 * 1_000_000
+    kept = compute([run.state], TARGETS, run.wall_us, readings)
+    assert (legs(kept, "15m"), legs(kept, "1h")) == ((0, 0), (1, 1))
+    run.send(ev("call.queued", at(T0, 15 * 60 + 30), call_id="b", channel="999", queue="fcr"))
+    kept = compute([run.state], TARGETS, run.wall_us, readings)
+    assert (legs(kept, "15m"), legs(kept, "1h")) == ((1, 0), (2, 1))
+    assert kept.values == compute([run.state], TARGETS, run.wall_us).values
