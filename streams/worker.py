@@ -59,6 +59,12 @@ BUFFERED_BATCHES = 2
 """Each family's buffer holds this many batches (``batch_max``) fetched and not yet
 applied; the consumer waits for room beyond that."""
 
+FETCH_BYTES_PER_PARTITION = 1024 * 1024
+"""What the consumer fetches of a partition at a time (Faust's default is 4 MiB): some
+4,500 events, as many as a pipe applies in a batch. Reading a backlog, fetches of 4 MiB
+across every partition held about 70 MiB more at peak for no more events a second;
+256 KiB halved the rate."""
+
 CHECKPOINT_MAX_BYTES = 32 * 1024 * 1024
 """One partition's state is one record; allow it to be large rather than split it."""
 
@@ -87,6 +93,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         datadir=str(settings.data_dir),
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
+        consumer_max_fetch_size=FETCH_BYTES_PER_PARTITION,
         producer_max_request_size=CHECKPOINT_MAX_BYTES,
         producer_acks=-1,
         table_standby_replicas=0,
