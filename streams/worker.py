@@ -290,6 +290,8 @@ class FamilyPipe:
             time.monotonic(),
         )
         self.lock = asyncio.Lock()
+        self.checkpointing: asyncio.Future | None = None
+        """The checkpoint the pipe started, while Kafka has not yet acknowledged it."""
 
     async def run(self, buffer: RecordBuffer) -> None:
         """Apply what the consumer has put in ``buffer``, as soon as there is any, up to
@@ -314,8 +316,13 @@ class FamilyPipe:
                 self.apply(messages)
                 if self.delivery.gaps:
                     await self.reread()
-                if self.checkpoint_due():
-                    await self.checkpoint()
+                if self.checkpoint_due() and (
+                    self.checkpointing is None or self.checkpointing.done()
+                ):
+                    # Events go on being applied while Kafka acknowledges the records:
+                    # waiting for it here held every event arriving meanwhile back by
+                    # the round trip. What the records cover was taken with them.
+                    self.checkpointing = asyncio.ensure_future(self._checkpoint_or_stop())
             except Exception as error:
                 # Bad input never gets here (it is dead-lettered); this is a fault in ccm or
                 # Kafka. Faust would restart the agent in this process, with states ahead of
@@ -329,6 +336,13 @@ class FamilyPipe:
 
     def checkpoint_due(self) -> bool:
         return self.delivery.checkpoint_due(time.monotonic())
+
+    async def _checkpoint_or_stop(self) -> None:
+        try:
+            await self.checkpoint()
+        except Exception as error:  # as in run: a fault in ccm or Kafka stops the worker
+            log.exception("could not checkpoint %s; stopping", self.family.value)
+            await self.app.crash(error)
 
     def _assigned(self) -> set[int]:
         """This family's partitions the consumer is assigned now."""

@@ -15,7 +15,7 @@ file is read as a worker reading it then would read it (docs/exports.md says why
 import multiprocessing
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -113,10 +113,26 @@ def run_lines(
     wall_us: int = REPLAY_WALL_US,
 ) -> LogRun:
     """Apply numbered raw lines in order, each to its (family, partition) state."""
-    if partitions < 1:
-        raise ValueError("partitions must be at least 1")
     rules = rules or TimeRules()
     run = LogRun(wall_us=wall_us)
+    for where, offset, raw, decoded in _routed(lines, partitions, run, progress):
+        state = run.states.get(where)
+        if state is None:
+            state = run.states[where] = PartitionState(decoded.family, targets, rules)
+        state.process(raw, offset, wall_us=wall_us, decoded=decoded)
+    return run
+
+
+def _routed(
+    lines: Iterable[tuple[int, bytes]],
+    partitions: int,
+    run: LogRun,
+    progress: Callable[[int], None],
+) -> Iterator[tuple[tuple[Family, int], int, bytes, Envelope]]:
+    """Each event of the lines with its (family, partition) and offset there, as
+    `ccm replay` would send it; lines that are not events are noted in ``run``."""
+    if partitions < 1:
+        raise ValueError("partitions must be at least 1")
     offsets: Counter[tuple[Family, int]] = Counter()
     partition_of = Partitioner(partitions)
     for line_no, raw in lines:
@@ -127,12 +143,9 @@ def run_lines(
             run.undecodable.append(RejectedLine(line_no, decoded.reason, decoded.detail))
             continue
         where = (decoded.family, partition_of(decoded.key))
-        state = run.states.get(where)
-        if state is None:
-            state = run.states[where] = PartitionState(decoded.family, targets, rules)
-        state.process(raw, offsets[where], wall_us=wall_us, decoded=decoded)
-        offsets[where] += 1
-    return run
+        offset = offsets[where]
+        offsets[where] = offset + 1
+        yield where, offset, raw, decoded
 
 
 def run_file(
@@ -177,7 +190,7 @@ def run_lines_in_parallel(
     in the others), so a year's export runs nearly ``jobs`` times faster.
     """
     if partitions < 1:
-        raise ValueError("partitions must be at least 1")
+        raise ValueError("partitions must be at least 1")  # before any process starts
     rules = rules or TimeRules()
     context = multiprocessing.get_context("fork")
     connections = []
@@ -192,27 +205,16 @@ def run_lines_in_parallel(
         connections.append(ours)
         processes.append(process)
     run = LogRun(wall_us=wall_us)
-    offsets: Counter[tuple[Family, int]] = Counter()
     order: dict[tuple[Family, int], int] = {}
     """Each state's process, in the order its first event came (as `run_lines` keeps)."""
     batches: list[list[tuple[Family, int, int, bytes]]] = [[] for _ in range(jobs)]
-    partition_of = Partitioner(partitions)
     try:
-        for line_no, raw in lines:
-            progress(len(raw) + 1)
-            run.lines += 1
-            decoded = decode(raw)
-            if not isinstance(decoded, Envelope):
-                run.undecodable.append(RejectedLine(line_no, decoded.reason, decoded.detail))
-                continue
-            family, partition = decoded.family, partition_of(decoded.key)
-            where = (family, partition)
+        for where, offset, raw, _ in _routed(lines, partitions, run, progress):
             job = order.get(where)
             if job is None:
                 job = order[where] = len(order) % jobs
             batch = batches[job]
-            batch.append((family, partition, offsets[where], raw))
-            offsets[where] += 1
+            batch.append((*where, offset, raw))
             if len(batch) >= BATCH_LINES:
                 connections[job].send(batch)
                 batches[job] = []
