@@ -53,6 +53,17 @@ def _denominator(expr: str) -> str | None:
     return None
 
 
+def _wait_for_scrapes(prometheus: PrometheusProcess, since: float, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        window = max(1, math.ceil(time.time() - since))
+        found = prometheus.api("query", query=f"count_over_time(up[{window}s])")
+        if _numbers(found["data"]["result"]) and _numbers(found["data"]["result"])[0] >= count:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"Prometheus did not scrape the worker {count} times within 60 s")
+
+
 def _numbers(result: list[dict]) -> list[float]:
     return [v for r in result if not math.isnan(v := float(r["value"][1]))]
 
@@ -67,7 +78,9 @@ def test_every_panel_query_returns_data(
         total = _simulate(kafka_settings, end - timedelta(hours=FED_HOURS))
         worker.wait_for_consumed(total, timeout_s=180)
         # Scrapes of the fed figures, enough for a rate over the widened $__rate_interval.
-        time.sleep(5)
+        # Counted, not slept for: Prometheus starts scraping only seconds after it starts,
+        # and a worker may be fed before then.
+        _wait_for_scrapes(prometheus, since=time.time(), count=5)
         boards = build_all(TARGETS)
         answers = {}
         ranged = {}
