@@ -115,25 +115,22 @@ def compute(
 Windows = dict[tuple[int, Dim], tuple[FamilySpec, Row, dict[Window, list[int]]]]
 """Each row's counts by dimension and window, added up over the partitions before they
 become series: a family's partitions share their dimensions, and one series written
-once, not once a partition, is most of a scrape's time saved."""
+once, not once a partition, is most of a scrape's time saved. So a row's counts must add
+up (a largest-of figure is a gauge of its own, as the longest waits are)."""
+
+if any(c.combine != "sum" for f in FAMILIES.values() for r in f.rows for c in r.counts):
+    raise TypeError("a row's counts are added up over partitions: declare them combine='sum'")
 
 
 def _put_windows(figures: Figures, windows: Windows, targets: Targets) -> None:
     for (_, dim), (family, row, by_window) in windows.items():
         labels = row.labels(dim, targets)
-        shown = [
-            (figures.values[c.metric], c.count, c.scale, BY_NAME[c.metric].combine == "max")
-            for c in row.shown(dim, targets)
-        ]
+        shown = [(figures.values[c.metric], c.count, c.scale) for c in row.shown(dim, targets)]
         contacts = family.contacts if family.contacts and family.contacts.row == row.name else None
         for window, vector in by_window.items():
             at = (*labels, window.value)
-            for series, index, scale, largest in shown:
-                value = vector[index] / scale
-                if not largest:
-                    series[at] = series.get(at, 0) + value
-                elif at not in series or value > series[at]:
-                    series[at] = value
+            for series, index, scale in shown:
+                series[at] = series.get(at, 0) + vector[index] / scale
             if contacts is not None:
                 channel = contacts.channel(dim)
                 figures.put(CONTACTS.name, (channel, window.value), vector[contacts.count])
