@@ -315,64 +315,50 @@ class CallLedger(Ledger[Call]):
             Contribution((((channel,), first_us, call_vector),)),
         )
 
-    def overdue_after(self, call: Call) -> int | None:
-        # The deadlines `_overdue_parts` looks at, each passed once stream time is after it.
+    def _waiting(self, call: Call) -> list[tuple[int, str, bytes | None, object]]:
+        """Each part of the call waiting for a partner: the instant after which it waits
+        no longer, a dead letter's detail, its bytes, and the part itself (an outcome, a
+        `Queued`, or the call's end: ``None``)."""
         legs, lone = self._legs(call)
-        deadlines = [outcome.at_us + self.grace_us for _, outcome in lone]
+        parts: list[tuple[int, str, bytes | None, object]] = [
+            (outcome.at_us + self.grace_us,
+             f"call outcome at {queue.value} with no call.queued there before it within "
+             "the grace period", outcome.raw, outcome)
+            for queue, outcome in lone
+        ]  # fmt: skip
         if call.ended_us is not None and not call.queued:
-            deadlines.append(call.ended_us + self.grace_us)
+            parts.append(
+                (call.ended_us + self.grace_us,
+                 "call.ended with no call.queued within the grace period", call.ended_raw, None)
+            )  # fmt: skip
         if call.ended_us is None:
-            deadlines += [leg.queued.at_us + self.stale_us for leg in legs if leg.outcome is None]
-        return min(deadlines, default=None)
-
-    def _overdue_parts(self, call: Call, stream_us: int) -> list[tuple[str, bytes | None]]:
-        """What has waited too long for a partner: a dead letter's detail and bytes each."""
-        legs, lone = self._legs(call)
-        parts = []
-        for queue, outcome in lone:
-            if outcome.at_us + self.grace_us < stream_us:
-                parts.append(
-                    (f"call outcome at {queue.value} with no call.queued there before it "
-                     "within the grace period", outcome.raw)
-                )  # fmt: skip
-        if call.ended_us is not None and not call.queued:
-            if call.ended_us + self.grace_us < stream_us:
-                parts.append(
-                    ("call.ended with no call.queued within the grace period", call.ended_raw)
-                )
-        if call.ended_us is None:
-            for leg in legs:
-                if leg.outcome is None and leg.queued.at_us + self.stale_us < stream_us:
-                    parts.append(
-                        (f"call queued at {leg.queue.value} with no outcome or call.ended "
-                         "within the longest credible wait", leg.queued.raw)
-                    )  # fmt: skip
+            parts += [
+                (leg.queued.at_us + self.stale_us,
+                 f"call queued at {leg.queue.value} with no outcome or call.ended within the "
+                 "longest credible wait", leg.queued.raw, leg.queued)
+                for leg in legs
+                if leg.outcome is None
+            ]  # fmt: skip
         return parts
 
+    def overdue_after(self, call: Call) -> int | None:
+        return min((deadline for deadline, *_ in self._waiting(call)), default=None)
+
     def expire(self, call: Call, stream_us: int) -> list[DeadLetter]:
-        legs, lone = self._legs(call)
+        overdue = [part for part in self._waiting(call) if part[0] < stream_us]
         dead = [
             DeadLetter(RejectReason.ORPHAN, detail, raw)
             if raw is not None
             else DeadLetter(
                 RejectReason.ORPHAN, f"{detail} (its bytes were let go when the call settled)", b""
             )
-            for detail, raw in self._overdue_parts(call, stream_us)
+            for _, detail, raw, _ in overdue
         ]
-        gone = [o for _, o in lone if o.at_us + self.grace_us < stream_us]
-        if gone:
-            call.outcomes = tuple(o for o in call.outcomes if all(o is not g for g in gone))
-        if call.ended_us is not None and not call.queued:
-            if call.ended_us + self.grace_us < stream_us:
-                call.ended_us = call.ended_raw = None
-        if call.ended_us is None:
-            stale = [
-                leg.queued
-                for leg in legs
-                if leg.outcome is None and leg.queued.at_us + self.stale_us < stream_us
-            ]
-            if stale:
-                call.queued = tuple(q for q in call.queued if all(q is not s for s in stale))
+        gone = [part for *_, part in overdue]
+        if any(part is None for part in gone):
+            call.ended_us = call.ended_raw = None
+        call.outcomes = tuple(o for o in call.outcomes if all(o is not g for g in gone))
+        call.queued = tuple(q for q in call.queued if all(q is not g for g in gone))
         self._known = None
         legs, lone = self._legs(call)
         if _settled(call, legs, lone):

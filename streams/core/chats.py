@@ -99,31 +99,32 @@ class ChatLedger(Ledger[Chat]):
         return (Contribution(((DIM, chat.requested_us, tuple(vector)),), waits),)
 
     def overdue_after(self, chat: Chat) -> int | None:
-        # The deadlines `_lone_end` and `_lone_part` look at.
-        deadlines = []
-        if chat.ended_raw is not None and chat.ended_us is not None:
-            deadlines.append(chat.ended_us + self.grace_us)
-        if chat.unmatched_raw is not None:
-            if chat.requested_us is None:
-                if chat.outcome_us is not None:
-                    deadlines.append(chat.outcome_us + self.grace_us)
-            elif _close(chat) is None:
-                deadlines.append(chat.requested_us + self.stale_us)
+        deadlines = [
+            d for d in (self._end_deadline(chat), self._part_deadline(chat)) if d is not None
+        ]
         return min(deadlines, default=None)
 
+    def _end_deadline(self, chat: Chat) -> int | None:
+        """Until when a chat.ended with no chat.requested waits for it."""
+        if chat.ended_raw is None or chat.ended_us is None:
+            return None
+        return chat.ended_us + self.grace_us
+
+    def _part_deadline(self, chat: Chat) -> int | None:
+        """Until when a request, or an outcome, with no partner yet waits for it."""
+        if chat.unmatched_raw is None:
+            return None
+        if chat.requested_us is None:
+            return None if chat.outcome_us is None else chat.outcome_us + self.grace_us
+        return chat.requested_us + self.stale_us if _close(chat) is None else None
+
     def _lone_end(self, chat: Chat, stream_us: int) -> bool:
-        return (
-            chat.ended_raw is not None
-            and chat.ended_us is not None
-            and chat.ended_us + self.grace_us < stream_us
-        )
+        deadline = self._end_deadline(chat)
+        return deadline is not None and deadline < stream_us
 
     def _lone_part(self, chat: Chat, stream_us: int) -> bool:
-        if chat.unmatched_raw is None:
-            return False
-        if chat.requested_us is None:
-            return chat.outcome_us is not None and chat.outcome_us + self.grace_us < stream_us
-        return _close(chat) is None and chat.requested_us + self.stale_us < stream_us
+        deadline = self._part_deadline(chat)
+        return deadline is not None and deadline < stream_us
 
     def expire(self, chat: Chat, stream_us: int) -> list[DeadLetter]:
         dead = []

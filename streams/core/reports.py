@@ -65,17 +65,17 @@ class ReportLedger(Ledger[Report]):
             if report.unmatched_raw is not None and report.triaged_us is not None:
                 return report.triaged_us + self.grace_us
             return None
-        if report.triaged_us is None and not report.expired:  # as `_stale` reads it
-            return report.submitted_us + self.stale_us
-        return None
+        return self._stale_after(report)
+
+    def _stale_after(self, report: Report) -> int | None:
+        """Until when a submitted report awaits triage."""
+        if report.submitted_us is None or report.triaged_us is not None or report.expired:
+            return None
+        return report.submitted_us + self.stale_us
 
     def _stale(self, report: Report, stream_us: int) -> bool:
-        return (
-            report.submitted_us is not None
-            and report.triaged_us is None
-            and not report.expired
-            and report.submitted_us + self.stale_us < stream_us
-        )
+        after = self._stale_after(report)
+        return after is not None and after < stream_us
 
     def expire(self, report: Report, stream_us: int) -> list[DeadLetter]:
         if self._stale(report, stream_us):
