@@ -216,6 +216,25 @@ def _let_go_of_bytes(call: Call) -> None:
     call.ended_raw = None
 
 
+def _orphan(call: Call, part: "LegOutcome | Queued | None") -> DeadLetter:
+    """The dead letter of a part that waited too long for its partner."""
+    if isinstance(part, LegOutcome):
+        detail = (f"call outcome at {part.queue.value} with no call.queued there before it "
+                  "within the grace period")  # fmt: skip
+        raw = part.raw
+    elif isinstance(part, Queued):
+        detail = (f"call queued at {part.queue.value} with no outcome or call.ended within "
+                  "the longest credible wait")  # fmt: skip
+        raw = part.raw
+    else:
+        detail, raw = "call.ended with no call.queued within the grace period", call.ended_raw
+    if raw is None:
+        return DeadLetter(
+            RejectReason.ORPHAN, f"{detail} (its bytes were let go when the call settled)", b""
+        )
+    return DeadLetter(RejectReason.ORPHAN, detail, raw)
+
+
 class CallLedger(Ledger[Call]):
     tally_widths = (LEG_WIDTH, len(CallCount))
 
@@ -315,46 +334,28 @@ class CallLedger(Ledger[Call]):
             Contribution((((channel,), first_us, call_vector),)),
         )
 
-    def _waiting(self, call: Call) -> list[tuple[int, str, bytes | None, object]]:
-        """Each part of the call waiting for a partner: the instant after which it waits
-        no longer, a dead letter's detail, its bytes, and the part itself (an outcome, a
-        `Queued`, or the call's end: ``None``)."""
+    def _waiting(self, call: Call) -> list[tuple[int, "LegOutcome | Queued | None"]]:
+        """Each part of the call waiting for a partner, with the instant after which it
+        waits no longer: a lone outcome, a leg's `Queued`, or the call's end (``None``).
+        Asked on every event of the call, so no dead letter's text is made here."""
         legs, lone = self._legs(call)
-        parts: list[tuple[int, str, bytes | None, object]] = [
-            (outcome.at_us + self.grace_us,
-             f"call outcome at {queue.value} with no call.queued there before it within "
-             "the grace period", outcome.raw, outcome)
-            for queue, outcome in lone
-        ]  # fmt: skip
+        parts: list[tuple[int, LegOutcome | Queued | None]] = [
+            (outcome.at_us + self.grace_us, outcome) for _, outcome in lone
+        ]
         if call.ended_us is not None and not call.queued:
-            parts.append(
-                (call.ended_us + self.grace_us,
-                 "call.ended with no call.queued within the grace period", call.ended_raw, None)
-            )  # fmt: skip
+            parts.append((call.ended_us + self.grace_us, None))
         if call.ended_us is None:
             parts += [
-                (leg.queued.at_us + self.stale_us,
-                 f"call queued at {leg.queue.value} with no outcome or call.ended within the "
-                 "longest credible wait", leg.queued.raw, leg.queued)
-                for leg in legs
-                if leg.outcome is None
-            ]  # fmt: skip
+                (leg.queued.at_us + self.stale_us, leg.queued) for leg in legs if not leg.outcome
+            ]
         return parts
 
     def overdue_after(self, call: Call) -> int | None:
-        return min((deadline for deadline, *_ in self._waiting(call)), default=None)
+        return min((deadline for deadline, _ in self._waiting(call)), default=None)
 
     def expire(self, call: Call, stream_us: int) -> list[DeadLetter]:
-        overdue = [part for part in self._waiting(call) if part[0] < stream_us]
-        dead = [
-            DeadLetter(RejectReason.ORPHAN, detail, raw)
-            if raw is not None
-            else DeadLetter(
-                RejectReason.ORPHAN, f"{detail} (its bytes were let go when the call settled)", b""
-            )
-            for _, detail, raw, _ in overdue
-        ]
-        gone = [part for *_, part in overdue]
+        gone = [part for deadline, part in self._waiting(call) if deadline < stream_us]
+        dead = [_orphan(call, part) for part in gone]
         if any(part is None for part in gone):
             call.ended_us = call.ended_raw = None
         call.outcomes = tuple(o for o in call.outcomes if all(o is not g for g in gone))

@@ -111,9 +111,13 @@ def run_lines(
     rules: TimeRules | None = None,
     progress: Callable[[int], None] = lambda _bytes: None,
     wall_us: int = REPLAY_WALL_US,
+    jobs: int = 1,
 ) -> LogRun:
-    """Apply numbered raw lines in order, each to its (family, partition) state."""
+    """Apply numbered raw lines in order, each to its (family, partition) state; with
+    ``jobs`` above 1, the states are shared out to that many processes (`_shared`)."""
     rules = rules or TimeRules()
+    if jobs > 1:
+        return _shared(lines, targets, partitions, rules, progress, wall_us, jobs)
     run = LogRun(wall_us=wall_us)
     for where, offset, raw, decoded in _routed(lines, partitions, run, progress):
         state = run.states.get(where)
@@ -157,28 +161,24 @@ def run_file(
     wall_us: int = REPLAY_WALL_US,
     jobs: int = 1,
 ) -> LogRun:
-    """`run_lines` over a file; with ``jobs`` above 1, its partitions' states are shared
-    out to that many processes (see `run_lines_in_parallel`)."""
+    """`run_lines` over a file."""
     with path.open("rb") as stream:
-        if jobs > 1:
-            return run_lines_in_parallel(
-                read_lines(stream), targets, partitions, rules, progress, wall_us, jobs
-            )
-        return run_lines(read_lines(stream), targets, partitions, rules, progress, wall_us)
+        lines = read_lines(stream)
+        return run_lines(lines, targets, partitions, rules, progress, wall_us, jobs)
 
 
 BATCH_LINES = 2000
 """Lines handed to a process at a time: enough that the pipe costs little per line."""
 
 
-def run_lines_in_parallel(
+def _shared(
     lines: Iterable[tuple[int, bytes]],
     targets: Targets,
-    partitions: int = DEFAULT_PARTITIONS,
-    rules: TimeRules | None = None,
-    progress: Callable[[int], None] = lambda _bytes: None,
-    wall_us: int = REPLAY_WALL_US,
-    jobs: int = 2,
+    partitions: int,
+    rules: TimeRules,
+    progress: Callable[[int], None],
+    wall_us: int,
+    jobs: int,
 ) -> LogRun:
     """`run_lines`, with the (family, partition) states shared out to ``jobs`` processes.
 
@@ -191,7 +191,6 @@ def run_lines_in_parallel(
     """
     if partitions < 1:
         raise ValueError("partitions must be at least 1")  # before any process starts
-    rules = rules or TimeRules()
     context = multiprocessing.get_context("fork")
     connections = []
     processes = []
@@ -238,7 +237,7 @@ def run_lines_in_parallel(
 
 
 def _apply_share(connection: Connection, targets: Targets, rules: TimeRules, wall_us: int) -> None:
-    """One process's share of `run_lines_in_parallel`: apply what comes, then send the
+    """One process's share of `_shared`: apply what comes, then send the
     states back (or what went wrong)."""
     states: dict[tuple[Family, int], PartitionState] = {}
     try:
