@@ -95,14 +95,6 @@ def exposition(collector: FiguresCollector, process: CollectorRegistry | None = 
     return text.encode()
 
 
-class _Only(Collector):
-    def __init__(self, family: Metric) -> None:
-        self._family = family
-
-    def collect(self) -> Iterator[Metric]:
-        yield self._family
-
-
 def _text(figures: Figures) -> str:
     """The figures in Prometheus' text format, byte for byte what `generate_latest` of
     a `FiguresCollector` gives (a test compares them). With a month of state a
@@ -112,7 +104,7 @@ def _text(figures: Figures) -> str:
     out: list[str] = []
     for spec in (*CATALOG, *PIPELINE):
         if spec.kind == "histogram":
-            out.append(generate_latest(_Only(_histogram(spec, figures))).decode())
+            _histogram_text(out, spec, figures)
             continue
         name, help_text = spec.name, spec.help.replace("\\", r"\\").replace("\n", r"\n")
         kind, value_of = spec.kind, floatToGoString
@@ -125,6 +117,22 @@ def _text(figures: Figures) -> str:
             shown = "1.0" if spec.kind == "info" else value_of(value)
             out.append(f"{_series(name, spec.labels, values)} {shown}\n")
     return "".join(out)
+
+
+def _histogram_text(out: list[str], spec: MetricSpec, figures: Figures) -> None:
+    """As `_histogram` gives it to `generate_latest`: buckets, count, then sum."""
+    name, value_of = spec.name, floatToGoString
+    help_text = spec.help.replace("\\", r"\\").replace("\n", r"\n")
+    out.append(f"# HELP {name} {help_text}\n# TYPE {name} histogram\n")
+    bucket_labels = (*spec.labels, "le")
+    for values, histogram in sorted(figures.histograms.get(spec.name, {}).items()):
+        for bound, n in zip(histogram.bounds_s, histogram.buckets, strict=True):
+            at = _series(f"{name}_bucket", bucket_labels, (*values, str(float(bound))))
+            out.append(f"{at} {value_of(n)}\n")
+        count = value_of(histogram.count)
+        out.append(f"{_series(f'{name}_bucket', bucket_labels, (*values, '+Inf'))} {count}\n")
+        out.append(f"{_series(f'{name}_count', spec.labels, values)} {count}\n")
+        out.append(f"{_series(f'{name}_sum', spec.labels, values)} {value_of(histogram.sum_s)}\n")
 
 
 @lru_cache(maxsize=65_536)

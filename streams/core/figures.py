@@ -18,7 +18,7 @@ from streams.core import erlang
 from streams.core.buckets import ANSWER_BUCKETS_S
 from streams.core.catalog import BY_NAME
 from streams.core.families import CONTACTS, FAMILIES, STANDARD_QUEUES, FamilySpec, Row
-from streams.core.families.declare import Added, Labels, Staffing
+from streams.core.families.declare import Added, Count, Labels, Staffing
 from streams.core.ledger import Ledger
 from streams.core.partition import PartitionState
 from streams.core.tally import Dim, Tally
@@ -88,9 +88,8 @@ def compute(
 ) -> Figures:
     """Every figure at ``wall_us``; ``readings`` keeps tally readings for the next call."""
     readings = readings or Readings()
-    figures = Figures()
     today = london_day(wall_us)
-    _zeros(figures, targets, today)
+    figures = _zeros(targets, today)
     for family in FAMILIES.values():
         for spec, labels, value in family.targets(targets, today):
             figures.put(spec.name, labels, value)
@@ -102,10 +101,10 @@ def compute(
         if ref_us is None:
             continue
         family = FAMILIES[state.family]
-        _family(figures, windows, readings, family, state.ledger, ref_us, state.clock.live)
+        read = _family(figures, windows, readings, family, state.ledger, ref_us, state.clock.live)
         if family.staffing is not None:
-            tally = _tally_of(family, state.ledger, family.staffing.row)
-            _add_demand(demand.setdefault(family.staffing, {}), family.staffing, tally, ref_us)
+            staffing = family.staffing
+            _add_demand(demand.setdefault(staffing, {}), staffing, read[staffing.row], ref_us)
     _put_windows(figures, windows, targets)
     _positions(figures, demand, targets)
     readings.done()
@@ -124,8 +123,8 @@ if any(c.combine != "sum" for f in FAMILIES.values() for r in f.rows for c in r.
 
 def _put_windows(figures: Figures, windows: Windows, targets: Targets) -> None:
     for (_, dim), (family, row, by_window) in windows.items():
-        labels = row.labels(dim, targets)
-        shown = [(figures.values[c.metric], c.count, c.scale) for c in row.shown(dim, targets)]
+        labels, shown_counts = _layout(row, dim, targets)
+        shown = [(figures.values[c.metric], c.count, c.scale) for c in shown_counts]
         contacts = family.contacts if family.contacts and family.contacts.row == row.name else None
         for window, vector in by_window.items():
             at = (*labels, window.value)
@@ -136,12 +135,32 @@ def _put_windows(figures: Figures, windows: Windows, targets: Targets) -> None:
                 figures.put(CONTACTS.name, (channel, window.value), vector[contacts.count])
 
 
-def _tally_of(family: FamilySpec, ledger: Ledger, row: str) -> Tally:
-    return ledger.tallies[family.rows.index(family.row(row))]
+def _zeros(targets: Targets, today: date) -> Figures:
+    """Figures holding every series a dashboard or rule reads, at 0, so that a quiet
+    queue shows 0, not nothing. The same for a day and targets, so written once and
+    copied: some 4,000 series, a tenth of a scrape written afresh."""
+    kept = _ZEROS.get(id(targets))
+    if kept is None or kept[0] is not targets or kept[1] != today:
+        zeros = Figures()
+        _write_zeros(zeros, targets, today)
+        _ZEROS.clear()
+        _ZEROS[id(targets)] = kept = (targets, today, zeros)
+    zeros = kept[2]
+    figures = Figures()
+    for name, series in zeros.values.items():
+        figures.values[name] = dict(series)
+    for name, histograms in zeros.histograms.items():
+        figures.histograms[name] = {
+            labels: Histogram(h.bounds_s, list(h.buckets), h.count, h.sum_s)
+            for labels, h in histograms.items()
+        }
+    return figures
 
 
-def _zeros(figures: Figures, targets: Targets, today: date) -> None:
-    """Every series a dashboard or rule reads, so that a quiet queue shows 0, not nothing."""
+_ZEROS: dict[int, tuple[Targets, date, Figures]] = {}
+
+
+def _write_zeros(figures: Figures, targets: Targets, today: date) -> None:
     for family in FAMILIES.values():
         for row in family.rows:
             for dim in row.standard(targets, today):
@@ -163,6 +182,23 @@ def _zeros(figures: Figures, targets: Targets, today: date) -> None:
                     figures.zero(CONTACTS.name, (channel, window.value))
         figures.zero("ccm_partitions_assigned", (family.family.value,))
         figures.zero("ccm_partitions_live", (family.family.value,))
+
+
+def _layout(row: Row, dim: Dim, targets: Targets) -> tuple[Labels, tuple[Count, ...]]:
+    """A dimension's labels and shown counts under ``targets``: the same at every scrape
+    for the dimensions a worker holds, so kept (per targets, which a worker keeps)."""
+    kept = _LAYOUTS.get(id(targets))
+    if kept is None or kept[0] is not targets:
+        _LAYOUTS.clear()
+        _LAYOUTS[id(targets)] = kept = (targets, {})
+    layouts = kept[1]
+    layout = layouts.get((id(row), dim))
+    if layout is None:
+        layout = layouts[(id(row), dim)] = (row.labels(dim, targets), row.shown(dim, targets))
+    return layout
+
+
+_LAYOUTS: dict[int, tuple[Targets, dict[tuple[int, Dim], tuple[Labels, tuple[Count, ...]]]]] = {}
 
 
 def _pipeline(figures: Figures, state: PartitionState) -> None:
@@ -195,45 +231,59 @@ def _family(
     ledger: Ledger,
     ref_us: int,
     live: bool,
-) -> None:
+) -> "dict[str, TallyReading]":
+    """The family's figures from one partition, and what its tallies read, by row."""
     now = family.now(ledger, ref_us, live)
+    read = {}
     for row, tally in zip(family.rows, ledger.tallies, strict=True):
         added = now.added.get(row.name, [])
-        reading = readings.read(tally, ledger.version, row, ref_us)
-        _row(figures, windows, family, row, reading, ledger.targets, ref_us, added)
+        read[row.name] = reading = readings.read(tally, row, ref_us)
+        _row(figures, windows, family, row, reading, tally.width, ledger.targets, ref_us, added)
     for spec, labels, value in now.gauges:
         figures.put(spec.name, labels, value)
+    return read
 
 
-@dataclass
-class TallyReading:
-    """What one tally gives a scrape at one minute of its reference time: for each
-    dimension, its windows' counts, its longest waits, and its days added up."""
+@dataclass(slots=True)
+class DimReading:
+    """What one dimension of a tally gives a scrape at one minute of its reference time:
+    its windows' counts, its longest waits, and its days added up."""
 
-    width: int = 0
-    windows: dict[Dim, dict[Window, list[int]]] = field(default_factory=dict)
-    longest: dict[Dim, dict[Window, int]] = field(default_factory=dict)
-    days: dict[Dim, list[int]] = field(default_factory=dict)
+    windows: dict[Window, list[int]]
+    longest: dict[Window, int] = field(default_factory=dict)
+    days: list[int] | None = None
+
+
+TallyReading = dict[Dim, DimReading]
 
 
 class Readings:
-    """Tally readings kept from one scrape to the next: a partition that applied nothing
-    since, read at the same minute, reads the same (its live gauges are read afresh).
-    Most partitions of a quiet force are such at any scrape, and with a month of state
-    reading them was most of a scrape's time."""
+    """Tally readings kept from one scrape to the next, by dimension: a dimension no event
+    has changed since, read at the same minute, reads the same (live gauges are read
+    afresh). With a month of state, reading every dimension was most of a scrape's time,
+    and between two scrapes of a busy worker most dimensions still see no event."""
 
     def __init__(self) -> None:
-        self._kept: dict[int, tuple[Tally, tuple[int, int], TallyReading]] = {}
-        self._seen: dict[int, tuple[Tally, tuple[int, int], TallyReading]] = {}
+        self._kept: dict[int, tuple[Tally, dict[Dim, tuple[tuple[int, int, int], DimReading]]]]
+        self._kept = {}
+        self._seen: dict[int, tuple[Tally, dict[Dim, tuple[tuple[int, int, int], DimReading]]]]
+        self._seen = {}
 
-    def read(self, tally: Tally, version: int, row: Row, ref_us: int) -> TallyReading:
-        when = (version, minute_of(ref_us))
+    def read(self, tally: Tally, row: Row, ref_us: int) -> TallyReading:
+        minute = minute_of(ref_us)
         kept = self._kept.get(id(tally))
-        if kept is not None and kept[0] is tally and kept[1] == when:
-            reading = kept[2]
-        else:
-            reading = _read(tally, row, ref_us)
-        self._seen[id(tally)] = (tally, when, reading)
+        before = kept[1] if kept is not None and kept[0] is tally else {}
+        now = {}
+        reading = {}
+        versions, epoch = tally.versions, tally.epoch
+        for dim in tally.dims():
+            when = (epoch, versions.get(dim, 0), minute)
+            held = before.get(dim)
+            if held is None or held[0] != when:
+                held = (when, _read(tally, row, dim, ref_us))
+            now[dim] = held
+            reading[dim] = held[1]
+        self._seen[id(tally)] = (tally, now)
         return reading
 
     def done(self) -> None:
@@ -241,21 +291,17 @@ class Readings:
         self._kept, self._seen = self._seen, {}
 
 
-def _read(tally: Tally, row: Row, ref_us: int) -> TallyReading:
-    reading = TallyReading(tally.width)
-    for dim in tally.dims():
-        reading.windows[dim] = {w: _window_vector(tally, dim, w, ref_us) for w in Window}
-        if row.longest_wait is not None:
-            longest = {}
-            for window in MINUTE_WINDOWS:
-                found = tally.longest_wait(dim, minutes_in_window(window, ref_us))
-                if found is not None:
-                    longest[window] = found
-            reading.longest[dim] = longest
-        if row.histogram is not None:
-            rows = list(tally.day_rows(dim))
-            if rows:  # every day held, added up column by column in C
-                reading.days[dim] = [sum(column) for column in zip(*rows, strict=True)]
+def _read(tally: Tally, row: Row, dim: Dim, ref_us: int) -> DimReading:
+    reading = DimReading({w: _window_vector(tally, dim, w, ref_us) for w in Window})
+    if row.longest_wait is not None:
+        for window in MINUTE_WINDOWS:
+            found = tally.longest_wait(dim, minutes_in_window(window, ref_us))
+            if found is not None:
+                reading.longest[window] = found
+    if row.histogram is not None:
+        rows = list(tally.day_rows(dim))
+        if rows:  # every day held, added up column by column in C
+            reading.days = [sum(column) for column in zip(*rows, strict=True)]
     return reading
 
 
@@ -265,32 +311,34 @@ def _row(
     family: FamilySpec,
     row: Row,
     reading: TallyReading,
+    width: int,
     targets: Targets,
     ref_us: int,
     added: Added,
 ) -> None:
     extra = _by_window(added, ref_us)
-    for dim in reading.windows.keys() | {dim for dim, _ in extra}:
-        labels = row.labels(dim, targets)
+    for dim in reading.keys() | {dim for dim, _ in extra}:
+        labels = _layout(row, dim, targets)[0]
         # By the row's identity: hashing the declarations is dearer than the sums.
         by_window = windows.setdefault((id(row), dim), (family, row, {}))[2]
-        read = reading.windows.get(dim)
+        read = reading.get(dim)
         for window in Window:
-            vector = read[window] if read is not None else [0] * reading.width
+            vector = read.windows[window] if read is not None else [0] * width
             more = extra.get((dim, window))
             if more:
                 vector = [a + b for a, b in zip(vector, more, strict=True)]
             held = by_window.get(window)
-            by_window[window] = list(vector) if held is None else list(map(add, held, vector))
-        if row.longest_wait is not None:
-            for window, longest in reading.longest.get(dim, {}).items():
+            # Never changed in place, so a reading's own vector can be held as it is.
+            by_window[window] = vector if held is None else list(map(add, held, vector))
+        if row.longest_wait is not None and read is not None:
+            for window, longest in read.longest.items():
                 figures.put(row.longest_wait.name, (*labels, window.value), longest / US)
         if row.histogram is not None:
             spread = row.histogram
             histogram = figures.histograms[spread.spec.name].setdefault(
                 labels[: len(spread.spec.labels)], Histogram(row.buckets)
             )
-            total = reading.days.get(dim)
+            total = read.days if read is not None else None
             if total is not None:
                 histogram.count += total[spread.timed]
                 histogram.sum_s += total[spread.sum_us] / US
@@ -333,13 +381,16 @@ class Demand:
 
 
 def _add_demand(
-    demand: dict[tuple[Channel, Queue], Demand], staffing: Staffing, tally: Tally, ref_us: int
+    demand: dict[tuple[Channel, Queue], Demand],
+    staffing: Staffing,
+    reading: TallyReading,
+    ref_us: int,
 ) -> None:
-    for dim in list(tally.dims()):
+    for dim, read in reading.items():
         queue = demand.setdefault((Channel(str(dim[0])), Queue(str(dim[1]))), Demand())
-        last_15m = _window_vector(tally, dim, Window.LAST_15M, ref_us)
+        last_15m = read.windows[Window.LAST_15M]
         queue.offered_15m += last_15m[staffing.offered]
-        last_24h = _window_vector(tally, dim, Window.LAST_24H, ref_us)
+        last_24h = read.windows[Window.LAST_24H]
         queue.handled_24h += last_24h[staffing.handled]
         queue.handle_us_24h += last_24h[staffing.handle_us]
         queue.ref_us = max(queue.ref_us, ref_us)

@@ -61,6 +61,17 @@ class Tally:
     _unfolded: bool = field(default=True, repr=False, compare=False)
     _pruned_hour: int | None = field(default=None, repr=False, compare=False)
     changed: "set[tuple[str, Dim, int]] | None" = field(default=None, repr=False, compare=False)
+    versions: dict[Dim, int] = field(default_factory=dict, repr=False, compare=False)
+    """Moves for a dimension whenever an event changes its counts or samples: what a
+    scrape read of it at one version (and `epoch`) still holds (`figures.Readings`)."""
+    epoch: int = field(default=0, repr=False, compare=False)
+    """Moves when buckets go at once, by a prune, a fold or a load, for every dimension."""
+    _hours: dict[Dim, dict[int, list[int]]] = field(default_factory=dict, repr=False, compare=False)
+    """Whole UTC hours of minute buckets added up, each dropped when a bucket in it
+    changes: a scrape of a backlog read at many times real time meets a new minute each
+    time, and adding up a day of minutes anew was most of it."""
+    _hour_waits: dict[Dim, dict[int, int]] = field(default_factory=dict, repr=False, compare=False)
+    """Whole UTC hours' longest waits (-1: none), kept as `_hours` are."""
     """Buckets written or dropped since the last checkpoint, (table, dimension, bucket),
     while checkpoints are taken as changes (`changes_to_json`); None: not tracked."""
 
@@ -84,7 +95,9 @@ class Tally:
         self.replace(old, new, days=False)
 
     def _count(self, entries: Iterable, sign: int, days: bool, minutes: bool) -> None:
+        versions = self.versions
         for dim, at_us, vector in entries:
+            versions[dim] = versions.get(dim, 0) + 1
             day = london_day_ordinal(at_us)
             if days:
                 if day < self._folded_below:
@@ -94,11 +107,16 @@ class Tally:
                 minute = at_us // MINUTE_US
                 if minute < self._pruned_below or day < self._live_pruned_below:
                     self._unpruned = True
+                hours = self._hours.get(dim)
+                if hours:
+                    hours.pop(minute // 60, None)
                 self._add(self.minutes, "minutes", dim, minute, vector, sign)
                 self._add(self.live_days, "live_days", dim, day, vector, sign)
 
     def _sample(self, entries: Iterable, sign: int, days: bool, minutes: bool) -> None:
+        versions = self.versions
         for dim, at_us, wait_us in entries:
+            versions[dim] = versions.get(dim, 0) + 1
             if days:
                 day = london_day_ordinal(at_us)
                 if day < self._folded_below:
@@ -115,6 +133,9 @@ class Tally:
                 minute = at_us // MINUTE_US
                 if minute < self._pruned_below:
                     self._unpruned = True
+                hours = self._hour_waits.get(dim)
+                if hours:
+                    hours.pop(minute // 60, None)
                 samples = self.waits.setdefault(dim, {}).setdefault(minute, [])
                 if self.changed is not None:
                     self.changed.add(("waits", dim, minute))
@@ -145,7 +166,21 @@ class Tally:
             row[:] = map(add if sign > 0 else sub, row, vector)
 
     def sum_minutes(self, dim: Dim, minutes: range) -> list[int]:
-        return self._sum(self.minutes.get(dim), minutes)
+        by_minute = self.minutes.get(dim)
+        if not by_minute or len(by_minute) < SPLIT_ABOVE or len(minutes) < SPLIT_ABOVE:
+            return self._sum(by_minute, minutes)
+        head, whole, tail = _split(minutes)
+        hours = self._hours.setdefault(dim, {})
+        rows = [row for minute in head if (row := by_minute.get(minute)) is not None]
+        for hour in whole:
+            row = hours.get(hour)
+            if row is None:
+                row = hours[hour] = self._sum(by_minute, range(hour * 60, hour * 60 + 60))
+            rows.append(row)
+        rows += [row for minute in tail if (row := by_minute.get(minute)) is not None]
+        if not rows:
+            return [0] * self.width
+        return [sum(column) for column in zip(*rows, strict=True)]
 
     def _sum(self, by_bucket: dict[int, list[int]] | None, buckets: range) -> list[int]:
         """The rows of ``buckets`` added up: a scrape adds up a day of minutes for every
@@ -180,11 +215,18 @@ class Tally:
 
     def longest_wait(self, dim: Dim, minutes: range) -> int | None:
         by_minute = self.waits.get(dim, {})
-        if len(by_minute) < len(minutes):
-            found = [max(s) for m, s in by_minute.items() if s and m in minutes]
-        else:
-            found = [max(s) for m in minutes if (s := by_minute.get(m))]
-        return max(found) if found else None
+        if len(by_minute) < SPLIT_ABOVE or len(minutes) < SPLIT_ABOVE:
+            return _longest(by_minute, minutes)
+        head, whole, tail = _split(minutes)
+        hours = self._hour_waits.setdefault(dim, {})
+        found = [_longest(by_minute, head, -1), _longest(by_minute, tail, -1)]
+        for hour in whole:
+            longest = hours.get(hour)
+            if longest is None:
+                longest = hours[hour] = _longest(by_minute, range(hour * 60, hour * 60 + 60), -1)
+            found.append(longest)
+        longest = max(found)
+        return longest if longest >= 0 else None
 
     def dims(self) -> Iterator[Dim]:
         yield from self.days
@@ -223,6 +265,7 @@ class Tally:
             if not (self._unpruned or self._unfolded):
                 return
         self._pruned_hour = hour
+        self.epoch += 1
         if fold is not None and (fold != self._last_fold or self._unfolded):
             self._fold_days(fold)
             self._last_fold, self._unfolded = fold, False
@@ -234,6 +277,7 @@ class Tally:
         oldest -= oldest % 60
         everything = self._unpruned
         if oldest > self._pruned_below or everything:
+            self._hours, self._hour_waits = {}, {}
             for name in ("minutes", "waits"):
                 for dim, by_minute in getattr(self, name).items():
                     gone = _forget_below(by_minute, oldest, self._pruned_below, everything)
@@ -308,6 +352,8 @@ class Tally:
             else:
                 by_bucket[bucket] = value
         self._unpruned = self._unfolded = True
+        self._hours, self._hour_waits = {}, {}
+        self.epoch += 1
 
     def load_json(self, data: dict) -> None:
         def table(rows: Iterable) -> dict[Dim, dict[int, list[int]]]:
@@ -325,6 +371,30 @@ class Tally:
         self._pruned_below = self._live_pruned_below = self._folded_below = -(2**63)
         self._last_fold, self._unpruned, self._unfolded = None, True, True
         self._pruned_hour = None
+        self._hours, self._hour_waits = {}, {}
+        self.epoch += 1
+
+
+SPLIT_ABOVE = 120
+"""Minute buckets or a window's minutes from which a window is added up by whole hours."""
+
+
+def _split(minutes: range) -> tuple[range, range, range]:
+    """The minutes before the first whole UTC hour, the whole hours, the minutes after."""
+    first, stop = minutes.start, minutes.stop
+    head_end = min(stop, -(-first // 60) * 60)
+    tail_start = max(head_end, stop - stop % 60)
+    return range(first, head_end), range(head_end // 60, tail_start // 60), range(tail_start, stop)
+
+
+def _longest(
+    by_minute: dict[int, list[int]], minutes: range, none: int | None = None
+) -> int | None:
+    if len(by_minute) < len(minutes):
+        found = [max(s) for m, s in by_minute.items() if s and m in minutes]
+    else:
+        found = [max(s) for m in minutes if (s := by_minute.get(m))]
+    return max(found) if found else none
 
 
 def _changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
