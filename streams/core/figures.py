@@ -10,7 +10,7 @@ count, and which figure each count shows as, is its declaration's
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from operator import add
 
 from schemas import Channel, Queue, RejectReason
@@ -28,6 +28,7 @@ from streams.core.timebase import (
     US,
     Window,
     london_day,
+    london_midnight_us,
     london_month_days,
     minute_of,
     minutes_in_window,
@@ -259,36 +260,53 @@ TallyReading = dict[Dim, DimReading]
 
 class Readings:
     """Tally readings kept from one scrape to the next, by dimension: a dimension no event
-    has changed since, read at the same minute, reads the same (live gauges are read
-    afresh). With a month of state, reading every dimension was most of a scrape's time,
-    and between two scrapes of a busy worker most dimensions still see no event."""
+    has changed since reads the same until a bucket leaves one of its windows or the
+    London day turns (live gauges are read afresh). With a month of state, reading
+    every dimension was most of a scrape's time, and between two scrapes most
+    dimensions see no event; a backlog read at many times real time moves the minute
+    at every scrape, and most dimensions have a bucket or two in a day."""
 
     def __init__(self) -> None:
-        self._kept: dict[int, tuple[Tally, dict[Dim, tuple[tuple[int, int, int], DimReading]]]]
-        self._kept = {}
-        self._seen: dict[int, tuple[Tally, dict[Dim, tuple[tuple[int, int, int], DimReading]]]]
-        self._seen = {}
+        self._kept: dict[int, tuple[Tally, dict[Dim, _Held]]] = {}
+        self._seen: dict[int, tuple[Tally, dict[Dim, _Held]]] = {}
 
     def read(self, tally: Tally, row: Row, ref_us: int) -> TallyReading:
         minute = minute_of(ref_us)
         kept = self._kept.get(id(tally))
         before = kept[1] if kept is not None and kept[0] is tally else {}
-        now = {}
+        now: dict[Dim, _Held] = {}
         reading = {}
         versions, epoch = tally.versions, tally.epoch
+        next_day: int | None = None
         for dim in tally.dims():
-            when = (epoch, versions.get(dim, 0), minute)
+            version = versions.get(dim, 0)
             held = before.get(dim)
-            if held is None or held[0] != when:
-                held = (when, _read(tally, row, dim, ref_us))
+            if (
+                held is None
+                or held[0] != epoch
+                or held[1] != version
+                or not held[2] <= minute < held[3]
+            ):
+                if next_day is None:
+                    next_day = minute_of(london_midnight_us(london_day(ref_us) + DAY))
+                until = min(tally.steady_until(dim, minute, ROLLING_WIDTHS), next_day)
+                held = (epoch, version, minute, until, _read(tally, row, dim, ref_us))
             now[dim] = held
-            reading[dim] = held[1]
+            reading[dim] = held[4]
         self._seen[id(tally)] = (tally, now)
         return reading
 
     def done(self) -> None:
         """Keep only what this scrape read: partitions handed away are let go."""
         self._kept, self._seen = self._seen, {}
+
+
+_Held = tuple[int, int, int, int, DimReading]
+"""A dimension's reading with the tally's epoch and the dimension's version it was read
+at, and the minutes it holds for: from, and until (not included)."""
+
+ROLLING_WIDTHS = tuple(sorted(ROLLING_MINUTES.values()))
+DAY = timedelta(days=1)
 
 
 def _read(tally: Tally, row: Row, dim: Dim, ref_us: int) -> DimReading:

@@ -165,6 +165,35 @@ class Tally:
             # One pass in C over the whole row beats skipping its zeros in Python.
             row[:] = map(add if sign > 0 else sub, row, vector)
 
+    def steady_until(self, dim: Dim, minute: int, widths: tuple[int, ...]) -> int:
+        """The first minute after ``minute`` at which rolling windows of ``widths``
+        minutes, ending at the reference minute, may read differently with no event
+        applied: when a bucket leaves the narrowest window holding it, or a later bucket
+        comes in (`NEVER` if none will). The next minute for a dimension of many buckets,
+        which changes at nearly every minute; a quiet one, most of a month's, holds for
+        hours."""
+        until = NEVER
+        for table in (self.minutes, self.waits):
+            by_minute = table.get(dim)
+            if not by_minute:
+                continue
+            if len(by_minute) >= SPLIT_ABOVE:
+                return minute + 1
+            for bucket in by_minute:
+                age = minute - bucket
+                if age < 0:
+                    change = bucket
+                else:
+                    for width in widths:
+                        if age < width:
+                            change = bucket + width
+                            break
+                    else:
+                        continue
+                if change < until:
+                    until = change
+        return until
+
     def sum_minutes(self, dim: Dim, minutes: range) -> list[int]:
         by_minute = self.minutes.get(dim)
         if not by_minute or len(by_minute) < SPLIT_ABOVE or len(minutes) < SPLIT_ABOVE:
@@ -265,8 +294,10 @@ class Tally:
             if not (self._unpruned or self._unfolded):
                 return
         self._pruned_hour = hour
-        self.epoch += 1
+        # What goes below is out of every window's reach at this reference time, so
+        # readings kept by dimension (`versions`) still hold; a fold moves days about.
         if fold is not None and (fold != self._last_fold or self._unfolded):
+            self.epoch += 1
             self._fold_days(fold)
             self._last_fold, self._unfolded = fold, False
             self._folded_below = fold.open_from
@@ -277,11 +308,16 @@ class Tally:
         oldest -= oldest % 60
         everything = self._unpruned
         if oldest > self._pruned_below or everything:
-            self._hours, self._hour_waits = {}, {}
-            for name in ("minutes", "waits"):
+            for name, by_hour in (("minutes", self._hours), ("waits", self._hour_waits)):
                 for dim, by_minute in getattr(self, name).items():
                     gone = _forget_below(by_minute, oldest, self._pruned_below, everything)
                     self._mark(name, dim, gone)
+                    hours = by_hour.get(dim)
+                    if hours:
+                        for hour_gone in {m // 60 for m in gone} | {
+                            h for h in hours if h < oldest // 60
+                        }:
+                            hours.pop(hour_gone, None)
             self._pruned_below = max(oldest, self._pruned_below)
         # The month window reads every day of the London month; yesterday stays too, for
         # a reference time that is still on it at another partition.
@@ -377,6 +413,7 @@ class Tally:
 
 SPLIT_ABOVE = 120
 """Minute buckets or a window's minutes from which a window is added up by whole hours."""
+NEVER = 2**62
 
 
 def _split(minutes: range) -> tuple[range, range, range]:

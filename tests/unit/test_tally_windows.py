@@ -2,9 +2,10 @@
 by minute, however the buckets were written, taken back and pruned between readings;
 and a scrape that keeps readings by dimension shows what a fresh one shows."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,7 @@ from streams.core.timebase import MINUTE_US, to_us
 from tests.scenario import T0, TARGETS, Run, at, ev
 
 DIM = ("999", "fcr")
-BASE_MINUTE = 29_500_000  # 2026-02-01 in minutes since the epoch, on a whole hour
+BASE_MINUTE = 29_500_020  # 2026-02-02T03:00Z in minutes since the epoch (a whole hour)
 WIDTH = 3
 
 
@@ -33,8 +34,8 @@ def _longest_by_hand(samples: dict[int, list[int]], minutes: range) -> int | Non
 
 
 step = st.tuples(
-    st.sampled_from(["add", "take", "read"]),
-    st.integers(0, 36 * 60),  # minute of the bucket, or of the reading's end
+    st.sampled_from(["add", "take", "read", "prune"]),
+    st.integers(0, 60 * 60),  # minute of the bucket, of the reading's end, of the prune
     st.tuples(*[st.integers(0, 5)] * WIDTH),
     st.integers(1, 600),  # a wait, in seconds
 )
@@ -52,6 +53,7 @@ def _check_windows(steps) -> None:
     written: dict[int, list[int]] = {}
     samples: dict[int, list[int]] = {}
     added: list[Contribution] = []
+    pruned_at = 0  # a prune keeps what any window ending at or after its time reads
     for kind, minute, vector, wait_s in steps:
         at_us = (BASE_MINUTE + minute) * MINUTE_US + 7_000_000
         if kind == "add":
@@ -70,8 +72,11 @@ def _check_windows(steps) -> None:
             row = written[gone_minute]
             written[gone_minute] = [a - b for a, b in zip(row, gone_vector, strict=True)]
             samples[gone_minute].remove(gone_wait)
+        elif kind == "prune":
+            pruned_at = max(pruned_at, minute)
+            tally.prune(ref_us=(BASE_MINUTE + pruned_at) * MINUTE_US)
         else:
-            end = BASE_MINUTE + minute
+            end = BASE_MINUTE + max(minute, pruned_at)
             for width in (15, 60, 1440):
                 window = range(end - width + 1, end + 1)
                 assert tally.sum_minutes(DIM, window) == _by_hand(written, window)
@@ -107,3 +112,46 @@ def test_a_scrape_that_keeps_readings_by_dimension_shows_what_a_fresh_one_shows(
     assert kept.values["ccm_call_legs_offered"][("999", "fcr", "15m")] == 1
     assert kept.values == compute([run.state], TARGETS, wall).values
     assert kept.histograms == compute([run.state], TARGETS, wall).histograms
+
+
+scrape_steps = st.lists(
+    st.tuples(
+        st.sampled_from(["999 fcr", "101 switchboard", "scrape", "scrape later"]),
+        # Minutes on from the step before: often just onto or past a window's edge.
+        st.sampled_from([0, 1, 14, 15, 16, 44, 45, 59, 60, 61, 1379, 1380, 1439, 1440])
+        | st.integers(0, 400),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@pytest.mark.parametrize("split_above", [2, tally_module.SPLIT_ABOVE])
+@settings(max_examples=60, deadline=None)
+@given(steps=scrape_steps)
+def test_readings_kept_across_scrapes_equal_fresh_ones_whatever_the_minutes(
+    split_above: int, steps
+) -> None:
+    """Whether a dimension's reading is kept (few buckets: until one leaves a window)
+    or read again at each new minute (many), every scrape shows what a fresh one does."""
+    with patch.object(tally_module, "SPLIT_ABOVE", split_above):
+        run = Run()
+        readings = Readings()
+        now = datetime.fromisoformat(T0)
+        for n, (kind, minutes) in enumerate(steps):
+            now += timedelta(minutes=minutes)
+            if kind.startswith("scrape"):
+                later = timedelta(hours=3) if kind == "scrape later" else timedelta(0)
+                wall = to_us(now + later)
+                kept = compute([run.state], TARGETS, wall, readings)
+                fresh = compute([run.state], TARGETS, wall)
+                assert kept.values == fresh.values
+                assert kept.histograms == fresh.histograms
+                continue
+            channel, queue = kind.split()
+            run.wall_us = to_us(now)
+            run.send(
+                ev("call.queued", now.isoformat(), call_id=f"c{n}", channel=channel, queue=queue)
+            )
+            answered = (now + timedelta(seconds=20)).isoformat()
+            run.send(ev("call.answered", answered, call_id=f"c{n}", queue=queue))
