@@ -21,6 +21,7 @@ from kafka.errors import (
     UnsupportedSaslMechanismError,
 )
 
+import streams.kafka_eof  # noqa: F401  (mends kafka-python before any client connects)
 from streams.kafka_io import KafkaUnavailable, unreachable_message
 from streams.security import TlsFileError, check_client_files, client_ssl_context
 from streams.settings import Settings
