@@ -56,6 +56,8 @@ class Checkpoint:
     covered: dict[int, int]
     """The offset each partition's record covers: where its committed offset may go."""
     started: float
+    due: tuple[int, ...] = ()
+    """The partitions touched since the last checkpoint, to take records of (`take`)."""
 
 
 class Delivery(Generic[Handle]):
@@ -164,33 +166,49 @@ class Delivery(Generic[Handle]):
     def begin_checkpoint(self, assigned: Collection[int], now: float) -> Checkpoint | None:
         """The records that checkpoint each partition touched since the last checkpoint
         and held in ``assigned`` (the consumer's partitions of the topic now); None when
-        none was touched."""
+        none was touched. All at once: `start_checkpoint` and `take` to take them one
+        partition at a time."""
+        checkpoint = self.start_checkpoint(now)
+        if checkpoint is not None:
+            for partition in checkpoint.due:
+                self.take(checkpoint, partition, assigned)
+        return checkpoint
+
+    def start_checkpoint(self, now: float) -> Checkpoint | None:
+        """A checkpoint of the partitions touched since the last (`Checkpoint.due`), with
+        no records yet; None when none was touched."""
         touched, self.touched = self.touched, set()
         if not touched:
             self.last_checkpoint = now
             return None
-        # The offsets each record covers, taken with it: the agent (or this timer's
-        # other caller) may apply more while the records are on their way.
-        covered: dict[int, int] = {}
-        records: list[tuple[int, Record]] = []
-        for partition in touched:
-            state = self.runtime.states.get((self.family, partition))
-            if state is None:
-                continue
-            if partition not in assigned:
-                # Mid-rebalance, or handed to another worker, which goes on from the
-                # last checkpoint: one from here now could overwrite the newer one it
-                # writes. Taken at the next checkpoint should the partition stay here.
-                self.touched.add(partition)
-                continue
-            covered[partition] = state.offset + 1
-            records += [
-                (partition, record)
-                for record in self.runtime.checkpoint_records(
-                    self.family, partition, checkpoint_key(self.topic, partition)
-                )
-            ]
-        return Checkpoint(records, covered, now)
+        return Checkpoint([], {}, now, tuple(sorted(touched)))
+
+    def take(
+        self, checkpoint: Checkpoint, partition: int, assigned: Collection[int]
+    ) -> list[tuple[int, Record]]:
+        """The records that checkpoint ``partition`` now, added to ``checkpoint`` with the
+        offset they cover: the agent may apply more while they are on their way, or
+        before the next partition's are taken. None for a partition not in ``assigned``
+        (the consumer's partitions of the topic now)."""
+        state = self.runtime.states.get((self.family, partition))
+        if state is None:
+            return []
+        if partition not in assigned:
+            # Mid-rebalance, or handed to another worker, which goes on from the last
+            # checkpoint: one from here now could overwrite the newer one it writes.
+            # Taken at the next checkpoint should the partition stay here.
+            self.touched.add(partition)
+            return []
+        checkpoint.covered[partition] = state.offset + 1
+        self.touched.discard(partition)  # what it applied since the start is in these
+        records = [
+            (partition, record)
+            for record in self.runtime.checkpoint_records(
+                self.family, partition, checkpoint_key(self.topic, partition)
+            )
+        ]
+        checkpoint.records.extend(records)
+        return records
 
     def written(self, checkpoint: Checkpoint, now: float) -> list[Handle]:
         """The checkpoint's records are handed to the producer (`sending`): the sends to

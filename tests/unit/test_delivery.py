@@ -83,6 +83,24 @@ def test_a_partition_not_assigned_is_not_checkpointed_and_stays_touched() -> Non
     assert delivery.begin_checkpoint({0, 1}, 103.0) is None
 
 
+def test_partitions_taken_one_at_a_time_each_cover_what_was_applied_when_taken() -> None:
+    _, delivery = held(0, 1)
+    delivery.apply([queued(0, 0), queued(0, 1), queued(1, 0)], 0)
+    checkpoint = delivery.start_checkpoint(101.0)
+    assert checkpoint is not None
+    assert checkpoint.due == (0, 1)
+    assert [p for p, _ in delivery.take(checkpoint, 0, {0, 1})] == [0]
+    # Applied between two partitions' records: partition 1's record holds its event,
+    # partition 0's does not, so 0 is due again and covered only as far as taken.
+    delivery.apply([queued(0, 2), queued(1, 1)], 0)
+    assert [p for p, _ in delivery.take(checkpoint, 1, {0, 1})] == [1]
+    assert checkpoint.covered == {0: 2, 1: 2}
+    assert [p for p, _ in checkpoint.records] == [0, 1]
+    assert delivery.touched == {0}
+    follow = delivery.begin_checkpoint({0, 1}, 102.0)
+    assert follow is not None and follow.covered == {0: 3}
+
+
 def test_no_commit_while_a_send_is_unacknowledged_and_the_partitions_are_retried() -> None:
     _, delivery = held(0, 1)
     delivery.apply([queued(0, 0), queued(1, 0), queued(1, 1)], 0)
