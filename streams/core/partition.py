@@ -6,12 +6,13 @@ decode, check the family and lateness, apply to the ledger. Offsets already
 applied are skipped, which is what makes a restart from a checkpoint exact.
 """
 
-import json
 import traceback
 import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import orjson
 
 from schemas import Envelope, Family, RejectReason, Source, decode
 from streams.core.families import FAMILIES
@@ -211,7 +212,7 @@ class PartitionState:
     def snapshot(self) -> bytes:
         """The whole state, for a checkpoint that needs nothing before it."""
         body = {**self._counts(), "ledger": self.ledger.to_json()}
-        return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+        return zlib.compress(orjson.dumps(body), 1)
 
     def track_changes(self) -> None:
         """From now on remember what changes, so that `changes` can say it: a worker's
@@ -225,10 +226,10 @@ class PartitionState:
         if self.ledger.changed is None:
             raise RuntimeError("changes asked of a state that does not track them")
         body = {**self._counts(), "changes": self.ledger.changes_to_json()}
-        return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+        return zlib.compress(orjson.dumps(body), 1)
 
     def apply_changes(self, blob: bytes) -> None:
-        body = json.loads(zlib.decompress(blob))
+        body = orjson.loads(zlib.decompress(blob))
         if Family(body["family"]) is not self.family:
             raise ValueError(f"changes of {body['family']} given to a {self.family.value} state")
         self._load_counts(body)
@@ -262,7 +263,7 @@ class PartitionState:
 
     @classmethod
     def restore(cls, blob: bytes, targets: Targets, rules: TimeRules) -> "PartitionState":
-        body = json.loads(zlib.decompress(blob))
+        body = orjson.loads(zlib.decompress(blob))
         if body["v"] not in RESTORABLE_VERSIONS:
             raise ValueError(
                 f"checkpoint version {body['v']} is not {SNAPSHOT_VERSION}: this ccm keeps its "
