@@ -163,20 +163,10 @@ class Delivery(Generic[Handle]):
         interval = max(self.checkpoint_seconds, 10 * self.snapshot_seconds)
         return now - self.last_checkpoint >= interval
 
-    def begin_checkpoint(self, assigned: Collection[int], now: float) -> Checkpoint | None:
-        """The records that checkpoint each partition touched since the last checkpoint
-        and held in ``assigned`` (the consumer's partitions of the topic now); None when
-        none was touched. All at once: `start_checkpoint` and `take` to take them one
-        partition at a time."""
-        checkpoint = self.start_checkpoint(now)
-        if checkpoint is not None:
-            for partition in checkpoint.due:
-                self.take(checkpoint, partition, assigned)
-        return checkpoint
-
     def start_checkpoint(self, now: float) -> Checkpoint | None:
         """A checkpoint of the partitions touched since the last (`Checkpoint.due`), with
-        no records yet; None when none was touched."""
+        no records yet: `take` takes each partition's, one at a time. None when none
+        was touched."""
         touched, self.touched = self.touched, set()
         if not touched:
             self.last_checkpoint = now
@@ -188,8 +178,8 @@ class Delivery(Generic[Handle]):
     ) -> list[tuple[int, Record]]:
         """The records that checkpoint ``partition`` now, added to ``checkpoint`` with the
         offset they cover: the agent may apply more while they are on their way, or
-        before the next partition's are taken. None for a partition not in ``assigned``
-        (the consumer's partitions of the topic now)."""
+        before the next partition's are taken. Nothing for a partition not in
+        ``assigned`` (the consumer's partitions of the topic now)."""
         state = self.runtime.states.get((self.family, partition))
         if state is None:
             return []

@@ -14,9 +14,7 @@ from kafka.net.transport import KafkaSSLTransport, KafkaTCPTransport
 def _close_after_the_bytes(read):
     def sock_recv(transport):
         data, error = read(transport)
-        if data and error is not None:
-            return data, None
-        return data, error
+        return data, None if data else error
 
     return sock_recv
 
