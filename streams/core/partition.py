@@ -9,6 +9,7 @@ applied are skipped, which is what makes a restart from a checkpoint exact.
 import traceback
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +21,10 @@ from streams.core.ledger import Conflict, DeadLetter, Duplicate, Ledger
 from streams.core.targets import Targets
 from streams.core.timebase import HOUR_US, LiveClock, from_us, london_month_end_us, to_us
 
-SNAPSHOT_VERSION = 3
-RESTORABLE_VERSIONS = (2, 3)
-"""Version 2 kept one leg per queue of a call; it is read into the version 3 shape."""
+SNAPSHOT_VERSION = 4
+RESTORABLE_VERSIONS = (2, 3, 4)
+"""Version 2 kept one leg per queue of a call, and versions 2 and 3 the ids of events
+where 4 keeps their digests; both are read into the shape of 4."""
 
 
 @dataclass(frozen=True)
@@ -211,8 +213,7 @@ class PartitionState:
 
     def snapshot(self) -> bytes:
         """The whole state, for a checkpoint that needs nothing before it."""
-        body = {**self._counts(), "ledger": self.ledger.to_json()}
-        return zlib.compress(orjson.dumps(body), 1)
+        return _compressed(_with_counts(self._counts(), b"ledger", self.ledger.to_json_parts()))
 
     def track_changes(self) -> None:
         """From now on remember what changes, so that `changes` can say it: a worker's
@@ -225,8 +226,7 @@ class PartitionState:
         this state now."""
         if self.ledger.changed is None:
             raise RuntimeError("changes asked of a state that does not track them")
-        body = {**self._counts(), "changes": self.ledger.changes_to_json()}
-        return zlib.compress(orjson.dumps(body), 1)
+        return _compressed(_with_counts(self._counts(), b"changes", self.ledger.changes_parts()))
 
     def apply_changes(self, blob: bytes) -> None:
         body = orjson.loads(zlib.decompress(blob))
@@ -279,3 +279,19 @@ class PartitionState:
         stream = self.clock.stream_us
         when = from_us(stream).isoformat() if stream is not None else "no events yet"
         return f"{self.family.value} offset {self.offset}, stream time {when}"
+
+
+def _with_counts(counts: dict, name: bytes, parts: Iterator[bytes]) -> Iterator[bytes]:
+    """The JSON object of ``counts`` with the one made of ``parts`` under ``name``."""
+    yield orjson.dumps(counts)[:-1] + b',"' + name + b'":'
+    yield from parts
+    yield b"}"
+
+
+def _compressed(parts: Iterator[bytes]) -> bytes:
+    """``parts`` joined and compressed as one zlib stream, a part at a time: the whole
+    text is never held (see `ledger.LIFECYCLES_A_PART`)."""
+    compressor = zlib.compressobj(1)
+    out = [compressor.compress(part) for part in parts]
+    out.append(compressor.flush())
+    return b"".join(out)

@@ -12,6 +12,7 @@ import yaml
 from schemas import RejectReason
 from streams.core.calls import LegCount
 from streams.core.figures import compute
+from streams.core.ledger import holds_digest
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import parse_targets
 from streams.core.timebase import HOUR_US, to_us
@@ -514,6 +515,34 @@ def test_a_version_2_checkpoint_with_one_leg_per_queue_is_restored() -> None:
     restored.send(*BOUNCE[4:])
     assert restored.dead == []
     assert restored.value("ccm_call_legs_offered", "101", "switchboard", "today") == 2
+    assert restored.value("ccm_calls_combined_wait_seconds", "101", "today") == 135
+
+
+def test_a_digest_is_known_only_where_one_starts() -> None:
+    digest = bytes(range(1, 9))
+    across_two = bytes(4) + digest + bytes(4)
+    assert not holds_digest(across_two, digest)
+    assert holds_digest(bytes(8) + digest, digest)
+    assert holds_digest(across_two + digest, digest)  # unaligned first, then aligned
+    assert not holds_digest(b"", digest)
+
+
+def test_a_version_3_checkpoint_keeping_event_ids_is_restored_and_still_knows_them() -> None:
+    run = Run().send(*BOUNCE[:4])
+    body = json.loads(zlib.decompress(run.state.snapshot()))
+    body["v"] = 3
+    call = body["ledger"]["lifecycles"]["b"]
+    del call["idh"]
+    call["ids"] = sorted(event["event_id"] for event in BOUNCE[:4])
+    restored = Run()
+    restored.state = PartitionState.restore(
+        zlib.compress(json.dumps(body).encode()), TARGETS, TimeRules()
+    )
+    restored._offset = 4
+    restored.send(BOUNCE[1], *BOUNCE[4:])  # a repeat of an event the checkpoint holds
+    assert restored.state.duplicates == 1
+    assert restored.dead == []
+    assert restored.value("ccm_call_legs_answered", "101", "switchboard", "today") == 2
     assert restored.value("ccm_calls_combined_wait_seconds", "101", "today") == 135
 
 
