@@ -227,12 +227,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     import faust
 
+    from streams import malloc
     from streams.runtime import CONSUMED_FAMILIES
     from streams.security import TlsFileError
     from streams.topics import ensure_checkpoint_topics, ensure_topics
     from streams.web_auth import WebConfigError
     from streams.worker import CHECKPOINT_MAX_BYTES, create_app
 
+    malloc.tune()  # before the worker's threads and state
     settings = _settings(args)
     targets = load_targets(settings.targets_file)
     topics = [settings.topic_for(f) for f in CONSUMED_FAMILIES] + [settings.topic_deadletter]
