@@ -63,7 +63,8 @@ FETCH_BYTES_PER_PARTITION = 1024 * 1024
 """What the consumer fetches of a partition at a time (Faust's default is 4 MiB): some
 4,500 events, as many as a pipe applies in a batch. Reading a backlog, fetches of 4 MiB
 across every partition held about 70 MiB more at peak for no more events a second;
-256 KiB halved the rate."""
+256 KiB halved the rate. 512 KiB took the peak reading four months of a year from 324 to
+250 MiB, but read 13,357 events a second instead of 18,341."""
 
 CHECKPOINT_MAX_BYTES = 32 * 1024 * 1024
 """One partition's state is one record; allow it to be large rather than split it."""
