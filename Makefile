@@ -16,6 +16,12 @@ $(BIN)/ccm: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@ $(VENV)/.core-compiled
+
+# The install compiles the core (setup.py); an edit to one of its modules compiles it
+# again, or the extension built from the old source would still be the one imported.
+$(VENV)/.core-compiled: $(wildcard streams/core/*.py) setup.py | $(BIN)/ccm
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	@touch $@
 
 # deploy/install-k8s-tools builds kustomize and kubeconform (pinned) into .cache/k8s-tools
@@ -23,7 +29,7 @@ $(BIN)/ccm: pyproject.toml
 # .cache/k8s-schemas with Strimzi's CRD generator (Maven Central), for the suite's offline
 # check of deploy/k8s.
 .PHONY: setup
-setup: $(BIN)/ccm ## Install system packages, the virtualenv, the package, the k8s tools and schemas
+setup: $(BIN)/ccm $(VENV)/.core-compiled ## Install system packages, the virtualenv, the package (its core compiled), the k8s tools and schemas
 	deploy/install-system-deps
 	deploy/install-k8s-tools
 	deploy/install-k8s-schemas

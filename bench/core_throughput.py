@@ -112,6 +112,10 @@ def main() -> None:
     import yaml
 
     targets = parse_targets(yaml.safe_load(DEFAULT_TARGETS_PATH.read_text()))
+    import streams.core.ledger
+
+    compiled = streams.core.ledger.__file__.endswith(".so")
+    print(f"the core: {'compiled by mypyc' if compiled else 'interpreted (not compiled)'}")
     rng = random.Random(7)
     calls, incidents = call_day(args.calls, rng), incident_day(args.incidents, rng)
     states = [measure(Family.CALLS, calls, targets), measure(Family.INCIDENTS, incidents, targets)]

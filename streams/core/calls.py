@@ -146,12 +146,12 @@ def legs_of(call: Call) -> Legs:
     lone: list[tuple[Queue, LegOutcome]] = []
     all_queued, all_outcomes = call.queued, call.outcomes
     if len(all_queued) == 1 and len(all_outcomes) <= 1:  # nearly every call: no sorting
-        queued = all_queued[0]
-        queue = queued.queue
+        only = all_queued[0]
+        queue = only.queue
         if not all_outcomes or all_outcomes[0].queue is queue:
-            leg = Leg(queue, queued)
+            leg = Leg(queue, only)
             if all_outcomes:
-                if all_outcomes[0].at_us >= queued.at_us:
+                if all_outcomes[0].at_us >= only.at_us:
                     leg.outcome = all_outcomes[0]
                 else:
                     lone.append((queue, all_outcomes[0]))
@@ -211,8 +211,10 @@ def _let_go_of_bytes(call: Call) -> None:
     """A settled call has nothing left to dead-letter: keeping its bytes would only grow
     the state. Should a later event unsettle it and the partner never come, the dead
     letter says so, without the bytes."""
-    for entry in (*call.queued, *call.outcomes):
-        entry.raw = None
+    for queued in call.queued:
+        queued.raw = None
+    for outcome in call.outcomes:
+        outcome.raw = None
     call.ended_raw = None
 
 
@@ -235,8 +237,8 @@ def _orphan(call: Call, part: "LegOutcome | Queued | None") -> DeadLetter:
     return DeadLetter(RejectReason.ORPHAN, detail, raw)
 
 
-class CallLedger(Ledger[Call]):
-    tally_widths = (LEG_WIDTH, len(CallCount))
+class CallLedger(Ledger):
+    tally_widths: tuple[int, ...] = (LEG_WIDTH, len(CallCount))
 
     def __init__(
         self, targets: Targets, grace_us: int, stale_us: int, close_after_us: int = 0

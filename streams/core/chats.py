@@ -45,8 +45,8 @@ def _close(chat: Chat) -> tuple[bool, int] | None:
     return None
 
 
-class ChatLedger(Ledger[Chat]):
-    tally_widths = (len(ChatCount),)
+class ChatLedger(Ledger):
+    tally_widths: tuple[int, ...] = (len(ChatCount),)
 
     def new(self) -> Chat:
         return Chat()
@@ -82,7 +82,7 @@ class ChatLedger(Ledger[Chat]):
         vector[ChatCount.OUTSIDE_HOURS] = int(
             not rules.is_open_at(london_time_of_day(chat.requested_us))
         )
-        waits = ()
+        waits: tuple = ()
         closed = _close(chat)
         if closed is not None:
             accepted, outcome_us = closed

@@ -129,8 +129,8 @@ class LiveView:
     """Awaiting attendance past their deadline, by (policy id, grade)."""
 
 
-class IncidentLedger(Ledger[IncidentLife]):
-    tally_widths = (INCIDENT_WIDTH,)
+class IncidentLedger(Ledger):
+    tally_widths: tuple[int, ...] = (INCIDENT_WIDTH,)
 
     def __init__(
         self, targets: Targets, grace_us: int, stale_us: int, close_after_us: int = 0

@@ -14,17 +14,17 @@ than the grace period are handed back as orphans.
 
 import base64
 import heapq
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from hashlib import blake2b
 from itertools import islice
-from typing import Generic, TypeVar
+from typing import Any
 
 import orjson
 
 from schemas import Envelope, RejectReason
+from streams.core.refusals import Conflict, Duplicate
 from streams.core.tally import Contribution, MonthFold, Tally
 from streams.core.targets import Targets
 from streams.core.timebase import HOUR_US, london_day, london_month_end_us
@@ -37,14 +37,6 @@ class DeadLetter:
     reason: RejectReason
     detail: str
     raw: bytes
-
-
-class Duplicate(Exception):
-    """The event's id was already applied to its lifecycle; it changes nothing."""
-
-
-class Conflict(Exception):
-    """A different event for a step the lifecycle already has."""
 
 
 # Slots, and the ids in a tuple (a lifecycle has a handful): a worker holds a month of
@@ -66,8 +58,6 @@ class Lifecycle:
     arrived, not from when it happened, or a lifecycle told hours late would be taken
     for orphans between two of its own events."""
 
-
-L = TypeVar("L", bound=Lifecycle)
 
 DIGEST_BYTES = 8
 
@@ -98,8 +88,14 @@ def unpack(text: str | None) -> bytes | None:
     return None if text is None else base64.b64decode(text)
 
 
-class Ledger(ABC, Generic[L]):
-    """Lifecycles of one family on one partition, and the tallies they add up to."""
+class Ledger:
+    """Lifecycles of one family on one partition, and the tallies they add up to.
+
+    Each family's ledger subclasses this and defines the methods that raise
+    NotImplementedError here, taking its own kind of lifecycle (typed Any here, so that
+    each may name its own). No ABC or Generic base: the core is compiled (setup.py), and
+    a compiled class with a Python base gets a weak-reference slot that mypyc frees
+    wrongly, so a weak reference to a ledger would crash the worker once it went."""
 
     tally_widths: tuple[int, ...]
 
@@ -113,11 +109,16 @@ class Ledger(ABC, Generic[L]):
         """How long after its month ends a lifecycle's figures still take late events."""
         self._target_starts = tuple(
             sorted(
-                {s.effective_from.toordinal() for s in [*targets.call_handling, *targets.chat]}
-                | {p.effective_from.toordinal() for p in targets.adopted_policies()}
+                {s.effective_from.toordinal() for s in targets.call_handling}
+                | {s.effective_from.toordinal() for s in targets.chat}
+                | {
+                    p.effective_from.toordinal()
+                    for p in targets.adopted_policies()
+                    if p.effective_from
+                }
             )
         )
-        self.lifecycles: dict[str, L] = {}
+        self.lifecycles: dict[str, Any] = {}
         self.tallies = tuple(Tally(width) for width in self.tally_widths)
         # Sweeps look only at lifecycles whose deadline has passed: a partition holds a
         # month of open incidents, and testing each one every minute of stream time cost
@@ -149,39 +150,39 @@ class Ledger(ABC, Generic[L]):
 
     # --- what each family defines ----------------------------------------------------
 
-    @abstractmethod
-    def new(self) -> L: ...
+    def new(self) -> Lifecycle:
+        raise NotImplementedError
 
-    @abstractmethod
-    def update(self, lifecycle: L, event: Envelope, event_us: int, raw: bytes) -> None:
+    def update(self, lifecycle: Any, event: Envelope, event_us: int, raw: bytes) -> None:
         """Apply one event; raise Conflict without changing anything if it contradicts."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def contributions(self, lifecycle: L) -> tuple[Contribution, ...]:
+    def contributions(self, lifecycle: Any) -> tuple[Contribution, ...]:
         """What the lifecycle adds to each tally now."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def overdue_after(self, lifecycle: L) -> int | None:
+    def overdue_after(self, lifecycle: Any) -> int | None:
         """The instant of its own clock after which `expire` has something to do: the
         earliest of its parts' deadlines; None while nothing in it has one."""
+        raise NotImplementedError
 
-    def overdue(self, lifecycle: L, stream_us: int) -> bool:
+    def overdue(self, lifecycle: Any, stream_us: int) -> bool:
         after = self.overdue_after(lifecycle)
         return after is not None and after < stream_us
 
-    @abstractmethod
-    def expire(self, lifecycle: L, stream_us: int) -> list[DeadLetter]:
+    def expire(self, lifecycle: Any, stream_us: int) -> list[DeadLetter]:
         """Drop parts waiting too long for a partner, returning them as dead letters."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def is_settled(self, lifecycle: L) -> bool:
+    def is_settled(self, lifecycle: Any) -> bool:
         """Nothing in it is waiting: it may be forgotten once quiet for the grace period."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def lifecycle_to_json(self, lifecycle: L) -> dict: ...
+    def lifecycle_to_json(self, lifecycle: Any) -> dict:
+        raise NotImplementedError
 
-    @abstractmethod
-    def lifecycle_from_json(self, data: dict) -> L: ...
+    def lifecycle_from_json(self, data: dict) -> Lifecycle:
+        raise NotImplementedError
 
     # --- shared mechanics ------------------------------------------------------------
 
@@ -191,7 +192,7 @@ class Ledger(ABC, Generic[L]):
         late = late_by_us > 0
         key = event.key
         digest = event_digest(event.event_id)
-        lifecycle = self.lifecycles.get(key)
+        lifecycle: Lifecycle | None = self.lifecycles.get(key)
         if lifecycle is None:
             lifecycle = self.new()
         elif holds_digest(lifecycle.event_ids, digest):
@@ -238,7 +239,7 @@ class Ledger(ABC, Generic[L]):
         if self.changed is not None:
             self.changed.add(key)
 
-    def unsettled_live(self) -> Iterator[L]:
+    def unsettled_live(self) -> Iterator[Any]:
         """As the live view knows them, every lifecycle that may be waiting for something
         there: the unsettled ones, and those whose view is held back from a late event.
         A gauge of "waiting now" reads these, not the month of settled ones."""
@@ -248,17 +249,17 @@ class Ledger(ABC, Generic[L]):
             if key not in self._due:
                 yield self.live(self.lifecycles[key])
 
-    def unsettled(self) -> Iterator[L]:
+    def unsettled(self) -> Iterator[Any]:
         """Every lifecycle still waiting for something, as it is."""
         for key in self._due:
             yield self.lifecycles[key]
 
-    def live(self, lifecycle: L) -> L:
+    def live(self, lifecycle: Any) -> Any:
         """The lifecycle as the live view knows it: without events later than the grace
         period, until a timely one catches it up."""
         return lifecycle.live_as if lifecycle.live_as is not None else lifecycle  # type: ignore[return-value]
 
-    def _file(self, key: str, lifecycle: L) -> None:
+    def _file(self, key: str, lifecycle: Lifecycle) -> None:
         if lifecycle.live_as is None:
             self._held_back.discard(key)
         else:
@@ -289,7 +290,7 @@ class Ledger(ABC, Generic[L]):
 
     def _replace(
         self,
-        lifecycle: L,
+        lifecycle: Lifecycle,
         before: tuple[Contribution, ...],
         after: tuple[Contribution, ...],
         late: bool = False,
@@ -312,7 +313,7 @@ class Ledger(ABC, Generic[L]):
         lifecycle.in_minutes = None
         lifecycle.live_as = None
 
-    def closes_us(self, lifecycle: L) -> int:
+    def closes_us(self, lifecycle: Lifecycle) -> int:
         """When the month of its newest event closes to late events."""
         return _closes_after_hour(lifecycle.last_event_us // HOUR_US, self.close_after_us)
 
@@ -328,7 +329,7 @@ class Ledger(ABC, Generic[L]):
                 del self._due[key]  # filed again below, whatever expire leaves
                 due_now.append(key)
         for key in due_now:
-            lifecycle = self.lifecycles[key]
+            lifecycle: Lifecycle = self.lifecycles[key]
             # Its own clock: stream time as it stood for it when it arrived.
             now_us = stream_us - lifecycle.late_by_us
             if not self.overdue(lifecycle, now_us):
@@ -344,10 +345,10 @@ class Ledger(ABC, Generic[L]):
         for closes_at in [c for c in self._closing if c < stream_us]:
             keep: dict[str, None] = {}
             for key in self._closing.pop(closes_at):
-                lifecycle = self.lifecycles.get(key)
-                if lifecycle is None or lifecycle.closes_at != closes_at:
+                closing: Lifecycle | None = self.lifecycles.get(key)
+                if closing is None or closing.closes_at != closes_at:
                     continue  # forgotten already, or no longer settled to close then
-                if lifecycle.last_event_us + self.grace_us < stream_us:
+                if closing.last_event_us + self.grace_us < stream_us:
                     del self.lifecycles[key]
                     self._recent.pop(key, None)
                     self._held_back.discard(key)
@@ -367,7 +368,7 @@ class Ledger(ABC, Generic[L]):
             tally.prune(stream_us, fold)
         return dead
 
-    def __iter__(self) -> Iterator[L]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.lifecycles.values())
 
     def to_json_parts(self) -> Iterator[bytes]:
@@ -379,7 +380,7 @@ class Ledger(ABC, Generic[L]):
         yield orjson.dumps([t.to_json() for t in self.tallies])
         yield b"}"
 
-    def _record(self, lifecycle: L) -> dict:
+    def _record(self, lifecycle: Lifecycle) -> dict:
         return {
             **self.lifecycle_to_json(lifecycle),
             "idh": b"".join(sorted(_digests(lifecycle.event_ids))).hex(),
@@ -393,7 +394,7 @@ class Ledger(ABC, Generic[L]):
             **({"late_by": lifecycle.late_by_us} if lifecycle.late_by_us else {}),
         }
 
-    def _from_record(self, item: dict) -> L:
+    def _from_record(self, item: dict) -> Any:
         lifecycle = self.lifecycle_from_json(item)
         if "ids" in item:  # checkpoints before version 4 kept the ids themselves
             lifecycle.event_ids = b"".join(event_digest(i) for i in item["ids"])

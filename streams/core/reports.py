@@ -29,8 +29,8 @@ class Report(Lifecycle):
     """Untriaged past the stale limit: no longer awaiting triage."""
 
 
-class ReportLedger(Ledger[Report]):
-    tally_widths = (len(ReportCount),)
+class ReportLedger(Ledger):
+    tally_widths: tuple[int, ...] = (len(ReportCount),)
 
     def new(self) -> Report:
         return Report()
@@ -39,7 +39,7 @@ class ReportLedger(Ledger[Report]):
         if isinstance(event, ReportSubmitted):
             if report.submitted_us is not None:
                 raise Conflict("the report was already submitted")
-            report.submitted_us, report.report_type = event_us, event.report_type
+            report.submitted_us, report.report_type = event_us, ReportType(event.report_type)
             report.unmatched_raw = None
         elif isinstance(event, ReportTriaged):
             if report.triaged_us is not None:

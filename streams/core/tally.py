@@ -9,10 +9,11 @@ back exactly.
 """
 
 import bisect
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import add, sub
+from typing import Any
 
 from streams.core.timebase import (
     HOUR_US,
@@ -245,17 +246,18 @@ class Tally:
     def longest_wait(self, dim: Dim, minutes: range) -> int | None:
         by_minute = self.waits.get(dim, {})
         if len(by_minute) < SPLIT_ABOVE or len(minutes) < SPLIT_ABOVE:
-            return _longest(by_minute, minutes)
+            longest = _longest(by_minute, minutes)
+            return longest if longest >= 0 else None
         head, whole, tail = _split(minutes)
         hours = self._hour_waits.setdefault(dim, {})
-        found = [_longest(by_minute, head, -1), _longest(by_minute, tail, -1)]
+        found = [_longest(by_minute, head), _longest(by_minute, tail)]
         for hour in whole:
-            longest = hours.get(hour)
-            if longest is None:
-                longest = hours[hour] = _longest(by_minute, range(hour * 60, hour * 60 + 60), -1)
-            found.append(longest)
-        longest = max(found)
-        return longest if longest >= 0 else None
+            in_hour = hours.get(hour)
+            if in_hour is None:
+                in_hour = hours[hour] = _longest(by_minute, range(hour * 60, hour * 60 + 60))
+            found.append(in_hour)
+        overall = max(found)
+        return overall if overall >= 0 else None
 
     def dims(self) -> Iterator[Dim]:
         yield from self.days
@@ -337,13 +339,13 @@ class Tally:
                 if into != ordinal:
                     self._add(self.days, "days", dim, into, by_day.pop(ordinal), 1)
                     self._mark("days", dim, (ordinal,))
-        for dim, by_day in self.day_waits.items():
-            for ordinal in sorted(d for d in by_day if d < fold.open_from):
+        for dim, waits_by_day in self.day_waits.items():
+            for ordinal in sorted(d for d in waits_by_day if d < fold.open_from):
                 # Ascending, so a row folded into an earlier day finds it already folded.
-                samples = by_day.pop(ordinal)
-                longest = max([*samples, *by_day.get(fold.into(ordinal), {})], default=None)
+                samples = waits_by_day.pop(ordinal)
+                longest = max([*samples, *waits_by_day.get(fold.into(ordinal), {})], default=None)
                 if longest is not None:
-                    by_day[fold.into(ordinal)] = {longest: 1}
+                    waits_by_day[fold.into(ordinal)] = {longest: 1}
                 self._mark("day_waits", dim, (ordinal, fold.into(ordinal)))
 
     def _mark(self, name: str, dim: Dim, buckets: Iterable[int]) -> None:
@@ -424,17 +426,16 @@ def _split(minutes: range) -> tuple[range, range, range]:
     return range(first, head_end), range(head_end // 60, tail_start // 60), range(tail_start, stop)
 
 
-def _longest(
-    by_minute: dict[int, list[int]], minutes: range, none: int | None = None
-) -> int | None:
+def _longest(by_minute: dict[int, list[int]], minutes: range) -> int:
+    """The longest wait in ``minutes``, or -1: waits are never negative."""
     if len(by_minute) < len(minutes):
         found = [max(s) for m, s in by_minute.items() if s and m in minutes]
     else:
         found = [max(s) for m in minutes if (s := by_minute.get(m))]
-    return max(found) if found else none
+    return max(found) if found else -1
 
 
-def _changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
+def _changes(old: tuple, new: tuple) -> tuple[tuple[int, Sequence[Any]], ...]:
     """What to take away (-1) and add (+1) to go from ``old`` entries to ``new``: only
     those that differ, as multisets, so a lifecycle's unchanged legs cost nothing."""
     if not old:
@@ -451,7 +452,7 @@ def _changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
     return ((-1, removed), (1, added))
 
 
-def _count_changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
+def _count_changes(old: tuple, new: tuple) -> tuple[tuple[int, Sequence[Any]], ...]:
     """`_changes` of counts; one entry changed in place (a leg answered, a call settled:
     the same dimension and instant) becomes the difference, added once."""
     changes = _changes(old, new)
@@ -464,7 +465,7 @@ def _count_changes(old: tuple, new: tuple) -> tuple[tuple[int, Iterable], ...]:
     return changes
 
 
-def _forget_below(buckets: dict[int, object], below: int, done_below: int, scan: bool) -> list[int]:
+def _forget_below(buckets: dict[int, Any], below: int, done_below: int, scan: bool) -> list[int]:
     """Drop the buckets before ``below``, returning them; those before ``done_below`` are
     gone already unless ``scan``. Walks the keys, or only the buckets between, whichever
     is fewer."""
