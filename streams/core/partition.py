@@ -135,16 +135,15 @@ class PartitionState:
 
     def _apply(self, raw: bytes, wall_us: int, decoded: Envelope | None) -> list[DeadLetter] | None:
         """The event's dead letter, [] for a repeat, or None once it is applied."""
-        if decoded is None:
-            decoded = decode(raw)
-        if not isinstance(decoded, Envelope):
-            return self._reject(DeadLetter(decoded.reason, decoded.detail, raw))
-        event = decoded
+        read = decode(raw) if decoded is None else decoded
+        if not isinstance(read, Envelope):
+            return self._reject(DeadLetter(read.reason, read.detail, raw))
+        event = read
         if event.family is not self.family:
             return self._reject(
                 DeadLetter(
                     RejectReason.WRONG_TOPIC,
-                    f"{event.event_type} belongs on the {event.family.value} topic",
+                    f"{event.event_type} belongs on the {event.family.value} topic",  # type: ignore[attr-defined]
                     raw,
                 )
             )
@@ -161,25 +160,29 @@ class PartitionState:
                 )
             )
         stream_us = self.clock.stream_us
-        late = stream_us is not None and event_us < stream_us - self.rules.grace_us
-        if late and stream_us > london_month_end_us(event_us) + self.rules.close_after_us:
+        late_by_us = 0  # behind stream time by more than the grace period: late
+        if stream_us is not None and event_us < stream_us - self.rules.grace_us:
+            late_by_us = stream_us - event_us
+        if late_by_us and event_us + late_by_us > (
+            london_month_end_us(event_us) + self.rules.close_after_us
+        ):
             return self._reject(
                 DeadLetter(
                     RejectReason.TOO_LATE,
-                    f"occurred {(stream_us - event_us) // 1_000_000} s before the newest event "
+                    f"occurred {late_by_us // 1_000_000} s before the newest event "
                     f"on its partition, after its month closed "
                     f"({self.rules.close_after_us // 86_400_000_000} days after it ended)",
                     raw,
                 )
             )
         try:
-            self.ledger.apply(event, event_us, raw, late_by_us=stream_us - event_us if late else 0)
+            self.ledger.apply(event, event_us, raw, late_by_us=late_by_us)
         except Duplicate:
             self.duplicates += 1
             return []
         except Conflict as conflict:
             return self._reject(DeadLetter(RejectReason.CONFLICT, str(conflict), raw))
-        if late:
+        if late_by_us:
             self.late += 1
         self.clock.observe(event_us, wall_us)
         source = Source.label(event.source)

@@ -1,5 +1,6 @@
 """Call-leg KPIs, one small scenario per row, values worked out by hand."""
 
+import heapq
 import json
 import math
 import re
@@ -482,29 +483,16 @@ def test_a_fault_applying_one_event_dead_letters_it_and_leaves_the_figures_as_be
     assert run.value("ccm_call_legs_answered", "101", "fcr", "today") == 1
 
 
-def test_a_fault_in_a_sweep_is_not_charged_to_the_event_that_ran_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_fault_in_a_sweep_is_not_charged_to_the_event_that_ran_it() -> None:
     run = Run(rules=TimeRules(sweep_every_us=0))
-
-    class SweepFails:
-        """The ledger, but for a sweep that fails (a compiled ledger has no attributes
-        to patch)."""
-
-        def __init__(self, ledger) -> None:
-            self.ledger = ledger
-
-        def sweep(self, stream_us: int):
-            raise ZeroDivisionError("x")
-
-        def __getattr__(self, name: str):
-            return getattr(self.ledger, name)
-
-    monkeypatch.setattr(run.state, "ledger", SweepFails(run.state.ledger))
-    with pytest.raises(ZeroDivisionError):
+    ledger = run.state.ledger
+    # A lifecycle the sweep finds due but cannot find: a fault inside the sweep, planted
+    # in its state since a compiled ledger (setup.py) has no methods to patch.
+    ledger._due["gone"] = 0
+    heapq.heappush(ledger._deadlines, (0, "gone"))
+    with pytest.raises(KeyError):
         run.send(queued("a", 0))
     assert run.state.rejected == {}
-    monkeypatch.undo()
     assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 1
 
 
