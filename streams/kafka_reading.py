@@ -109,16 +109,24 @@ class SkippingPartitionRecords(aiokafka_fetcher.PartitionRecords):
 _original_create_worker_consumer = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
 
 
+_fetch_max_bytes: int | None = None
+
+
 def _create_read_committed_consumer(self: Any, transport: Any) -> Any:
     consumer = _original_create_worker_consumer(self, transport)
     # Read by the fetcher aiokafka creates at start(), which is still to come.
     consumer._isolation_level = "read_committed"
+    if _fetch_max_bytes is not None:  # Faust passes no fetch_max_bytes of its own
+        consumer._fetch_max_bytes = _fetch_max_bytes
     return consumer
 
 
-def install() -> None:
-    """Read every input topic committed, and through `SkippingPartitionRecords`.
+def install(fetch_max_bytes: int | None = None) -> None:
+    """Read every input topic committed, and through `SkippingPartitionRecords`, with
+    at most ``fetch_max_bytes`` in one fetch's answer (aiokafka's default: 50 MiB).
     For the worker's process; the command-line tools read no input topic."""
+    global _fetch_max_bytes
+    _fetch_max_bytes = fetch_max_bytes
     aiokafka_fetcher.PartitionRecords = SkippingPartitionRecords  # type: ignore[misc]
     faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = (  # type: ignore[method-assign]
         _create_read_committed_consumer
