@@ -1,6 +1,6 @@
 """The core's per-event modules are compiled to C extensions by mypyc, beside their
-sources: a day of calls goes through the core about 1.75 times as fast
-(bench/core_throughput.py) with the same results, since mypyc compiles the Python as
+sources: a month of calls goes through the core about 1.8 times as fast
+(docs/scaling.md) with the same results, since mypyc compiles the Python as
 written and checks its annotations as it runs. ``CCM_PURE_PYTHON=1`` at install time
 skips the compiling, for a machine with no C compiler; the rest is in pyproject.toml."""
 
