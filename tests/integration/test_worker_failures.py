@@ -90,6 +90,9 @@ def test_sigkill_mid_stream_then_restart_counts_every_event_exactly_once(
     messages = stream
     produce(kafka_settings, kafka_settings.topic_calls, messages)
     worker.env["CCM_BATCH_MAX"] = "500"
+    # Checkpoints (and so commits) every 0.2 s: the worker reads these 60,000 messages
+    # in about two seconds, and must be killed with some of them committed, not all read.
+    worker.env["CCM_CHECKPOINT_SECONDS"] = "0.2"
     worker.start()
 
     # Kill once a third is consumed and some of it is checkpointed and committed, so the
