@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from schemas import Family
+from streams.core import runs_compiled
 from streams.core.figures import compute
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import DEFAULT_TARGETS_PATH, parse_targets
@@ -114,7 +115,7 @@ def main() -> None:
     targets = parse_targets(yaml.safe_load(DEFAULT_TARGETS_PATH.read_text()))
     import streams.core.ledger
 
-    compiled = streams.core.ledger.__file__.endswith(".so")
+    compiled = runs_compiled(streams.core.ledger)
     print(f"the core: {'compiled by mypyc' if compiled else 'interpreted (not compiled)'}")
     rng = random.Random(7)
     calls, incidents = call_day(args.calls, rng), incident_day(args.incidents, rng)

@@ -6,6 +6,12 @@ epoch (UTC), so that arithmetic is exact and never wall-clock arithmetic.
 """
 
 from pathlib import Path
+from types import ModuleType
+
+
+def runs_compiled(module: ModuleType) -> bool:
+    """Whether ``module`` was imported from mypyc's extension rather than its source."""
+    return (module.__file__ or "").endswith(".so")
 
 
 def stale_compiled(folder: Path) -> list[str]:

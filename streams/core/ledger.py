@@ -114,7 +114,7 @@ class Ledger:
                 | {
                     p.effective_from.toordinal()
                     for p in targets.adopted_policies()
-                    if p.effective_from
+                    if p.effective_from is not None
                 }
             )
         )
@@ -257,7 +257,7 @@ class Ledger:
     def live(self, lifecycle: Any) -> Any:
         """The lifecycle as the live view knows it: without events later than the grace
         period, until a timely one catches it up."""
-        return lifecycle.live_as if lifecycle.live_as is not None else lifecycle  # type: ignore[return-value]
+        return lifecycle.live_as if lifecycle.live_as is not None else lifecycle
 
     def _file(self, key: str, lifecycle: Lifecycle) -> None:
         if lifecycle.live_as is None:
@@ -394,7 +394,7 @@ class Ledger:
             **({"late_by": lifecycle.late_by_us} if lifecycle.late_by_us else {}),
         }
 
-    def _from_record(self, item: dict) -> Any:
+    def _from_record(self, item: dict) -> Lifecycle:
         lifecycle = self.lifecycle_from_json(item)
         if "ids" in item:  # checkpoints before version 4 kept the ids themselves
             lifecycle.event_ids = b"".join(event_digest(i) for i in item["ids"])

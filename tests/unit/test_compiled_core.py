@@ -2,7 +2,9 @@
 extension older than its source."""
 
 import ast
+import importlib
 import os
+import tomllib
 import weakref
 from pathlib import Path
 
@@ -45,8 +47,21 @@ def test_a_module_with_no_extension_is_not_stale(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(PURE, reason="installed with CCM_PURE_PYTHON=1")
 def test_every_module_named_for_compiling_runs_compiled() -> None:
-    extensions = {path.name.split(".")[0] for path in CORE.glob("*.so")}
-    assert set(COMPILED) <= extensions
+    interpreted = [
+        name
+        for name in COMPILED
+        if not streams.core.runs_compiled(importlib.import_module(f"streams.core.{name}"))
+    ]
+    assert interpreted == []
+
+
+def test_make_setup_compiles_again_with_the_mypyc_the_install_used() -> None:
+    project = tomllib.loads((CORE.parents[1] / "pyproject.toml").read_text())
+    built_by = [r for r in project["build-system"]["requires"] if r.startswith("mypy")]
+    again_by = [
+        r for r in project["project"]["optional-dependencies"]["dev"] if r.startswith("mypy")
+    ]
+    assert built_by == again_by == ["mypy==2.4.1"]
 
 
 @pytest.mark.skipif(PURE, reason="installed with CCM_PURE_PYTHON=1")
