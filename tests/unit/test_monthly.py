@@ -598,15 +598,25 @@ def test_undecodable_lines_are_counted_not_fatal(tmp_path: Path) -> None:
 def test_the_log_shared_out_to_processes_gives_the_same_pack(
     log: data.Log, pack: MonthlyPack, tmp_path: Path
 ) -> None:
-    path = data.write(log, tmp_path / "events.jsonl")
+    # First, a line that names its type and call, so is routed to a partition's
+    # process, which refuses it (no offset): that partition's state is still placed
+    # by its first event, and its first event's offset is 0, as when read alone.
+    naive = json.loads(log.lines[0]) | {"occurred_at": "2026-03-01T00:00:00"}
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(json.dumps(naive).encode() + b"\n" + b"\n".join(log.lines) + b"\n")
     with path.open("ab") as events:
         events.write(b'{"event_type": "call.queued"}\n')  # not an event: refused, not lost
     alone = run_file(path, data.targets())
     shared = run_file(path, data.targets(), jobs=3)
-    assert shared.lines == alone.lines == len(log.lines) + 1
+    assert shared.lines == alone.lines == len(log.lines) + 2
     assert [(r.line_no, r.reason) for r in shared.undecodable] == [
-        (len(log.lines) + 1, RejectReason.MISSING_FIELD)
+        (1, RejectReason.NAIVE_TIMESTAMP),
+        (len(log.lines) + 2, RejectReason.MISSING_FIELD),
     ]
+    assert shared.undecodable == alone.undecodable
+    assert {w: s.offset for w, s in shared.states.items()} == {
+        w: s.offset for w, s in alone.states.items()
+    }
     assert shared.rejected == alone.rejected
     assert shared.duplicates == alone.duplicates == len(log.lines) - len(set(log.lines))
     assert list(shared.states) == list(alone.states)
