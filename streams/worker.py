@@ -99,6 +99,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
         consumer_max_fetch_size=FETCH_BYTES_PER_PARTITION,
+        broker_max_poll_records=settings.batch_max,
         producer_max_request_size=CHECKPOINT_MAX_BYTES,
         producer_acks=-1,
         table_standby_replicas=0,
