@@ -143,6 +143,9 @@ class Ledger:
         self.version = 0
         """Moves whenever the tallies may have changed: what a scrape read of them at
         one version still holds (`figures.Readings`)."""
+        self.live_windows = True
+        """Whether the live windows (minute buckets, the live view of lifecycles told
+        late) are kept; an export, which reads only the period figures, goes without."""
         self.changed: set[str] | None = None
         """Keys of lifecycles applied to, expired or forgotten since the last checkpoint,
         while checkpoints are taken as changes (`changes_parts`); None: not tracked."""
@@ -204,7 +207,7 @@ class Ledger:
         saved = self.lifecycle_to_json(lifecycle) if key in self.lifecycles else None
         last_event_us = lifecycle.last_event_us
         live_as = lifecycle.live_as
-        if late and live_as is None:
+        if late and live_as is None and self.live_windows:
             live_as = self.lifecycle_from_json(saved) if saved is not None else self.new()
             live_as.last_event_us = last_event_us
         try:
@@ -294,6 +297,10 @@ class Ledger:
         after: tuple[Contribution, ...],
         late: bool = False,
     ) -> None:
+        if not self.live_windows:
+            for tally, old, new in zip(self.tallies, before, after, strict=True):
+                tally.replace_days(old, new)
+            return
         if late:
             for tally, old, new in zip(self.tallies, before, after, strict=True):
                 tally.replace_days(old, new)

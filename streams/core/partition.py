@@ -66,10 +66,15 @@ def make_ledger(family: Family, targets: Targets, rules: TimeRules) -> Ledger:
 
 
 class PartitionState:
-    def __init__(self, family: Family, targets: Targets, rules: TimeRules) -> None:
+    def __init__(
+        self, family: Family, targets: Targets, rules: TimeRules, live: bool = True
+    ) -> None:
+        """``live``: keep the live windows as well as the period figures (a worker);
+        without them (an export from the log), a year is applied in a third less time."""
         self.family = family
         self.rules = rules
         self.ledger = make_ledger(family, targets, rules)
+        self.ledger.live_windows = live
         self.clock = LiveClock(rules.grace_us)
         self.offset = -1
         """The last offset applied; anything at or below it was already counted."""

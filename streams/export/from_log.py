@@ -4,7 +4,8 @@ Each line goes where `ccm replay` would send it: the topic of its family, the
 partition Kafka's default partitioner picks for its key (murmur2 of the key's
 UTF-8 bytes), at the next offset of that partition in file order. Each
 (family, partition) state then runs `PartitionState.process` exactly as the
-worker does, so the monthly pack made from these states is the worker's.
+worker does, so the monthly pack made from these states is the worker's; without the
+live windows, which no pack reads (a third of applying a year, kept by a worker only).
 Lines that are not valid events are counted with their reason and line number;
 they never stop the run (the worker dead-letters them).
 
@@ -123,7 +124,7 @@ def run_lines(
     for where, offset, raw, decoded in _routed(lines, partitions, run, progress):
         state = run.states.get(where)
         if state is None:
-            state = run.states[where] = PartitionState(decoded.family, targets, rules)
+            state = run.states[where] = PartitionState(decoded.family, targets, rules, live=False)
         state.process(raw, offset, wall_us=wall_us, decoded=decoded)
     return run
 
@@ -296,7 +297,10 @@ def _apply_share(connection: Connection, targets: Targets, rules: TimeRules, wal
                 where = (family, partition)
                 held = states.get(where)
                 if held is None:
-                    held = states[where] = (line_no, PartitionState(family, targets, rules))
+                    held = states[where] = (
+                        line_no,
+                        PartitionState(family, targets, rules, live=False),
+                    )
                 offset = offsets[where]
                 offsets[where] = offset + 1
                 held[1].process(raw, offset, wall_us=wall_us, decoded=decoded)

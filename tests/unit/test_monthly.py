@@ -621,3 +621,32 @@ def test_the_log_shared_out_to_processes_gives_the_same_pack(
     assert shared.duplicates == alone.duplicates == len(log.lines) - len(set(log.lines))
     assert list(shared.states) == list(alone.states)
     assert monthly_pack(shared.states.values(), data.targets(), (2026, 3), (2026, 11)) == pack
+
+
+def test_an_export_without_the_live_windows_makes_the_workers_pack(
+    log: data.Log, pack: MonthlyPack
+) -> None:
+    """An export keeps only the period figures; the same lines applied as a worker
+    applies them (live windows, live views of lifecycles told late) give the same pack."""
+    from schemas import Envelope, decode
+    from streams.core.partition import PartitionState
+
+    targets = data.targets()
+    live: dict = {}
+    offsets: Counter = Counter()
+    for raw in log.lines:
+        event = decode(raw)
+        if not isinstance(event, Envelope):
+            continue
+        where = (event.family, (murmur2(event.key.encode()) & 0x7FFFFFFF) % 6)
+        if where not in live:
+            live[where] = PartitionState(event.family, targets, TimeRules())
+        state = live[where]
+        state.process(raw, offsets[where], wall_us=2**62)
+        offsets[where] += 1
+    assert monthly_pack(live.values(), targets, (2026, 3), (2026, 11)) == pack
+    period = run_lines(enumerate(log.lines, 1), targets).states.values()
+    assert not any(t.minutes or t.waits for s in period for t in s.ledger.tallies)
+    assert all(lc.live_as is None for s in period for lc in s.ledger)
+    # What the period-only states go without, the worker's hold.
+    assert any(t.minutes for s in live.values() for t in s.ledger.tallies)
