@@ -55,17 +55,18 @@ def write(state: PartitionState, chain: Chain, key: bytes) -> list[Record]:
     """The records of a checkpoint of ``state`` now, under its snapshot's ``key``."""
     seq, record_id = chain.seq + 1, os.urandom(8).hex()
     if chain.full_seq is None or chain.changes_bytes >= chain.full_bytes:
-        blob = state.snapshot()
+        head = _head({"seq": seq, "id": record_id})
+        value = state.snapshot(head)
         state.track_changes()  # the snapshot holds everything so far
-        records: list[Record] = [(key, _frame({"seq": seq, "id": record_id}, blob))]
+        records: list[Record] = [(key, value)]
         if chain.full_seq is not None:
             records += [(change_key(key, n), None) for n in range(chain.full_seq + 1, seq)]
-        chain.full_seq, chain.full_bytes, chain.changes_bytes = seq, len(blob), 0
+        chain.full_seq, chain.full_bytes, chain.changes_bytes = seq, len(value) - len(head), 0
     else:
-        blob = state.changes()
-        header = {"seq": seq, "id": record_id, "after": chain.last_id}
-        records = [(change_key(key, seq), _frame(header, blob))]
-        chain.changes_bytes += len(blob)
+        head = _head({"seq": seq, "id": record_id, "after": chain.last_id})
+        value = state.changes(head)
+        records = [(change_key(key, seq), value)]
+        chain.changes_bytes += len(value) - len(head)
     chain.seq, chain.last_id = seq, record_id
     return records
 
@@ -101,8 +102,9 @@ def read(
     return state, chain
 
 
-def _frame(header: dict, blob: bytes) -> bytes:
-    return json.dumps(header, separators=(",", ":")).encode() + b"\n" + blob
+def _head(header: dict) -> bytes:
+    """What a record holds before its blob: the header, on a line of its own."""
+    return json.dumps(header, separators=(",", ":")).encode() + b"\n"
 
 
 def _unframe(value: bytes) -> tuple[dict, bytes]:

@@ -219,22 +219,25 @@ class PartitionState:
 
     # --- checkpoints -----------------------------------------------------------------
 
-    def snapshot(self) -> bytes:
-        """The whole state, for a checkpoint that needs nothing before it."""
-        return _compressed(_with_counts(self._counts(), b"ledger", self.ledger.to_json_parts()))
+    def snapshot(self, head: bytes = b"") -> bytes:
+        """The whole state, for a checkpoint that needs nothing before it, after ``head``
+        (a record's header: written in place, the blob is not copied to put it there)."""
+        parts = _with_counts(self._counts(), b"ledger", self.ledger.to_json_parts())
+        return _compressed(parts, head)
 
     def track_changes(self) -> None:
         """From now on remember what changes, so that `changes` can say it: a worker's
         checkpoints then cost what changed, not what the month holds."""
         self.ledger.track_changes()
 
-    def changes(self) -> bytes:
+    def changes(self, head: bytes = b"") -> bytes:
         """What changed since `track_changes` or the last `changes`: a state restored
         from a snapshot taken then, and brought forward by `apply_changes` of this, is
         this state now."""
         if self.ledger.changed is None:
             raise RuntimeError("changes asked of a state that does not track them")
-        return _compressed(_with_counts(self._counts(), b"changes", self.ledger.changes_parts()))
+        parts = _with_counts(self._counts(), b"changes", self.ledger.changes_parts())
+        return _compressed(parts, head)
 
     def apply_changes(self, blob: bytes) -> None:
         body = orjson.loads(zlib.decompress(blob))
@@ -296,10 +299,11 @@ def _with_counts(counts: dict, name: bytes, parts: Iterator[bytes]) -> Iterator[
     yield b"}"
 
 
-def _compressed(parts: Iterator[bytes]) -> bytes:
-    """``parts`` joined and compressed as one zlib stream, a part at a time: the whole
-    text is never held (see `ledger.LIFECYCLES_A_PART`)."""
+def _compressed(parts: Iterator[bytes], head: bytes = b"") -> bytes:
+    """``head``, then ``parts`` joined and compressed as one zlib stream, a part at a
+    time: the whole text is never held (see `ledger.LIFECYCLES_A_PART`)."""
     compressor = zlib.compressobj(1)
-    out = [compressor.compress(part) for part in parts]
+    out = [head]
+    out += [compressor.compress(part) for part in parts]
     out.append(compressor.flush())
     return b"".join(out)
