@@ -2,6 +2,7 @@
 
 from schemas.decode import MAX_EVENT_BYTES, Rejection, decode
 from schemas.events import (
+    EVENT_MODELS,
     EVENT_TYPE_NAMES,
     EVENT_TYPES,
     CallAbandoned,
@@ -34,6 +35,7 @@ from schemas.vocabulary import (
 )
 
 __all__ = [
+    "EVENT_MODELS",
     "EVENT_TYPES",
     "EVENT_TYPE_NAMES",
     "MAX_EVENT_BYTES",

@@ -237,7 +237,10 @@ Event = Annotated[
     Field(discriminator="event_type"),
 ]
 
-EVENT_TYPE_NAMES: frozenset[str] = frozenset(
-    m.model_fields["event_type"].annotation.__args__[0]
-    for m in EVENT_TYPES  # type: ignore[union-attr]
-)
+EVENT_MODELS: dict[str, type[Envelope]] = {
+    m.model_fields["event_type"].annotation.__args__[0]: m  # type: ignore[union-attr]
+    for m in EVENT_TYPES
+}
+"""Each event type's name (``event_type``) and its model."""
+
+EVENT_TYPE_NAMES: frozenset[str] = frozenset(EVENT_MODELS)

@@ -273,7 +273,9 @@ class PartitionState:
         self._last_sweep_us = body["last_sweep"]
 
     @classmethod
-    def restore(cls, blob: bytes, targets: Targets, rules: TimeRules) -> "PartitionState":
+    def restore(
+        cls, blob: bytes, targets: Targets, rules: TimeRules, live: bool = True
+    ) -> "PartitionState":
         body = orjson.loads(zlib.decompress(blob))
         if body["v"] not in RESTORABLE_VERSIONS:
             raise ValueError(
@@ -281,7 +283,7 @@ class PartitionState:
                 "state differently. Start it under a new CCM_APP_ID to rebuild the figures "
                 "from the topics, or go back to the previous ccm"
             )
-        state = cls(Family(body["family"]), targets, rules)
+        state = cls(Family(body["family"]), targets, rules, live)
         state._load_counts(body)
         state.ledger.load_json(body["ledger"])
         return state

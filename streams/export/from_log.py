@@ -24,7 +24,7 @@ from pathlib import Path
 import orjson
 from kafka.partitioner.default import murmur2
 
-from schemas import EVENT_TYPES, Envelope, Family, RejectReason, decode
+from schemas import EVENT_MODELS, Envelope, Family, RejectReason, decode
 from streams.core.partition import PartitionState, TimeRules
 from streams.core.targets import Targets
 from streams.core.timebase import from_us
@@ -173,8 +173,7 @@ BATCH_LINES = 2000
 """Lines handed to a process at a time: enough that the pipe costs little per line."""
 
 _ROUTE_BY_TYPE: dict[str, tuple[Family, str]] = {
-    model.model_fields["event_type"].annotation.__args__[0]: (model.family, model.key_field)  # type: ignore[union-attr]
-    for model in EVENT_TYPES
+    name: (model.family, model.key_field) for name, model in EVENT_MODELS.items()
 }
 """Each event type's family and the field that holds its lifecycle's id (its key)."""
 
@@ -265,7 +264,7 @@ def _shared(
                 raise RuntimeError(f"a process applying the log failed:\n{outcome}")
             states, refused = outcome
             for family, partition, first_line, snapshot in states:
-                state = PartitionState.restore(snapshot, targets, rules)
+                state = PartitionState.restore(snapshot, targets, rules, live=False)
                 held.append((first_line, (family, partition), state))
             run.undecodable += refused
         # As `run_lines` keeps them: each state in the order of its first event, and what
