@@ -10,7 +10,10 @@ from setuptools import setup
 
 # The modules an event passes through, and every ledger: a compiled class cannot be
 # subclassed by an interpreted one.
-COMPILED = ["timebase", "tally", "ledger", "calls", "chats", "reports", "incidents", "partition"]
+COMPILED = [
+    "timebase", "tally", "ledger", "calls", "chats", "reports", "incidents", "attendance",
+    "partition",
+]  # fmt: skip
 
 if os.environ.get("CCM_PURE_PYTHON") == "1":
     setup()

@@ -29,7 +29,9 @@ class Status(IntEnum):
     """No target for its grade, or closed without attendance before its deadline."""
 
 
-@dataclass(frozen=True, slots=True)
+# Neither is changed once made. Their __init__ is written out: compiled, the one a
+# dataclass makes would be interpreted Python, run for every incident event.
+@dataclass(slots=True)
 class Incident:
     """What the events of one incident say, in µs."""
 
@@ -43,8 +45,26 @@ class Incident:
     closed_attended: bool = False
     """Closed with ``attended: true`` (attendance may have no event of its own)."""
 
+    def __init__(
+        self,
+        created_us: int,
+        area: Area,
+        category: Category,
+        grades: tuple[tuple[int, Grade], ...],
+        attended_us: int | None = None,
+        closed_us: int | None = None,
+        closed_attended: bool = False,
+    ) -> None:
+        self.created_us = created_us
+        self.area = area
+        self.category = category
+        self.grades = grades
+        self.attended_us = attended_us
+        self.closed_us = closed_us
+        self.closed_attended = closed_attended
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class Score:
     status: Status
     grade: Grade
@@ -59,6 +79,26 @@ class Score:
     """Downgraded while unattended after it had already missed."""
     category: Status | None
     """Against its category's own target, if it has one (never AWAITING past its deadline)."""
+
+    def __init__(
+        self,
+        status: Status,
+        grade: Grade,
+        deadline_us: int | None,
+        attended: bool,
+        attendance_us: int | None,
+        closed_unattended: bool,
+        downgraded_after_breach: bool,
+        category: Status | None,
+    ) -> None:
+        self.status = status
+        self.grade = grade
+        self.deadline_us = deadline_us
+        self.attended = attended
+        self.attendance_us = attendance_us
+        self.closed_unattended = closed_unattended
+        self.downgraded_after_breach = downgraded_after_breach
+        self.category = category
 
 
 def score(incident: Incident, policy: GradingPolicy, as_of_us: int) -> Score:
@@ -90,6 +130,7 @@ def score(incident: Incident, policy: GradingPolicy, as_of_us: int) -> Score:
             if target is not None and (after is None or after > target):
                 downgraded_after_breach = True
 
+    deadline: int | None
     if breach is not None:
         status, grade, deadline = Status.MISSED, breach[1], breach[2]
     else:

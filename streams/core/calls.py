@@ -108,6 +108,12 @@ class Queued:
     raw: bytes | None
     """Its bytes, kept while the call is unsettled, in case it has to be dead-lettered."""
 
+    def __init__(self, queue: Queue, at_us: int, channel: Channel, raw: bytes | None) -> None:
+        self.queue = queue
+        self.at_us = at_us
+        self.channel = channel
+        self.raw = raw
+
 
 @dataclass(slots=True)
 class LegOutcome:
@@ -115,6 +121,12 @@ class LegOutcome:
     at_us: int
     outcome: Outcome
     raw: bytes | None
+
+    def __init__(self, queue: Queue, at_us: int, outcome: Outcome, raw: bytes | None) -> None:
+        self.queue = queue
+        self.at_us = at_us
+        self.outcome = outcome
+        self.raw = raw
 
 
 @dataclass(slots=True)
@@ -127,12 +139,30 @@ class Call(Lifecycle):
     ended_us: int | None = None
     ended_raw: bytes | None = None
 
+    def __init__(
+        self,
+        queued: tuple[Queued, ...] = (),
+        outcomes: tuple[LegOutcome, ...] = (),
+        ended_us: int | None = None,
+        ended_raw: bytes | None = None,
+    ) -> None:
+        Lifecycle.__init__(self)
+        self.queued = queued
+        self.outcomes = outcomes
+        self.ended_us = ended_us
+        self.ended_raw = ended_raw
+
 
 @dataclass(slots=True)
 class Leg:
     queue: Queue
     queued: Queued
     outcome: LegOutcome | None = None
+
+    def __init__(self, queue: Queue, queued: Queued, outcome: LegOutcome | None = None) -> None:
+        self.queue = queue
+        self.queued = queued
+        self.outcome = outcome
 
 
 Legs = tuple[list["Leg"], list[tuple[Queue, LegOutcome]]]

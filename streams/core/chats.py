@@ -36,6 +36,23 @@ class Chat(Lifecycle):
     ended_raw: bytes | None = None
     """The chat.ended's bytes while no chat.requested goes with it."""
 
+    def __init__(
+        self,
+        requested_us: int | None = None,
+        accepted: bool | None = None,
+        outcome_us: int | None = None,
+        ended_us: int | None = None,
+        unmatched_raw: bytes | None = None,
+        ended_raw: bytes | None = None,
+    ) -> None:
+        Lifecycle.__init__(self)
+        self.requested_us = requested_us
+        self.accepted = accepted
+        self.outcome_us = outcome_us
+        self.ended_us = ended_us
+        self.unmatched_raw = unmatched_raw
+        self.ended_raw = ended_raw
+
 
 def _close(chat: Chat) -> tuple[bool, int] | None:
     if chat.accepted is not None and chat.outcome_us is not None:

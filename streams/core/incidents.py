@@ -91,6 +91,31 @@ class IncidentLife(Lifecycle):
     forgotten_as_of: int | None = None
     """Set when it stayed open past the longest credible life: scored as of then, for good."""
 
+    def __init__(
+        self,
+        created_us: int | None = None,
+        grade: Grade | None = None,
+        area: Area | None = None,
+        category: Category | None = None,
+        regrades: list[tuple[int, str, Grade]] | None = None,
+        attended_us: int | None = None,
+        closed_us: int | None = None,
+        closed_attended: bool = False,
+        held: list[tuple[int, bytes]] | None = None,
+        forgotten_as_of: int | None = None,
+    ) -> None:
+        Lifecycle.__init__(self)
+        self.created_us = created_us
+        self.grade = grade
+        self.area = area
+        self.category = category
+        self.regrades = [] if regrades is None else regrades
+        self.attended_us = attended_us
+        self.closed_us = closed_us
+        self.closed_attended = closed_attended
+        self.held = [] if held is None else held
+        self.forgotten_as_of = forgotten_as_of
+
     def facts(self) -> Incident | None:
         if self.created_us is None or self.grade is None or self.area is None:
             return None

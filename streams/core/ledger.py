@@ -57,6 +57,17 @@ class Lifecycle:
     arrived, not from when it happened, or a lifecycle told hours late would be taken
     for orphans between two of its own events."""
 
+    # The per-event classes of the core write their __init__ out: compiled, the one a
+    # dataclass makes would be interpreted Python, run for every event. A lifecycle is
+    # made with its own fields only; these start as below.
+    def __init__(self) -> None:
+        self.event_ids = b""
+        self.last_event_us = 0
+        self.in_minutes = None
+        self.closes_at = None
+        self.live_as = None
+        self.late_by_us = 0
+
 
 DIGEST_BYTES = 8
 

@@ -28,6 +28,21 @@ class Report(Lifecycle):
     expired: bool = False
     """Untriaged past the stale limit: no longer awaiting triage."""
 
+    def __init__(
+        self,
+        submitted_us: int | None = None,
+        report_type: ReportType | None = None,
+        triaged_us: int | None = None,
+        unmatched_raw: bytes | None = None,
+        expired: bool = False,
+    ) -> None:
+        Lifecycle.__init__(self)
+        self.submitted_us = submitted_us
+        self.report_type = report_type
+        self.triaged_us = triaged_us
+        self.unmatched_raw = unmatched_raw
+        self.expired = expired
+
 
 class ReportLedger(Ledger):
     tally_widths: tuple[int, ...] = (len(ReportCount),)

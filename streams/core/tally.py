@@ -27,12 +27,31 @@ from streams.core.timebase import (
 Dim = tuple[Hashable, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Contribution:
-    """What one lifecycle adds: counts by (dimension, instant), and wait samples."""
+    """What one lifecycle adds: counts by (dimension, instant), and wait samples. Never
+    changed once made (it is compared and shared, not copied)."""
 
     counts: tuple[tuple[Dim, int, tuple[int, ...]], ...] = ()
     waits: tuple[tuple[Dim, int, int], ...] = ()
+
+    # Written out, as in the lifecycles' classes: compiled, the dataclass's own __init__
+    # and __eq__ would be interpreted Python, run for every event.
+    def __init__(
+        self,
+        counts: tuple[tuple[Dim, int, tuple[int, ...]], ...] = (),
+        waits: tuple[tuple[Dim, int, int], ...] = (),
+    ) -> None:
+        self.counts = counts
+        self.waits = waits
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Contribution):
+            return NotImplemented
+        return self.counts == other.counts and self.waits == other.waits
+
+    def __hash__(self) -> int:
+        return hash((self.counts, self.waits))
 
 
 NOTHING = Contribution()
