@@ -12,7 +12,7 @@ from setuptools import setup
 # subclassed by an interpreted one.
 COMPILED = [
     "timebase", "tally", "ledger", "calls", "chats", "reports", "incidents", "attendance",
-    "partition",
+    "partition", "placement",
 ]  # fmt: skip
 
 if os.environ.get("CCM_PURE_PYTHON") == "1":

@@ -22,10 +22,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import orjson
-from kafka.partitioner.default import murmur2
 
 from schemas import EVENT_MODELS, Envelope, Family, RejectReason, decode
 from streams.core.partition import PartitionState, TimeRules
+from streams.core.placement import partition_for
 from streams.core.targets import Targets
 from streams.core.timebase import from_us
 from streams.replay import RejectedLine, read_lines
@@ -38,14 +38,9 @@ REPLAY_WALL_US = 2**62
 no event as dated in the future."""
 
 
-def partition_for(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives a message with this key."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
-
-
 class Partitioner:
     """`partition_for`, remembering the keys of the last few lifecycles: a call's events
-    come close together, and murmur2 in Python costs as much as applying one."""
+    come close together."""
 
     def __init__(self, partitions: int, remembered: int = 4096) -> None:
         self.partitions = partitions
