@@ -431,6 +431,14 @@ class CallLedger(Ledger):
             outcomes.setdefault(o.queue.value, []).append([o.at_us, int(o.outcome), pack(o.raw)])
         return {"ended": [call.ended_us, pack(call.ended_raw)], "q": queued, "o": outcomes}
 
+    def lifecycle_copy(self, call: Call) -> Call:
+        return Call(
+            tuple(Queued(q.queue, q.at_us, q.channel, q.raw) for q in call.queued),
+            tuple(LegOutcome(o.queue, o.at_us, o.outcome, o.raw) for o in call.outcomes),
+            call.ended_us,
+            call.ended_raw,
+        )
+
     def lifecycle_from_json(self, data: dict) -> Call:
         if "legs" in data:
             return _from_one_leg_per_queue(data)

@@ -312,6 +312,20 @@ class IncidentLedger(Ledger):
             "f": incident.forgotten_as_of,
         }
 
+    def lifecycle_copy(self, incident: IncidentLife) -> IncidentLife:
+        return IncidentLife(
+            incident.created_us,
+            incident.grade,
+            incident.area,
+            incident.category,
+            list(incident.regrades),
+            incident.attended_us,
+            incident.closed_us,
+            incident.closed_attended,
+            list(incident.held),
+            incident.forgotten_as_of,
+        )
+
     def lifecycle_from_json(self, data: dict) -> IncidentLife:
         created, grade, area, category = data["c"]
         closed, closed_attended = data["x"]

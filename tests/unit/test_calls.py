@@ -569,3 +569,19 @@ def test_a_call_ended_with_no_call_queued_is_an_orphan_after_grace() -> None:
     assert run.value("ccm_call_legs_offered", "999", "fcr", "today") == 3  # a, b, c
     assert run.value("ccm_call_legs_abandoned", "999", "fcr", "today") == 1  # a, at its end
     assert run.state.rejected == {RejectReason.ORPHAN: 3}
+
+
+def test_the_copy_kept_against_a_fault_is_the_call_as_kept_and_shares_nothing() -> None:
+    run = Run().send(
+        queued("a", 0, "switchboard", "101"), queued("a", 30, "fcr", "101"), answered("a", 45)
+    )
+    ledger = run.state.ledger
+    call = ledger.lifecycles["a"]
+    copy = ledger.lifecycle_copy(call)
+    as_kept = ledger.lifecycle_to_json(ledger.lifecycle_from_json(ledger.lifecycle_to_json(call)))
+    assert ledger.lifecycle_to_json(copy) == as_kept
+    assert [q.raw for q in copy.queued] == [q.raw for q in call.queued] != [None, None]
+    # What an event does to the call (a leg's bytes let go once it settles) leaves the copy.
+    for part in (*call.queued, *call.outcomes):
+        part.raw = None
+    assert ledger.lifecycle_to_json(copy) == as_kept

@@ -372,3 +372,17 @@ def test_minute_of_created_decides_the_rolling_window() -> None:
     assert minute_of(t0) == 20_522 * 1440 + 600
     assert minute_of(t0 + 6 * 60 * US - 1) == minute_of(t0) + 5
     assert minute_of(t0 + 6 * 60 * US) == minute_of(t0) + 6
+
+
+def test_the_copy_kept_against_a_fault_is_the_incident_as_kept_and_shares_nothing() -> None:
+    r = run(regraded("i", 30, 2), created("i", 0), regraded("i", 60, 3))
+    ledger = r.state.ledger
+    incident = ledger.lifecycles["i"]
+    copy = ledger.lifecycle_copy(incident)
+    as_kept = ledger.lifecycle_to_json(
+        ledger.lifecycle_from_json(ledger.lifecycle_to_json(incident))
+    )
+    assert ledger.lifecycle_to_json(copy) == as_kept
+    incident.regrades.append((90_000_000, "e-late", incident.grade))
+    incident.held.append((1, b"x"))
+    assert ledger.lifecycle_to_json(copy) == as_kept
