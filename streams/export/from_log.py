@@ -13,6 +13,7 @@ The wall clock is one instant for the whole run, by default when the export runs
 file is read as a worker reading it then would read it (docs/exports.md says why).
 """
 
+import gc
 import multiprocessing
 import traceback
 from collections import Counter
@@ -278,6 +279,10 @@ def _apply_share(connection: Connection, targets: Targets, rules: TimeRules, wal
     """One process's share of `_shared`: decode and apply what comes, then send back
     the states, each with the line of its first event, and the lines refused (or what
     went wrong)."""
+    # A process that lives for one export: the cycle collector only walks the growing
+    # states over and over. Applying a million events leaves some 700 objects in cycles
+    # (what it would have found), for 5 % of the time.
+    gc.disable()
     states: dict[tuple[Family, int], tuple[int, PartitionState]] = {}
     offsets: Counter[tuple[Family, int]] = Counter()
     refused: list[RejectedLine] = []
