@@ -134,7 +134,9 @@ def quix_round(env: dict[str, str], work: Path, n: int, topic: str):
             env=env, stdout=subprocess.PIPE, stderr=errors, timeout=3600,
         )  # fmt: skip
     if finished.returncode != 0:
-        raise RuntimeError(f"the Quix peer failed; see {log}")
+        # Its folder goes when the bench ends: say what it said here.
+        said = log.read_text(errors="replace").splitlines()[-20:]
+        raise RuntimeError("the Quix peer failed; the end of its stderr:\n" + "\n".join(said))
     report = json.loads(finished.stdout)
     totals = {
         (t["month"], t["channel"], t["queue"]): [t[name] for name in FIGURES]
