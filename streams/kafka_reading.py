@@ -71,10 +71,10 @@ class SkippingPartitionRecords(aiokafka_fetcher.PartitionRecords):
                 if first <= last:
                     yield _skipped_record(tp, first, Skipped(b"", "control", last))
                 continue
-            # A record at a time, as aiokafka does: held whole, the batches of every
-            # partition fetched were a tenth of a busy worker's memory. Should a batch
-            # fail part way (decompression fails before its first record), the offsets
-            # not yet handed on are the ones skipped.
+            # A record at a time, as aiokafka does: held whole, every fetched partition's
+            # current batch was some 25 MiB of a year's replay at its peak. A batch that
+            # cannot be decompressed fails before its first record; one that fails part
+            # way skips only the offsets not yet handed on.
             try:
                 for record in batch:
                     if record.offset < self.next_fetch_offset:
