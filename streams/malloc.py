@@ -43,3 +43,21 @@ def tune(environ: dict[str, str] | None = None) -> list[str]:
         else:
             log.warning("could not set %s to %d; going on without", variable, value)
     return done
+
+
+_malloc_trim = None
+
+
+def trim() -> None:
+    """Give back to the system the pages glibc holds free inside its heap. Checkpoints
+    and fetches come and go in blocks, and a month's lifecycles are forgotten at once
+    when it closes: what they leave free between long-lived objects stays resident
+    otherwise. Elsewhere than glibc, nothing."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)

@@ -40,7 +40,7 @@ import faust
 from faust.types import TP
 
 from schemas import Family
-from streams import kafka_reading
+from streams import kafka_reading, malloc
 from streams.batches import RecordBuffer, take_batches
 from streams.checkpoints import change_key
 from streams.core.monthly import monthly_pack
@@ -420,6 +420,7 @@ class FamilyPipe:
             if offsets:
                 await self.app.consumer._commit(self._tps(offsets))
             self.delivery.committed(checkpoint, time.monotonic(), time.time())
+            malloc.trim()  # the checkpoint's records are let go: give back what they held
 
     async def watch_progress(self, now: float | None = None) -> None:
         """Lag and the stall signal, against the log ends Kafka reports now (see
