@@ -78,10 +78,11 @@ class Source(StrEnum):
 
     @classmethod
     def label(cls, source: str) -> "Source":
-        try:
-            return cls(source)
-        except ValueError:
-            return cls.OTHER
+        # One lookup: calling the class runs the enum machinery, for every event.
+        return _SOURCE_BY_VALUE.get(source, cls.OTHER)
+
+
+_SOURCE_BY_VALUE: dict[str, Source] = {source.value: source for source in Source}
 
 
 class Family(StrEnum):

@@ -12,8 +12,10 @@ Operators keep the last word: glibc's own variables (``MALLOC_MMAP_THRESHOLD_``,
 """
 
 import ctypes
+import functools
 import logging
 import os
+from collections.abc import Callable
 
 log = logging.getLogger("ccm.malloc")
 
@@ -27,13 +29,21 @@ SETTINGS = (
 )
 
 
+@functools.cache
+def _glibc(name: str) -> Callable[..., int] | None:
+    """glibc's function ``name``; None elsewhere."""
+    try:
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+
+
 def tune(environ: dict[str, str] | None = None) -> list[str]:
     """Set what the environment leaves unset; returns the variables set this way."""
     environ = os.environ if environ is None else environ
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return []  # not glibc
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
+        return []
     done = []
     for parameter, variable, value in SETTINGS:
         if variable in environ:
@@ -45,19 +55,11 @@ def tune(environ: dict[str, str] | None = None) -> list[str]:
     return done
 
 
-_malloc_trim = None
-
-
 def trim() -> None:
     """Give back to the system the pages glibc holds free inside its heap. Checkpoints
     and fetches come and go in blocks, and a month's lifecycles are forgotten at once
     when it closes: what they leave free between long-lived objects stays resident
     otherwise. Elsewhere than glibc, nothing."""
-    global _malloc_trim
-    if _malloc_trim is None:
-        try:
-            _malloc_trim = ctypes.CDLL(None).malloc_trim
-        except (OSError, AttributeError):
-            _malloc_trim = False
-    if _malloc_trim:
-        _malloc_trim(0)
+    malloc_trim = _glibc("malloc_trim")
+    if malloc_trim is not None:
+        malloc_trim(0)

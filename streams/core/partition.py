@@ -51,11 +51,6 @@ class TimeRules:
     and exports take ``CCM_FUTURE_SKEW_SECONDS``."""
 
 
-_SOURCES: dict[str, Source] = {source.value: source for source in Source}
-"""`Source.label` as one lookup: calling the enum class, for every event, runs Python's
-enum machinery interpreted."""
-
-
 def _where_raised(error: Exception) -> str:
     """File and line of the innermost frame: enough to find the fault, and unlike the
     exception's text it cannot hold a value from the event."""
@@ -195,7 +190,7 @@ class PartitionState:
         if late_by_us:
             self.late += 1
         self.clock.observe(event_us, wall_us)
-        source = _SOURCES.get(event.source, Source.OTHER)
+        source = Source.label(event.source)
         if event_us > self.newest_by_source.get(source, -(2**63)):
             self.newest_by_source[source] = event_us
         return None

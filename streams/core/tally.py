@@ -475,10 +475,12 @@ def _changes(old: tuple, new: tuple) -> tuple[tuple[int, Sequence[Any]], ...]:
     removed = list(old)
     added = []
     for entry in new:
-        # Looked for before removing, not removed and the ValueError caught: compiled, an
-        # exception costs a traceback built in C, and an entry not found is most events'.
-        if entry in removed:
-            removed.remove(entry)
+        # Found by index, not removed and the ValueError caught: compiled, an exception
+        # costs a traceback built in C, and an entry not found is most events'.
+        for i, was in enumerate(removed):
+            if was == entry:
+                del removed[i]
+                break
         else:
             added.append(entry)
     return ((-1, removed), (1, added))

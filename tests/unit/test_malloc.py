@@ -38,11 +38,15 @@ def test_trim_gives_back_what_freed_blocks_left_resident() -> None:
     del keep
 
 
-def test_trim_without_glibc_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_glibc_nothing_is_set_or_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_libc(_name: object) -> object:
         raise OSError("not glibc")
 
-    monkeypatch.setattr(malloc, "_malloc_trim", None)
     monkeypatch.setattr(malloc.ctypes, "CDLL", no_libc)
-    malloc.trim()
-    assert malloc._malloc_trim is False
+    malloc._glibc.cache_clear()
+    try:
+        assert malloc.tune({}) == []
+        malloc.trim()  # and no error
+        assert malloc._glibc("malloc_trim") is None
+    finally:
+        malloc._glibc.cache_clear()

@@ -18,6 +18,7 @@ from schemas import (
     Rejection,
     RejectReason,
     ReportType,
+    Source,
     decode,
 )
 from schemas.jsonschema import SCHEMA_PATH, generate
@@ -327,3 +328,15 @@ def test_the_schema_takes_any_report_type_string() -> None:
     field = schema["$defs"]["ReportSubmitted"]["properties"]["report_type"]
     assert (field["type"], field["minLength"], field["maxLength"]) == ("string", 1, 64)
     assert "enum" not in field
+
+
+def test_a_source_outside_the_closed_set_is_labelled_other() -> None:
+    assert [Source.label(s) for s in ("cti", "storm", "chat", "soh", "other")] == [
+        Source.CTI,
+        Source.STORM,
+        Source.CHAT,
+        Source.SOH,
+        Source.OTHER,
+    ]
+    assert Source.label("pbx-7") is Source.OTHER
+    assert Source.label("CTI") is Source.OTHER  # values are matched exactly
