@@ -464,7 +464,7 @@ class Ledger:
         """From now on, remember what changes, for `changes_parts`."""
         self.changed = set()
         for tally in self.tallies:
-            tally.changed = set()
+            tally.track_changes()
 
     def changes_parts(self) -> Iterator[bytes]:
         """What changed since the last time (or `track_changes`), as JSON that
