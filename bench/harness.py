@@ -1,7 +1,7 @@
 """What the benches through a real broker share: the broker, workers, topics filled by a
 fast producer, and readings of a worker's /metrics.
 
-Each bench runs its own broker (deploy/kafka/local-kafka) on `--port` and `--port`+1 (its
+Each bench runs its own broker (deploy/kafka/local-kafka) on `--port` and `--port`+1000 (its
 controller), with its state in the bench's temporary folder, and its own topics and
 application id, so that benches and test runs beside it do not meet.
 """
@@ -95,8 +95,8 @@ def topic_of(env: dict[str, str], family: Family) -> str:
 @contextmanager
 def broker(env: dict[str, str]) -> Iterator[None]:
     port = int(env["CCM_KAFKA_PORT"])
-    taken = [p for p in (port, port + 1) if not port_free(p)]
-    if taken:  # local-kafka checks only the client port; its controller takes port + 1
+    taken = [p for p in (port, port + 1000) if not port_free(p)]
+    if taken:  # local-kafka's controller takes the client port + 1000
         raise RuntimeError(f"port {taken[0]} is in use: choose another --port")
     subprocess.run([str(LOCAL_KAFKA), "start"], env=env, check=True, capture_output=True)
     try:

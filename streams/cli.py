@@ -51,6 +51,18 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _prepare_topics(settings: Settings, command: str) -> dict[str, int]:
+    """The worker's topics, created when missing exactly as the worker creates them, so
+    that the first of the worker, replay and simulate to run decides their layout."""
+    from streams.topics import prepare_topics
+
+    return prepare_topics(
+        settings,
+        say=lambda line: print(f"ccm {command}: {line}", file=sys.stderr),
+        warn=lambda line: print(f"ccm {command}: warning: {line}", file=sys.stderr),
+    )
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -61,6 +73,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise UserError(f"no such file: {path}. Give a JSON-lines file of events, one per line.")
     settings = _settings(args)
+    _prepare_topics(settings, "replay")
     producer = EventProducer(settings)
     pacer = Pacer(args.speed) if args.speed else None
     with tqdm(
@@ -179,6 +192,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         from streams.kafka_io import EventProducer
 
         settings = _settings(args)
+        _prepare_topics(settings, "simulate")
         producer = EventProducer(settings)
         sent = None
         try:
@@ -228,17 +242,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import faust
 
     from streams import malloc
-    from streams.runtime import CONSUMED_FAMILIES
     from streams.security import TlsFileError
-    from streams.topics import ensure_checkpoint_topics, ensure_topics
+    from streams.topics import ensure_checkpoint_topics
     from streams.web_auth import WebConfigError
     from streams.worker import CHECKPOINT_MAX_BYTES, create_app
 
     malloc.tune()  # before the worker's threads and state
     settings = _settings(args)
     targets = load_targets(settings.targets_file)
-    topics = [settings.topic_for(f) for f in CONSUMED_FAMILIES] + [settings.topic_deadletter]
-    partitions = ensure_topics(settings, topics)
+    partitions = _prepare_topics(settings, "worker")
     ensure_checkpoint_topics(settings, partitions, CHECKPOINT_MAX_BYTES)
     try:
         app = create_app(settings, targets, partitions)

@@ -16,6 +16,8 @@ from streams.settings import Settings
 REPO = Path(__file__).resolve().parents[1]
 LOCAL_KAFKA = REPO / "deploy" / "kafka" / "local-kafka"
 TEST_KAFKA_PORT = os.environ.get("CCM_TEST_KAFKA_PORT", "19092")
+CONTROLLER_PORT_OFFSET = 1000
+"""local-kafka's controller listens on the client port + this, unless told otherwise."""
 
 _broker_description: list[str] = []
 

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import CONTROLLER_PORT_OFFSET, REPO
 
 pytestmark = pytest.mark.integration
 
@@ -74,14 +74,14 @@ def _free(port: int) -> bool:
 
 
 def free_ports() -> tuple[int, int, int, int]:
-    """Kafka's port (with port+1 free for its controller), the worker's, Prometheus's,
+    """Kafka's port (with its controller's free too), the worker's, Prometheus's,
     Alertmanager's."""
     found: list[int] = []
     while len(found) < 4:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port in found or (not found and not _free(port + 1)):
+        if port in found or (not found and not _free(port + CONTROLLER_PORT_OFFSET)):
             continue
         found.append(port)
     return found[0], found[1], found[2], found[3]

@@ -23,7 +23,7 @@ from tests.tls_helpers import make_ca, make_server_cert
 pytestmark = pytest.mark.integration
 
 SASL_KAFKA_PORT = os.environ.get("CCM_TEST_SASL_KAFKA_PORT", str(int(TEST_KAFKA_PORT) + 200))
-"""The SASL_SSL test broker's port (the controller takes the next one)."""
+"""The SASL_SSL test broker's port (its controller's is 1000 above it)."""
 
 
 @dataclass(frozen=True)

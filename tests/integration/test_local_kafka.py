@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LOCAL_KAFKA
+from tests.conftest import CONTROLLER_PORT_OFFSET, LOCAL_KAFKA
 from tests.integration.worker import free_port
 
 pytestmark = pytest.mark.integration
@@ -20,12 +20,12 @@ def local_kafka(command: str, env: dict[str, str]) -> subprocess.CompletedProces
 
 
 def broker_port() -> int:
-    """A free port whose neighbour (the controller's) is free too."""
+    """A free port whose controller's port is free too."""
     while True:
         port = free_port()
         try:
             with socket.socket() as s:
-                s.bind(("127.0.0.1", port + 1))
+                s.bind(("127.0.0.1", port + CONTROLLER_PORT_OFFSET))
             return port
         except OSError:
             continue

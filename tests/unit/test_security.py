@@ -331,9 +331,10 @@ def test_topics_ccm_creates_get_the_configured_replication_factor(
 
     monkeypatch.setattr(streams.topics, "KafkaAdminClient", Admin)
     settings = Settings(topic_replication_factor=3, topic_partitions=6)
-    counts = streams.topics.ensure_topics(settings, ["contact.calls", "contact.deadletter"])
+    layout = streams.topics.ensure_topics(settings, ["contact.calls", "contact.deadletter"])
     assert created == [("contact.deadletter", 6, 3)]
-    assert counts == {"contact.calls": 2, "contact.deadletter": 2}
+    assert layout.partitions == {"contact.calls": 2, "contact.deadletter": 2}
+    assert layout.created == ("contact.deadletter",)
     assert Settings().topic_replication_factor == 1
 
 
