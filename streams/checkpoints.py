@@ -21,10 +21,11 @@ Free of Faust and Kafka: the worker writes the records and reads them back.
 import json
 import logging
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import SNAPSHOT_VERSION, PartitionState, TimeRules, UnreadableCheckpoint
 from streams.core.targets import Targets
 
 log = logging.getLogger("ccm.checkpoints")
@@ -45,26 +46,42 @@ class Chain:
     full_bytes: int = 0
     changes_bytes: int = 0
     """Bytes of the changes written since that snapshot."""
+    version: int | None = None
+    """The format of that snapshot, which the changes after it share; None: no snapshot."""
 
 
 def change_key(key: bytes, seq: int) -> bytes:
     return b"%s/%d" % (key, seq)
 
 
-def write(state: PartitionState, chain: Chain, key: bytes) -> list[Record]:
-    """The records of a checkpoint of ``state`` now, under its snapshot's ``key``."""
+def write(
+    state: PartitionState,
+    chain: Chain,
+    key: bytes,
+    version: int = SNAPSHOT_VERSION,
+    writer: str = "",
+) -> list[Record]:
+    """The records of a checkpoint of ``state`` now, under its snapshot's ``key``, in
+    format ``version``. A chain is all of one format: a new format starts with a whole
+    snapshot, so a worker that reads only the old one never meets the new one halfway
+    along a chain."""
     seq, record_id = chain.seq + 1, os.urandom(8).hex()
-    if chain.full_seq is None or chain.changes_bytes >= chain.full_bytes:
+    if (
+        chain.full_seq is None
+        or chain.changes_bytes >= chain.full_bytes
+        or chain.version != version
+    ):
         head = _head({"seq": seq, "id": record_id})
-        value = state.snapshot(head)
+        value = state.snapshot(head, version, writer)
         state.track_changes()  # the snapshot holds everything so far
         records: list[Record] = [(key, value)]
         if chain.full_seq is not None:
             records += [(change_key(key, n), None) for n in range(chain.full_seq + 1, seq)]
         chain.full_seq, chain.full_bytes, chain.changes_bytes = seq, len(value) - len(head), 0
+        chain.version = version
     else:
         head = _head({"seq": seq, "id": record_id, "after": chain.last_id})
-        value = state.changes(head)
+        value = state.changes(head, version, writer)
         records = [(change_key(key, seq), value)]
         chain.changes_bytes += len(value) - len(head)
     chain.seq, chain.last_id = seq, record_id
@@ -79,11 +96,30 @@ def read(
 ) -> tuple[PartitionState, Chain]:
     """The state a chain holds: its whole ``snapshot`` brought forward by each record of
     changes after it (``change(N)``: the N-th, None when there is none) while they
-    follow on."""
+    follow on. Raises `UnreadableCheckpoint` for a format this ccm does not read, or a
+    record it cannot make sense of."""
+    try:
+        return _read(snapshot, change, targets, rules)
+    except UnreadableCheckpoint:
+        raise
+    except (zlib.error, ValueError, KeyError, TypeError) as error:
+        raise UnreadableCheckpoint(
+            f"the checkpoint cannot be read ({type(error).__name__}: {error})"
+        ) from error
+
+
+def _read(
+    snapshot: bytes,
+    change: Callable[[int], bytes | None],
+    targets: Targets,
+    rules: TimeRules,
+) -> tuple[PartitionState, Chain]:
     header, blob = _unframe(snapshot)
     state = PartitionState.restore(blob, targets, rules)
     seq = header.get("seq", 0)
-    chain = Chain(seq, header.get("id", ""), full_seq=seq, full_bytes=len(blob))
+    chain = Chain(
+        seq, header.get("id", ""), full_seq=seq, full_bytes=len(blob), version=state.restored_from
+    )
     while (value := change(chain.seq + 1)) is not None:
         header, blob = _unframe(value)
         if header.get("after") != chain.last_id:

@@ -20,7 +20,7 @@ from typing import Generic, TypeVar
 
 from schemas import Family, RejectReason
 from streams.checkpoints import Record
-from streams.core.partition import PartitionState
+from streams.core.partition import WRITABLE_VERSIONS, PartitionState
 from streams.progress import ProgressWatch
 from streams.runtime import Message, Rejected, Runtime, checkpoint_key
 
@@ -279,6 +279,29 @@ class Delivery(Generic[Handle]):
                 positions[partition] = state.offset + 1
         return positions
 
+    def formats(self) -> Counter[int]:
+        """How many partitions of the family have their latest checkpoint in each format
+        (every format this ccm writes, from 0)."""
+        found: Counter[int] = Counter(dict.fromkeys(WRITABLE_VERSIONS, 0))
+        for (family, _), chain in list(self.runtime.chains.items()):
+            if family is self.family and chain.version is not None:
+                found[chain.version] += 1
+        return found
+
+    def rewrite(self, partitions: Collection[int]) -> None:
+        """Checkpoint ``partitions`` next time even if nothing changed: their latest
+        checkpoint is in another format than this worker writes."""
+        self.touched |= set(partitions)
+
+    def resume_from(self, assigned: Collection[int]) -> dict[int, int]:
+        """Where each of ``assigned`` resumes after a rebalance: the next offset its state
+        needs, whatever offset is committed. Each is checkpointed next time, which
+        commits that offset: a state restored ahead of the committed offset (a crash
+        between a checkpoint and its commit) has no message read again to do it."""
+        positions = {p: state.offset + 1 for p, state in self.held().items() if p in assigned}
+        self.touched |= set(positions)
+        return positions
+
     # Progress
 
     def held(self) -> dict[int, PartitionState]:
@@ -341,6 +364,12 @@ class Delivery(Generic[Handle]):
                 (family, reason.value): self.deadletters[reason] for reason in RejectReason
             },
             "ccm_checkpoint_duration_seconds": {(family,): self.took_seconds},
+            "ccm_checkpoints_unreadable": {
+                (family,): sum(1 for f, _ in self.runtime.unreadable if f is self.family)
+            },
+            "ccm_checkpoints_format": {
+                (family, str(version)): n for version, n in self.formats().items()
+            },
         }
         if self.acknowledged_at is not None:
             figures["ccm_checkpoint_acknowledged_timestamp_seconds"] = {

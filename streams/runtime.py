@@ -15,7 +15,7 @@ from streams import checkpoints
 from streams.checkpoints import Chain, Record
 from streams.core.families import FAMILIES
 from streams.core.ledger import DeadLetter
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import SNAPSHOT_VERSION, PartitionState, TimeRules, UnreadableCheckpoint
 from streams.core.targets import Targets
 
 log = logging.getLogger("ccm.runtime")
@@ -89,12 +89,26 @@ def checkpoint_key(topic: str, partition: int) -> bytes:
 
 
 class Runtime:
-    def __init__(self, targets: Targets, rules: TimeRules) -> None:
+    def __init__(
+        self,
+        targets: Targets,
+        rules: TimeRules,
+        checkpoint_version: int = SNAPSHOT_VERSION,
+        writer: str = "",
+    ) -> None:
+        """``checkpoint_version``: the format checkpoints are written in; ``writer``: this
+        release, named in the formats that name it."""
         self.targets = targets
         self.rules = rules
+        self.checkpoint_version = checkpoint_version
+        self.writer = writer
         self.states: dict[tuple[Family, int], PartitionState] = {}
         self.chains: dict[tuple[Family, int], Chain] = {}
         """How each state's checkpoints stand (`streams.checkpoints`)."""
+        self.unreadable: dict[tuple[Family, int], str] = {}
+        """Partitions assigned here whose checkpoint this ccm cannot read, with why: held
+        without a state, so that nothing is counted for them until a worker that can read
+        it holds them."""
 
     def state_for(self, family: Family, partition: int, checkpoint: bytes | None) -> PartitionState:
         key = (family, partition)
@@ -118,7 +132,7 @@ class Runtime:
         snapshots: dict[int, bytes | None],
         log_starts: dict[int, int],
         changes: Callable[[int, int], bytes | None] = lambda partition, seq: None,
-    ) -> None:
+    ) -> set[int]:
         """After a rebalance: the partitions of ``family`` this worker now holds, each
         with its latest checkpoint (its snapshot, None: never checkpointed, and
         ``changes(partition, N)``, the N-th record of changes after it: see
@@ -129,15 +143,35 @@ class Runtime:
         then the checkpoint wins). Either is whole up to its offset, so the next offset
         it needs is where the partition resumes. A partition never checkpointed starts
         at its log start, so that a message delivered past it is a hole, not a start.
+
+        A checkpoint this ccm cannot read leaves its partition with no state (see
+        `unreadable`). Returns the partitions whose checkpoint is in another format than
+        this worker writes: to be checkpointed again, whole, in its own.
         """
         self.keep_only(family, snapshots)
+        rewrite = set()
         for partition, snapshot in sorted(snapshots.items()):
             key = (family, partition)
             held = self.states.get(key)
+            self.unreadable.pop(key, None)
             if snapshot:
-                restored, chain = checkpoints.read(
-                    snapshot, lambda seq, p=partition: changes(p, seq), self.targets, self.rules
-                )
+                try:
+                    restored, chain = checkpoints.read(
+                        snapshot, lambda seq, p=partition: changes(p, seq), self.targets, self.rules
+                    )
+                except UnreadableCheckpoint as error:
+                    self.unreadable[key] = str(error)
+                    self.states.pop(key, None)
+                    self.chains.pop(key, None)
+                    log.error(
+                        "%s partition %d is not counted here: %s",
+                        family.value,
+                        partition,
+                        error,
+                    )
+                    continue
+                if chain.version != self.checkpoint_version:
+                    rewrite.add(partition)
                 if held is None or restored.offset > held.offset:
                     self._keep(key, restored, chain)
                     log.info(
@@ -151,10 +185,13 @@ class Runtime:
                 state = PartitionState(family, self.targets, self.rules)
                 state.offset = log_starts.get(partition, 0) - 1
                 self._keep(key, state, Chain())
+        return rewrite
 
     def keep_only(self, family: Family, partitions: Iterable[int]) -> None:
         """Forget partitions handed to another worker, so no figure is counted twice."""
         keep = set(partitions)
+        for key in [k for k in self.unreadable if k[0] is family and k[1] not in keep]:
+            del self.unreadable[key]
         for key in [k for k in self.states if k[0] is family and k[1] not in keep]:
             log.info("released %s partition %d", family.value, key[1])
             del self.states[key]
@@ -228,7 +265,11 @@ class Runtime:
         """The records that checkpoint one partition's state now, under ``key``: what
         changed since its last checkpoint, or now and then a whole snapshot."""
         return checkpoints.write(
-            self.states[(family, partition)], self.chains[(family, partition)], key
+            self.states[(family, partition)],
+            self.chains[(family, partition)],
+            key,
+            self.checkpoint_version,
+            self.writer,
         )
 
     def all_states(self) -> list[PartitionState]:

@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     checkpoint_seconds: float = Field(default=2.0, gt=0)
     """How often state is checkpointed and consumer offsets released for commit.
     Work since the last checkpoint is redone after a crash, never counted twice."""
+    checkpoint_format: int = Field(default=4, ge=4, le=5)
+    """The format checkpoints are written in. 4, which the previous release (0.1.0) reads
+    too, until every worker of the group runs this release; then 5 (it names the release
+    that wrote it). See docs/operating.md, "Upgrades and rollbacks"."""
     stall_seconds: float = Field(default=60.0, gt=0)
     """A partition behind its log end that has not moved for this long is stalled:
     ccm_consumer_stalled shows 1 and the worker logs an error."""

@@ -22,18 +22,22 @@ the newer checkpoint, or from the log start when it has none), and is checkpoint
 only while assigned: a message Faust still holds from before a rebalance must neither
 start a state from nothing nor overwrite the next owner's checkpoint.
 
-After a crash, the new owner of a partition restores the latest checkpoint and
-Faust seeks to the committed offset, which is at or before the checkpoint (a crash
-between the two steps leaves it before); the state skips every offset it already
-holds; should the committed offset ever be past it, the state notices the gap and
-the consumer seeks back to the checkpoint's next offset. Each message is thus
-applied exactly once to the figures. Dead letters may repeat after a crash;
-their headers carry the source partition and offset to tell repeats apart.
+After a crash, the new owner of a partition restores the latest checkpoint, and once
+the rebalance ends seeks the partition to the next offset that state needs, whatever
+offset is committed: at or before the checkpoint after a crash between the two steps,
+past it when the chain the state came from had forked (a worker frozen past its
+session wrote into it) or a checkpoint was never acknowledged. Should a message still
+arrive past what the state needs, the state notices the gap and the consumer seeks
+back. Each message is thus applied exactly once to the figures. Dead letters may
+repeat after a crash; their headers carry the source partition and offset to tell
+repeats apart.
 """
 
 import asyncio
+import importlib.metadata
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -75,6 +79,14 @@ CHECKPOINT_MAX_BYTES = 32 * 1024 * 1024
 """One partition's state is one record; allow it to be large rather than split it."""
 
 
+def release() -> str:
+    """This ccm's version, as installed."""
+    try:
+        return importlib.metadata.version("ccm")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def wall_us() -> int:
     return time.time_ns() // 1000
 
@@ -83,12 +95,27 @@ def _broker_credentials(settings: Settings) -> Any:
     return faust_credentials(settings)
 
 
+class App(faust.App):
+    """Faust's app, telling ``after_rebalance`` callbacks when a rebalance has ended."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.after_rebalance: list[Callable[[], None]] = []
+
+    def on_rebalance_end(self) -> None:
+        # Faust calls this once the assigned partitions have been recovered and sought to
+        # their committed offsets, so a seek made now is the last word.
+        super().on_rebalance_end()
+        for callback in self.after_rebalance:
+            callback()
+
+
 def create_app(settings: Settings, targets: Targets, partitions: dict[str, int]) -> faust.App:
     """Build the worker. ``partitions`` maps each input topic to its partition count."""
     kafka_reading.install(fetch_max_bytes=FETCH_MAX_BYTES)
-    runtime = Runtime(targets, settings.time_rules())
+    runtime = Runtime(targets, settings.time_rules(), settings.checkpoint_format, release())
     debug_views = settings.web_debug_views
-    app = faust.App(
+    app = App(
         settings.app_id,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         broker_credentials=_broker_credentials(settings),
@@ -129,6 +156,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
 
         ccm_family: Family
         ccm_topic: str
+        ccm_pipe: "FamilyPipe"
 
         async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
             await super().on_recovery_completed(active_tps, standby_tps)
@@ -142,7 +170,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
                 if checkpoint is None and (self.ccm_family, p) not in runtime.states
             ]
             starts = await self.app.consumer.earliest_offsets(*fresh) if fresh else {}
-            runtime.hold(
+            rewrite = runtime.hold(
                 self.ccm_family,
                 checkpoints,
                 {tp.partition: start for tp, start in starts.items() if start is not None},
@@ -150,6 +178,7 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
                     change_key(checkpoint_key(self.ccm_topic, partition), seq)
                 ),
             )
+            self.ccm_pipe.resume_after_rebalance({tp.partition for tp in active_tps}, rewrite)
 
     pipes: list[FamilyPipe] = []
     buffers: dict[str, RecordBuffer] = {}
@@ -180,6 +209,8 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         table.ccm_topic = topic_name
         app.tables.add(table)
         pipe = FamilyPipe(app, settings, runtime, family, topic_name, table, deadletter)
+        table.ccm_pipe = pipe
+        app.after_rebalance.append(pipe.on_rebalance_end)
         pipes.append(pipe)
         buffers[topic_name] = RecordBuffer(BUFFERED_BATCHES * settings.batch_max)
         _add_agent(app, pipe, source, buffers[topic_name])
@@ -221,9 +252,15 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
         # Ready only while holding a partition: a rollout then waits until the new worker
-        # has joined the group and taken its share before it stops the next one.
-        held = len(runtime.states)
-        return web.json({"ready": held > 0, "partitions": held}, status=200 if held else 503)
+        # has joined the group and taken its share before it stops the next one. Not
+        # while it holds a partition it cannot read: a rollout of a release that cannot
+        # read the group's checkpoints stops at its first pod.
+        held, unreadable = len(runtime.states), len(runtime.unreadable)
+        ready = held > 0 and not unreadable
+        return web.json(
+            {"ready": ready, "partitions": held, "unreadable": unreadable},
+            status=200 if ready else 503,
+        )
 
     @app.page("/export/monthly")
     async def export_monthly(web: Any, request: Any) -> Any:
@@ -299,6 +336,9 @@ class FamilyPipe:
         self.lock = asyncio.Lock()
         self.checkpointing: asyncio.Future | None = None
         """The checkpoint the pipe started, while Kafka has not yet acknowledged it."""
+        self.resuming: set[int] = set()
+        """Partitions assigned by the rebalance under way, to seek once it ends."""
+        self.resumed: asyncio.Future | None = None
 
     async def run(self, buffer: RecordBuffer) -> None:
         """Apply what the consumer has put in ``buffer``, as soon as there is any, up to
@@ -343,6 +383,41 @@ class FamilyPipe:
 
     def checkpoint_due(self) -> bool:
         return self.delivery.checkpoint_due(time.monotonic())
+
+    def resume_after_rebalance(self, partitions: set[int], rewrite: set[int]) -> None:
+        """The rebalance under way assigned ``partitions``, their states set up: once it
+        ends, resume them where their states need, and checkpoint ``rewrite`` again in
+        this worker's format."""
+        self.resuming = partitions
+        self.delivery.rewrite(rewrite)
+
+    def on_rebalance_end(self) -> None:
+        unreadable = [p for f, p in self.runtime.unreadable if f is self.family]
+        if unreadable:
+            # Nothing of theirs is counted here: fetching them would only be thrown away.
+            self.app.consumer.pause_partitions(self._tps(dict.fromkeys(unreadable, 0)))
+        if self.resuming:
+            partitions, self.resuming = self.resuming, set()
+            self.resumed = asyncio.ensure_future(self.resume(partitions))
+
+    async def resume(self, partitions: set[int]) -> None:
+        """Seek each partition just assigned to the next offset its state needs.
+
+        Faust resumes a partition at the committed offset. A state restored from behind
+        it (a fork in the checkpoint chain left by a worker frozen past its session, a
+        checkpoint Kafka never acknowledged, a rollback) would only notice the gap at the
+        partition's next message, and an idle partition brings none: its figures stayed
+        short until the stall timer fired. A state ahead of it skips what it holds."""
+        positions = self.delivery.resume_from(partitions & self._assigned())
+        if not positions:
+            return
+        log.info("%s: resuming partitions at %s", self.family.value, positions)
+        try:
+            await self.app.consumer.seek_wait(self._tps(positions))
+        except Exception as error:  # a rebalance again, or the broker away
+            # A behind state still finds its gap at the partition's next message, or the
+            # stall timer seeks it.
+            log.warning("%s: could not seek %s (%s)", self.family.value, positions, error)
 
     async def _checkpoint_or_stop(self) -> None:
         try:

@@ -90,6 +90,17 @@ PIPELINE: tuple[MetricSpec, ...] = (
         "max",
     ),
     gauge(
+        "ccm_checkpoints_unreadable",
+        ("family",),
+        "Partitions this worker holds whose checkpoint it cannot read (a newer release's "
+        "format): not counted here, and the worker is not ready.",
+    ),
+    gauge(
+        "ccm_checkpoints_format",
+        ("family", "format"),
+        "Partitions this worker holds, by the format of their latest checkpoint.",
+    ),
+    gauge(
         "ccm_checkpoint_duration_seconds",
         ("family",),
         "How long the last checkpoint took, snapshots and Kafka's acknowledgement.",

@@ -22,9 +22,21 @@ from streams.core.targets import Targets
 from streams.core.timebase import HOUR_US, LiveClock, from_us, london_month_end_us, to_us
 
 SNAPSHOT_VERSION = 4
-RESTORABLE_VERSIONS = (2, 3, 4)
+"""The format a checkpoint is written in unless the worker is told otherwise
+(`CCM_CHECKPOINT_FORMAT`): the newest that the previous release reads too, so that a
+partition handed to a worker of that release during a rolling upgrade is never one it
+cannot read (docs/operating.md, "Upgrades and rollbacks")."""
+WRITABLE_VERSIONS = (4, 5)
+"""5 is 4 naming the release that wrote it, so that a worker that cannot read a
+checkpoint can say which release to run."""
+RESTORABLE_VERSIONS = (2, 3, 4, 5)
 """Version 2 kept one leg per queue of a call, and versions 2 and 3 the ids of events
 where 4 keeps their digests; both are read into the shape of 4."""
+
+
+class UnreadableCheckpoint(ValueError):
+    """A checkpoint this ccm cannot read (a newer release's format, or damaged): never
+    guessed at, so no figure is misread or counted from a hole."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,8 @@ class PartitionState:
         """Offsets deleted from the topic (retention) before they could be applied."""
         self.newest_by_source: dict[Source, int] = {}
         self._last_sweep_us: int | None = None
+        self.restored_from = 0
+        """The format of the checkpoint this state was restored from; 0: none."""
 
     def process(
         self, raw: bytes, offset: int, wall_us: int, decoded: Envelope | None = None
@@ -219,10 +233,13 @@ class PartitionState:
 
     # --- checkpoints -----------------------------------------------------------------
 
-    def snapshot(self, head: bytes = b"") -> bytes:
+    def snapshot(
+        self, head: bytes = b"", version: int = SNAPSHOT_VERSION, writer: str = ""
+    ) -> bytes:
         """The whole state, for a checkpoint that needs nothing before it, after ``head``
-        (a record's header: written in place, the blob is not copied to put it there)."""
-        parts = _with_counts(self._counts(), b"ledger", self.ledger.to_json_parts())
+        (a record's header: written in place, the blob is not copied to put it there), in
+        format ``version`` (one of `WRITABLE_VERSIONS`; 5 names its ``writer``)."""
+        parts = _with_counts(self._counts(version, writer), b"ledger", self.ledger.to_json_parts())
         return _compressed(parts, head)
 
     def track_changes(self) -> None:
@@ -230,25 +247,30 @@ class PartitionState:
         checkpoints then cost what changed, not what the month holds."""
         self.ledger.track_changes()
 
-    def changes(self, head: bytes = b"") -> bytes:
+    def changes(
+        self, head: bytes = b"", version: int = SNAPSHOT_VERSION, writer: str = ""
+    ) -> bytes:
         """What changed since `track_changes` or the last `changes`: a state restored
         from a snapshot taken then, and brought forward by `apply_changes` of this, is
         this state now."""
         if self.ledger.changed is None:
             raise RuntimeError("changes asked of a state that does not track them")
-        parts = _with_counts(self._counts(), b"changes", self.ledger.changes_parts())
+        parts = _with_counts(self._counts(version, writer), b"changes", self.ledger.changes_parts())
         return _compressed(parts, head)
 
     def apply_changes(self, blob: bytes) -> None:
         body = orjson.loads(zlib.decompress(blob))
+        _check_version(body)
         if Family(body["family"]) is not self.family:
             raise ValueError(f"changes of {body['family']} given to a {self.family.value} state")
         self._load_counts(body)
         self.ledger.apply_changes(body["changes"])
 
-    def _counts(self) -> dict:
-        return {
-            "v": SNAPSHOT_VERSION,
+    def _counts(self, version: int, writer: str) -> dict:
+        if version not in WRITABLE_VERSIONS:
+            raise ValueError(f"checkpoint format {version} is not one of {WRITABLE_VERSIONS}")
+        counts = {
+            "v": version,
             "family": self.family.value,
             "offset": self.offset,
             "consumed": self.consumed,
@@ -260,6 +282,9 @@ class PartitionState:
             "clock": self.clock.to_json(),
             "last_sweep": self._last_sweep_us,
         }
+        if version >= 5:
+            counts["writer"] = writer
+        return counts
 
     def _load_counts(self, body: dict) -> None:
         self.offset = body["offset"]
@@ -277,21 +302,29 @@ class PartitionState:
         cls, blob: bytes, targets: Targets, rules: TimeRules, live: bool = True
     ) -> "PartitionState":
         body = orjson.loads(zlib.decompress(blob))
-        if body["v"] not in RESTORABLE_VERSIONS:
-            raise ValueError(
-                f"checkpoint version {body['v']} is not {SNAPSHOT_VERSION}: this ccm keeps its "
-                "state differently. Start it under a new CCM_APP_ID to rebuild the figures "
-                "from the topics, or go back to the previous ccm"
-            )
+        _check_version(body)
         state = cls(Family(body["family"]), targets, rules, live)
         state._load_counts(body)
         state.ledger.load_json(body["ledger"])
+        state.restored_from = body["v"]
         return state
 
     def describe(self) -> str:
         stream = self.clock.stream_us
         when = from_us(stream).isoformat() if stream is not None else "no events yet"
         return f"{self.family.value} offset {self.offset}, stream time {when}"
+
+
+def _check_version(body: dict) -> None:
+    version = body.get("v")
+    if version not in RESTORABLE_VERSIONS:
+        writer = body.get("writer")
+        by = f" by ccm {writer}" if writer else " by a newer ccm"
+        raise UnreadableCheckpoint(
+            f"checkpoint format {version}, written{by}, is not one this ccm reads "
+            f"({', '.join(map(str, RESTORABLE_VERSIONS))}): run that release or a later one "
+            "for this partition (docs/operating.md, 'Upgrades and rollbacks')"
+        )
 
 
 def _with_counts(counts: dict, name: bytes, parts: Iterator[bytes]) -> Iterator[bytes]:

@@ -27,8 +27,15 @@ def free_port() -> int:
 
 class WorkerProcess:
     def __init__(
-        self, settings: Settings, workdir: Path, extra_env: dict[str, str] | None = None
+        self,
+        settings: Settings,
+        workdir: Path,
+        extra_env: dict[str, str] | None = None,
+        python: Path | None = None,
     ) -> None:
+        """``python``: the interpreter of another release's virtualenv, to run that
+        release's worker (from ``workdir``, so that this checkout is not imported)."""
+        self.python = python
         self.port = free_port()
         self.workdir = workdir
         self.env = {
@@ -56,8 +63,9 @@ class WorkerProcess:
         self.starts += 1
         log = (self.workdir / f"worker-{self.starts}.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams", "worker", "--loglevel", "info"],
+            [str(self.python or sys.executable), "-m", "streams", "worker", "--loglevel", "info"],
             env=self.env,
+            cwd=self.workdir if self.python else None,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

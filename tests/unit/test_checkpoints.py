@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from schemas import Envelope, Family, decode
 from streams.checkpoints import Chain, change_key, read, write
 from streams.core.monthly import monthly_pack
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import SNAPSHOT_VERSION, PartitionState, TimeRules
 from streams.runtime import CONSUMED_FAMILIES, Message, Runtime, checkpoint_key
 from tests import monthly_data as data
 
@@ -185,7 +185,9 @@ def test_a_fork_in_the_chain_stops_the_state_at_the_last_record_before_it(messag
     # Another worker, for a moment the partition's writer too, wrote its own record 3.
     other = PartitionState.restore(state.snapshot(), TARGETS, RULES)
     other.track_changes()
-    other_chain = Chain(seq=2, last_id="not-record-2", full_seq=1, full_bytes=10**9)
+    other_chain = Chain(
+        seq=2, last_id="not-record-2", full_seq=1, full_bytes=10**9, version=SNAPSHOT_VERSION
+    )
     store(table, write(other, other_chain, key(Family.CALLS)))
     restored, restored_chain = read_back(table, Family.CALLS)
     assert restored_chain.seq == 2
