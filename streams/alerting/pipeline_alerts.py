@@ -108,6 +108,18 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
             {**LABELS},
         ),
         Alert(
+            "CcmCheckpointUnreadable",
+            "sum by (family) (ccm_checkpoints_unreadable) > 0",
+            "5m",
+            "page",
+            "{{ $value }} {{ $labels.family }} partitions are held by a worker that cannot "
+            "read their checkpoint: their events are not counted",
+            "A worker holds partitions whose checkpoint is in a format its release does not "
+            "read (a later release wrote it, as in a rollback past a switch of format): it "
+            "counts none of their events and is not ready.",
+            {**LABELS},
+        ),
+        Alert(
             "CcmConsumerLagHigh",
             "family:ccm_consumer_lag_messages:sum > 1000",
             "10m",

@@ -251,6 +251,17 @@ CASES = [
         "The incidents consumer is behind and making no progress: those KPIs are frozen",
     ),
     Case(
+        "partitions held by a worker that cannot read their checkpoints page",
+        "CcmCheckpointUnreadable",
+        {'ccm_checkpoints_unreadable{family="calls",instance="w1"}': "0 2x40",
+         'ccm_checkpoints_unreadable{family="calls",instance="w2"}': "0x40"},
+        "5m",
+        "6m",
+        {"severity": "page", "family": "calls", "kind": "pipeline"},
+        "2 calls partitions are held by a worker that cannot read their checkpoint: their "
+        "events are not counted",
+    ),
+    Case(
         "over 1000 messages of lag, summed across workers, raises a ticket",
         "CcmConsumerLagHigh",
         {'ccm_consumer_lag_messages{family="calls",instance="w1"}': "800x40",
