@@ -1,6 +1,11 @@
 """How fast the pure core applies events and answers a scrape, on one core.
 
     .venv/bin/python bench/core_throughput.py [--calls 20000] [--incidents 5000]
+    .venv/bin/python bench/core_throughput.py --events FILE [--partitions 6]
+
+With ``--events``, the events of a JSON-lines file instead (`ccm simulate --out`), each
+family's placed on ``--partitions`` partitions as `ccm replay` places them: the same
+events a worker is timed on, so that the worker's rate can be read against the core's.
 
 Prints events/s through `PartitionState.process` (decode, lateness, ledger, tallies)
 for a day of 999/101 calls with transfers and a day of incidents, the time to compute
@@ -95,6 +100,29 @@ def measure(family: Family, messages: list[bytes], targets, quiet: bool = False)
     return state
 
 
+def rate_on_file(path, partitions: int, targets, families=None) -> tuple[int, float]:
+    """Events of ``families`` (all by default) in the file, and the core's events/s on
+    them, a state per partition as the worker keeps them (decoding included)."""
+    from schemas import Envelope, decode
+    from streams.core.placement import partition_for
+
+    placed: dict[tuple[Family, int], list[bytes]] = {}
+    with open(path, "rb") as lines:
+        for line in lines:
+            raw = line.rstrip(b"\r\n")
+            event = decode(raw)
+            if isinstance(event, Envelope) and (families is None or event.family in families):
+                key = (event.family, partition_for(event.key, partitions))
+                placed.setdefault(key, []).append(raw)
+    events = sum(len(v) for v in placed.values())
+    started = time.perf_counter()
+    for (family, _), messages in placed.items():
+        state = PartitionState(family, targets, TimeRules())
+        for offset, raw in enumerate(messages):
+            state.process(raw, offset, wall_us=0)
+    return events, events / (time.perf_counter() - started)
+
+
 def checkpoint(state: PartitionState, what: str) -> None:
     started = time.perf_counter()
     blob = state.snapshot()
@@ -109,6 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--incidents", type=int, default=5_000)
+    parser.add_argument("--events", help="a JSON-lines file of events to apply instead")
+    parser.add_argument("--partitions", type=int, default=6, help="with --events")
     args = parser.parse_args()
     import yaml
 
@@ -117,6 +147,11 @@ def main() -> None:
 
     compiled = runs_compiled(streams.core.ledger)
     print(f"the core: {'compiled by mypyc' if compiled else 'interpreted (not compiled)'}")
+    if args.events:
+        events, rate = rate_on_file(args.events, args.partitions, targets)
+        print(f"{args.events}: {events} events on {args.partitions} partitions a family, "
+              f"{rate:,.0f} events/s")  # fmt: skip
+        return
     rng = random.Random(7)
     calls, incidents = call_day(args.calls, rng), incident_day(args.incidents, rng)
     states = [measure(Family.CALLS, calls, targets), measure(Family.INCIDENTS, incidents, targets)]

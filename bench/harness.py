@@ -74,7 +74,7 @@ def topics_env(prefix: str) -> dict[str, str]:
     }
 
 
-def bench_env(port: int, work: Path, prefix: str) -> dict[str, str]:
+def bench_env(port: int, work: Path, prefix: str, partitions: int = PARTITIONS) -> dict[str, str]:
     env = dict(os.environ)  # CCM_BATCH_MAX and the like tune the worker under test
     return env | {
         # This checkout's ccm, for the worker, simulate and replay alike.
@@ -82,7 +82,7 @@ def bench_env(port: int, work: Path, prefix: str) -> dict[str, str]:
         "CCM_KAFKA_PORT": str(port),
         "CCM_KAFKA_STATE": str(work / "kafka"),
         "CCM_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
-        "CCM_TOPIC_PARTITIONS": str(PARTITIONS),
+        "CCM_TOPIC_PARTITIONS": str(partitions),
         "CCM_WEB_BIND": "127.0.0.1",
         **topics_env(prefix),
     }
@@ -106,12 +106,15 @@ def broker(env: dict[str, str]) -> Iterator[None]:
 
 
 def create_topics(env: dict[str, str]) -> None:
-    """The input topics with PARTITIONS partitions, before anything is sent to them (a
-    producer would have the broker create them with one)."""
+    """The input topics with CCM_TOPIC_PARTITIONS partitions, before anything is sent to
+    them, as the worker, `ccm replay` and `ccm simulate` create them."""
     from streams.settings import Settings
     from streams.topics import ensure_topics
 
-    settings = Settings(kafka_bootstrap=env["CCM_KAFKA_BOOTSTRAP"], topic_partitions=PARTITIONS)
+    settings = Settings(
+        kafka_bootstrap=env["CCM_KAFKA_BOOTSTRAP"],
+        topic_partitions=int(env["CCM_TOPIC_PARTITIONS"]),
+    )
     ensure_topics(settings, [*(topic_of(env, f) for f in Family), env["CCM_TOPIC_DEADLETTER"]])
 
 
@@ -265,6 +268,7 @@ class Kcat:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.bootstrap = env["CCM_KAFKA_BOOTSTRAP"]
+        self.partitions = int(env["CCM_TOPIC_PARTITIONS"])
         self.procs: dict[str, subprocess.Popen] = {}
         self.placed: Counter[tuple[str, int]] = Counter()
 
@@ -278,7 +282,7 @@ class Kcat:
                 stdin=subprocess.PIPE,
             )  # fmt: skip
         proc.stdin.write(key.encode() + b"\t" + raw + b"\n")
-        self.placed[topic, partition_for(key, PARTITIONS)] += 1
+        self.placed[topic, partition_for(key, self.partitions)] += 1
 
     def close(self) -> None:
         """Waits until kcat has every message acknowledged."""
@@ -311,6 +315,23 @@ def load(env: dict[str, str], events: Path, families: set[Family] | None = None)
                 kcat.send(topic, key, raw)
     kcat.close()
     return kcat.placed
+
+
+def load_by_replay(env: dict[str, str], events: Path, families: set[Family]) -> Counter:
+    """Sends the file's events of ``families`` with `ccm replay`, as a user loads a file:
+    kafka-python, its batches and its partitioner. Returns how many went to each (topic,
+    partition), by `partition_for`, to check against the topics."""
+    partitions = int(env["CCM_TOPIC_PARTITIONS"])
+    wanted = {topic_of(env, f) for f in families}
+    placed: Counter[tuple[str, int]] = Counter()
+    chosen = events.with_name(events.stem + "-chosen.jsonl")
+    with events.open("rb") as lines, chosen.open("wb") as out:
+        for topic, key, _, raw in routed(env, lines):
+            if topic in wanted:
+                out.write(raw + b"\n")
+                placed[topic, partition_for(key, partitions)] += 1
+    ccm("replay", str(chosen), env=env, capture_output=True)
+    return placed
 
 
 def check_placement(env: dict[str, str], placed: Counter) -> None:

@@ -1,6 +1,7 @@
 """ccm against a Quix Streams peer doing the same job, through the same broker.
 
     .venv/bin/python bench/versus_peer.py [--month 2026-03] [--days N] [--rounds 2] [--port 39192]
+        [--partitions 6] [--loader kcat|replay]
 
 The job: a calendar month of a force's calls (`ccm simulate`, the `call.*` events only),
 deduplicated by event_id, legs matched in any arrival order, and per Europe/London
@@ -11,8 +12,10 @@ extra: pip install -e '.[bench]').
 1. Simulates the month (`--days N`: only its first N days, for a quick run) and keeps
    its call events.
 2. Starts a local Kafka broker (deploy/kafka/local-kafka, its own port and state) and
-   sends the calls once, with kcat, to a topic of 6 partitions keyed by call_id, each
-   to the partition `ccm replay` would send it to (`bench/harness.py`).
+   sends the calls once to a topic of `--partitions` partitions (6) keyed by call_id:
+   with kcat (`--loader kcat`, the default), each to the partition `ccm replay` would
+   send it to (`bench/harness.py`), or with `ccm replay` itself (`--loader replay`), as a
+   user loads a file: kafka-python's batches, which the worker then reads as they are.
 3. Rounds alternate, ccm first (`--rounds` each):
    - ccm: a fresh `ccm worker` (its own app id, data dir and web port) with
      CCM_TOPIC_CALLS the topic and the other families on empty topics, until its
@@ -54,6 +57,7 @@ from harness import (
     create_topics,
     free_port,
     load,
+    load_by_replay,
     print_json,
     start_worker,
     stop,
@@ -82,6 +86,19 @@ def months_of(start: datetime, hours: int) -> tuple[str, str]:
     """The first and last London month of the span (events come before its end)."""
     last = datetime.fromtimestamp(start.timestamp() + hours * 3600 - 1, tz=LONDON)
     return f"{start:%Y-%m}", f"{last:%Y-%m}"
+
+
+def core_on(events: Path, partitions: int) -> tuple[int, float]:
+    """The pure core's events/s on the same calls, placed on the same partitions, in this
+    process (`bench/core_throughput.py --events`): the rate the worker's is read against."""
+    import yaml
+    from core_throughput import rate_on_file
+
+    from schemas import Family
+    from streams.core.targets import DEFAULT_TARGETS_PATH, parse_targets
+
+    targets = parse_targets(yaml.safe_load(DEFAULT_TARGETS_PATH.read_text()))
+    return rate_on_file(events, partitions, targets, {Family.CALLS})
 
 
 def get_json(url: str) -> dict:
@@ -177,6 +194,8 @@ def main() -> int:
     parser.add_argument("--days", type=int, help="only the month's first N days (quick runs)")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each, alternating")
     parser.add_argument("--port", type=int, default=39192)
+    parser.add_argument("--partitions", type=int, default=6, help="of the calls topic")
+    parser.add_argument("--loader", choices=("kcat", "replay"), default="kcat")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.monotonic()
@@ -184,7 +203,7 @@ def main() -> int:
     from schemas import Family
 
     work = Path(tempfile.mkdtemp(prefix="ccm-versus-"))
-    env = bench_env(args.port, work, f"versus{uuid.uuid4().hex[:6]}")
+    env = bench_env(args.port, work, f"versus{uuid.uuid4().hex[:6]}", args.partitions)
     topic = env["CCM_TOPIC_CALLS"]
     start, hours = month_span(args.month, args.days)
     months = months_of(start, hours)
@@ -200,9 +219,12 @@ def main() -> int:
     try:
         with broker(env):
             create_topics(env)
-            placed = load(env, all_events, {Family.CALLS})
+            loader = load if args.loader == "kcat" else load_by_replay
+            placed = loader(env, all_events, {Family.CALLS})
             check_placement(env, placed)
             events = sum(placed.values())
+            core_events, core_rate = core_on(all_events, args.partitions)
+            assert core_events == events, (core_events, events)
             figures, totals, readings = [], [], []
             for n in range(args.rounds):
                 seconds, startup, found, reading = ccm_round(env, work, n, events, months)
@@ -230,6 +252,8 @@ def main() -> int:
         {
             "events": events,
             "span": f"{start.isoformat()} + {hours}h",
+            "partitions": args.partitions,
+            "loader": args.loader,
             "timed": "from launching the process until every event is counted: "
             "startup included, shutdown not",
             "ccm": ccm_summary,
@@ -242,6 +266,10 @@ def main() -> int:
                 ccm_summary["median_events_per_second_after_startup"]
                 / quix_summary["median_events_per_second_after_startup"],
                 2,
+            ),
+            "core_events_per_second": round(core_rate),
+            "ratio_ccm_to_core_after_startup": round(
+                ccm_summary["median_events_per_second_after_startup"] / core_rate, 2
             ),
             "ccm_metrics_reading_ms_median": round(1000 * statistics.median(readings)),
             "figures_match": not mismatches,

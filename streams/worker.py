@@ -247,6 +247,14 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
+        # Live unless some partition is stuck where only a restart moves it: Kubernetes'
+        # liveness probe then restarts the worker, which rejoins the group afresh.
+        stuck = {pipe.family.value: pipe.stuck for pipe in pipes if pipe.stuck}
+        if stuck:
+            return web.json(
+                {"status": "stuck", "partitions": len(runtime.states), "stuck": stuck},
+                status=503,
+            )
         return web.json({"status": "ok", "partitions": len(runtime.states)})
 
     @app.page("/readyz")
@@ -339,6 +347,10 @@ class FamilyPipe:
         self.resuming: set[int] = set()
         """Partitions assigned by the rebalance under way, to seek once it ends."""
         self.resumed: asyncio.Future | None = None
+        self.stuck: list[int] = []
+        """Stalled partitions the consumer holds paused: no seek moves them (Faust pauses
+        a partition until the rebalance's recovery ends, and one that never ends leaves
+        it so), so the worker is no longer live (`/healthz`)."""
 
     async def run(self, buffer: RecordBuffer) -> None:
         """Apply what the consumer has put in ``buffer``, as soon as there is any, up to
@@ -525,6 +537,15 @@ class FamilyPipe:
             time.monotonic() if now is None else now,
             paused,
         )
+        stuck = sorted(set(self.delivery.stalled) & paused)
+        if stuck and stuck != self.stuck:
+            log.error(
+                "%s partitions %s are stalled and held paused by a rebalance that never "
+                "finished: /healthz now answers 503, for the worker to be restarted",
+                self.family.value,
+                stuck,
+            )
+        self.stuck = stuck
         if seek:
             await self.app.consumer.seek_wait(self._tps(seek))
 

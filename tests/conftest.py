@@ -83,6 +83,7 @@ def kafka_settings(kafka_bootstrap: str) -> Iterator[Settings]:
     prefix = f"t{uuid.uuid4().hex[:10]}"
     settings = Settings(
         kafka_bootstrap=kafka_bootstrap,
+        topic_partitions=3,
         topic_calls=f"{prefix}.contact.calls",
         topic_chats=f"{prefix}.contact.chats",
         topic_reports=f"{prefix}.contact.reports",
@@ -92,7 +93,12 @@ def kafka_settings(kafka_bootstrap: str) -> Iterator[Settings]:
     topics = [settings.topic_for(family) for family in Family] + [settings.topic_deadletter]
     admin = KafkaAdminClient(**settings.kafka_python_config())
     try:
-        admin.create_topics([NewTopic(t, num_partitions=3, replication_factor=1) for t in topics])
+        admin.create_topics(
+            [
+                NewTopic(t, num_partitions=settings.topic_partitions, replication_factor=1)
+                for t in topics
+            ]
+        )
         yield settings
     finally:
         admin.delete_topics(topics)

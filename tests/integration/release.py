@@ -10,7 +10,9 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-CACHE = REPO / ".cache" / "releases"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ccm" / "releases"
+"""Outside the checkout, so that every clone on a machine (CI's among them) builds a
+release once; keyed by its commit."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def previous_release() -> tuple[str, str]:
 
 def build_previous() -> Release:
     """The previous release in a virtualenv of its own with its runtime dependencies
-    (its core not compiled: CCM_PURE_PYTHON=1), made once and kept in .cache/releases/."""
+    (its core not compiled: CCM_PURE_PYTHON=1), made once and kept in `CACHE`."""
     version, commit = previous_release()
     known = subprocess.run(
         ["git", "-C", str(REPO), "cat-file", "-e", f"{commit}^{{commit}}"], capture_output=True

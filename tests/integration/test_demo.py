@@ -3,6 +3,7 @@ the worker, Prometheus scraping it and the simulator at high speed. Prometheus's
 API must show service level, abandonment and ASA per queue within the simulator's
 calibrated ranges, and Ctrl-C must leave no process behind."""
 
+import contextlib
 import json
 import os
 import re
@@ -133,6 +134,19 @@ def session_processes(sid: int) -> list[str]:
     return found
 
 
+def ctrl_c(demo: subprocess.Popen) -> list[str]:
+    """Ctrl-C to the demo's session; what is left running of it after (then killed)."""
+    with contextlib.suppress(ProcessLookupError):  # it may have stopped by itself
+        os.killpg(demo.pid, signal.SIGINT)
+    try:
+        demo.wait(timeout=90)
+    finally:
+        left = session_processes(demo.pid)
+        if left:
+            os.killpg(demo.pid, signal.SIGKILL)
+    return left
+
+
 def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -> None:
     kafka_port, web_port, prom_port, am_port = free_ports()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCM_")}
@@ -187,13 +201,7 @@ def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -
         assert exported.returncode == 0, exported.stderr
         sheets = openpyxl.load_workbook(tmp_path / "pack.xlsx").sheetnames
     finally:
-        os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C
-        try:
-            demo.wait(timeout=90)
-        finally:
-            left = session_processes(demo.pid)
-            if left:
-                os.killpg(demo.pid, signal.SIGKILL)
+        left = ctrl_c(demo)
     assert not left, f"left running after Ctrl-C: {left}"
     assert demo.returncode == 130, log_path.read_text()
     assert not list(tmp_path.glob("ccm-demo.*")), "the demo's state folder was not removed"

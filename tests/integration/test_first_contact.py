@@ -2,9 +2,7 @@
 environment, so on the default ports a newcomer's machine uses. (test_demo.py runs the
 same demo on free ports, to check its figures; this one checks that the defaults work.)"""
 
-import contextlib
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CONTROLLER_PORT_OFFSET, REPO
-from tests.integration.test_demo import results, session_processes
+from tests.integration.test_demo import ctrl_c, results
 
 pytestmark = pytest.mark.integration
 
@@ -85,14 +83,7 @@ def test_make_run_as_written_shows_service_level_on_the_default_ports(tmp_path: 
             with_calls, shown = queues(WITH_OUTCOME), queues(SERVICE_LEVEL)
         values = [float(r["value"][1]) for r in results(9090, SERVICE_LEVEL)]
     finally:
-        with contextlib.suppress(ProcessLookupError):  # it may have stopped by itself
-            os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C
-        try:
-            demo.wait(timeout=90)
-        finally:
-            left = session_processes(demo.pid)
-            if left:
-                os.killpg(demo.pid, signal.SIGKILL)
+        left = ctrl_c(demo)
     assert ("999", "fcr") in shown, shown  # 999 calls come at every hour of the day
     assert all(0.0 <= v <= 1.0 for v in values), values
     assert not left, f"left running after Ctrl-C: {left}"

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.integration
 
 START = "2026-03-01T00:00:00+00:00"
 DAYS = 2
-REPLAY_SECONDS = 30
+REPLAY_SECONDS = 20
 EVERYTHING = len(Family) * PARTITIONS
 
 
@@ -117,6 +117,30 @@ def ran_whole(worker: WorkerProcess, starts: int) -> None:
     assert worker.alive() and worker.starts == starts, worker.log(worker.starts)[-3000:]
 
 
+def side_by_side(
+    env: dict[str, str], events: Path, running: WorkerProcess, joining: WorkerProcess
+) -> None:
+    """``running`` alone, then ``joining`` in its group too, while ``events`` are replayed;
+    each SIGKILLed and restarted once, the running one first."""
+    running.start()
+    sending = replaying(env, events)
+    try:
+        time.sleep(4)
+        joining.start(require_calls=False)
+        sharing(running, joining)
+        time.sleep(3)
+        for each in (running, joining):
+            each.kill()
+            each.start(require_calls=False)
+            time.sleep(5)
+        assert sending.wait(timeout=300) == 0, sending.stderr.read() if sending.stderr else ""
+    finally:
+        if sending.poll() is None:
+            sending.kill()
+    ran_whole(running, 2)
+    ran_whole(joining, 2)
+
+
 def test_a_rolling_upgrade_then_the_switch_of_checkpoint_format(
     kafka_settings: Settings, worker: WorkerProcess, previous: Release, tmp_path: Path
 ) -> None:
@@ -125,21 +149,9 @@ def test_a_rolling_upgrade_then_the_switch_of_checkpoint_format(
     app_id = worker.env["CCM_APP_ID"]
     new = worker
     old = of_release(previous, kafka_settings, tmp_path / "old", app_id)
-    old.start()  # the deployment as it runs today
-    sending = replaying(env, events)
     try:
-        time.sleep(4)
-        new.start(require_calls=False)  # the rollout's first new pod joins the group
-        sharing(old, new)
-        time.sleep(3)
-        old.kill()
-        old.start(require_calls=False)
-        time.sleep(5)
-        new.kill()
-        new.start(require_calls=False)
-        assert sending.wait(timeout=300) == 0, sending.stderr.read() if sending.stderr else ""
-        ran_whole(old, 2)
-        ran_whole(new, 2)
+        # The deployment as it runs today; the rollout's first new pod joins it.
+        side_by_side(env, events, running=old, joining=new)
         old.stop()  # the rollout replaces the last pod of the previous release
         drained(kafka_settings, new, app_id, lines)
         assert exports_equal(env, new, tmp_path / "log", tmp_path / "upgraded")
@@ -184,8 +196,6 @@ def test_a_rolling_upgrade_then_the_switch_of_checkpoint_format(
         time.sleep(3)
         ran_whole(new, 5)
     finally:
-        if sending.poll() is None:
-            sending.kill()
         old.stop()
 
 
@@ -197,28 +207,15 @@ def test_a_rollback_before_the_switch_leaves_the_previous_release_exact(
     app_id = worker.env["CCM_APP_ID"]
     new = worker
     old = of_release(previous, kafka_settings, tmp_path / "old", app_id)
-    new.start()  # the new release runs, writing the format both read
-    sending = replaying(env, events)
     try:
-        time.sleep(4)
-        old.start(require_calls=False)  # the rollback's first pod of the previous release
-        sharing(old, new)
-        time.sleep(3)
-        new.kill()
-        new.start(require_calls=False)
-        time.sleep(5)
-        old.kill()
-        old.start(require_calls=False)
-        assert sending.wait(timeout=300) == 0, sending.stderr.read() if sending.stderr else ""
-        ran_whole(old, 2)
-        ran_whole(new, 2)
+        # The new release runs, writing the format both read; the rollback's first pod of
+        # the previous release joins it.
+        side_by_side(env, events, running=new, joining=old)
         new.stop()  # the rollback replaces the last pod of the new release
         drained(kafka_settings, old, app_id, lines)
         assert exports_equal(env, old, tmp_path / "log", tmp_path / "rolled-back")
         ran_whole(old, 2)
     finally:
-        if sending.poll() is None:
-            sending.kill()
         old.stop()
 
 

@@ -16,6 +16,7 @@ from streams.delivery import Delivery
 from streams.runtime import Message, Runtime, checkpoint_key
 from tests import monthly_data as data
 from tests.events import event, raw
+from tests.unit.test_checkpoints import store
 
 TARGETS = data.targets()
 RULES = TimeRules()
@@ -45,14 +46,6 @@ def applied(lines: list[bytes]) -> PartitionState:
 def body(record: bytes) -> dict:
     """A record's JSON, its header line left out."""
     return orjson.loads(zlib.decompress(record.partition(b"\n")[2]))
-
-
-def store(table: dict[bytes, bytes], records: list) -> None:
-    for k, value in records:
-        if value is None:
-            table.pop(k, None)
-        else:
-            table[k] = value
 
 
 def read_table(table: dict[bytes, bytes]) -> tuple[PartitionState, Chain]:

@@ -75,3 +75,31 @@ def test_a_stopped_partition_is_reported_stalled_and_sought(
     assert pipe.figures()["ccm_consumer_stalled"] == {("calls",): 1}
     assert caplog.records == []
     assert len(consumer.sought) == 1
+
+
+def test_a_stalled_partition_held_paused_makes_the_worker_not_live(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Faust pauses a partition until its rebalance's recovery ends; one that never ends
+    (seen after a worker frozen past its session was thawed) leaves it paused, where no
+    seek moves it: only a restart does."""
+    runtime = Runtime(TARGETS, TimeRules())
+    events = [
+        json.dumps(ev("call.queued", at(T0, n), call_id=f"p{n}", channel="999", queue="fcr"))
+        for n in range(8)
+    ]
+    runtime.process(Family.CALLS, [Message(0, n, e.encode()) for n, e in enumerate(events)], 0, {})
+    runtime.process(Family.CALLS, [Message(1, n, events[n].encode()) for n in range(5)], 0, {})
+    consumer = StoppedConsumer()
+    consumer._paused_partitions = {TP("calls", 0)}
+    pipe = FamilyPipe(SimpleNamespace(consumer=consumer), Settings(stall_seconds=30), runtime,
+                      Family.CALLS, "calls", None, None)  # type: ignore[arg-type]  # fmt: skip
+    asyncio.run(pipe.watch_progress(now=0.0))
+    assert pipe.stuck == []
+    with caplog.at_level(logging.ERROR, logger="ccm.worker"):
+        asyncio.run(pipe.watch_progress(now=30.0))
+    assert pipe.stuck == [0]
+    assert caplog.records[-1].getMessage() == (
+        "calls partitions [0] are stalled and held paused by a rebalance that never finished: "
+        "/healthz now answers 503, for the worker to be restarted"
+    )
