@@ -38,9 +38,9 @@ class StoppedConsumer:
         self.sought.append(positions)
 
 
-def test_a_stopped_partition_is_reported_stalled_and_sought(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def stopped_pipe(consumer: StoppedConsumer) -> FamilyPipe:
+    """The calls pipe of a worker whose partition 0 has applied 8 messages and partition 1
+    all 5 of its own, reading from ``consumer``."""
     runtime = Runtime(TARGETS, TimeRules())
     events = [
         json.dumps(ev("call.queued", at(T0, n), call_id=f"s{n}", channel="999", queue="fcr"))
@@ -48,10 +48,16 @@ def test_a_stopped_partition_is_reported_stalled_and_sought(
     ]
     runtime.process(Family.CALLS, [Message(0, n, e.encode()) for n, e in enumerate(events)], 0, {})
     runtime.process(Family.CALLS, [Message(1, n, events[n].encode()) for n in range(5)], 0, {})
-    consumer = StoppedConsumer()
     app = SimpleNamespace(consumer=consumer)
     settings = Settings(stall_seconds=30)
-    pipe = FamilyPipe(app, settings, runtime, Family.CALLS, "calls", None, None)  # type: ignore[arg-type]
+    return FamilyPipe(app, settings, runtime, Family.CALLS, "calls", None, None)  # type: ignore[arg-type]
+
+
+def test_a_stopped_partition_is_reported_stalled_and_sought(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    consumer = StoppedConsumer()
+    pipe = stopped_pipe(consumer)
 
     with caplog.at_level(logging.ERROR, logger="ccm.worker"):
         asyncio.run(pipe.watch_progress(now=0.0))  # partition 0 at 8 of 20
@@ -83,17 +89,9 @@ def test_a_stalled_partition_held_paused_makes_the_worker_not_live(
     """Faust pauses a partition until its rebalance's recovery ends; one that never ends
     (seen after a worker frozen past its session was thawed) leaves it paused, where no
     seek moves it: only a restart does."""
-    runtime = Runtime(TARGETS, TimeRules())
-    events = [
-        json.dumps(ev("call.queued", at(T0, n), call_id=f"p{n}", channel="999", queue="fcr"))
-        for n in range(8)
-    ]
-    runtime.process(Family.CALLS, [Message(0, n, e.encode()) for n, e in enumerate(events)], 0, {})
-    runtime.process(Family.CALLS, [Message(1, n, events[n].encode()) for n in range(5)], 0, {})
     consumer = StoppedConsumer()
     consumer._paused_partitions = {TP("calls", 0)}
-    pipe = FamilyPipe(SimpleNamespace(consumer=consumer), Settings(stall_seconds=30), runtime,
-                      Family.CALLS, "calls", None, None)  # type: ignore[arg-type]  # fmt: skip
+    pipe = stopped_pipe(consumer)
     asyncio.run(pipe.watch_progress(now=0.0))
     assert pipe.stuck == []
     with caplog.at_level(logging.ERROR, logger="ccm.worker"):
