@@ -58,7 +58,7 @@ def layout_lines(settings: Settings, layout: Layout) -> tuple[list[str], list[st
         f"To move it to {wanted}, create new topics and replay into them ({LAYOUT_DOC}); "
         f"to keep it, set CCM_TOPIC_PARTITIONS={count}."
         for topic, count in layout.partitions.items()
-        if topic != settings.topic_deadletter and topic in named and count != wanted
+        if topic != settings.topic_deadletter and count != wanted
     ]
     return created, differ
 

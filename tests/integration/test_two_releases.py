@@ -15,6 +15,8 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,34 @@ EVERYTHING = len(Family) * PARTITIONS
 @pytest.fixture(scope="module")
 def previous() -> Release:
     return build_previous()
+
+
+@dataclass
+class Group:
+    """One consumer group on the test's topics: a worker of this checkout (``new``, not
+    started) and one of the previous release (``old``), a stream to replay and what its
+    log gives (in tmp_path/log)."""
+
+    env: dict[str, str]
+    events: Path
+    lines: int
+    app_id: str
+    new: WorkerProcess
+    old: WorkerProcess
+
+
+@pytest.fixture
+def group(
+    kafka_settings: Settings, worker: WorkerProcess, previous: Release, tmp_path: Path
+) -> Iterator[Group]:
+    env = settings_env(kafka_settings)
+    events, lines = stream(env, tmp_path)
+    app_id = worker.env["CCM_APP_ID"]
+    old = of_release(previous, kafka_settings, tmp_path / "old", app_id)
+    try:
+        yield Group(env, events, lines, app_id, worker, old)
+    finally:
+        old.stop()
 
 
 def stream(env: dict[str, str], tmp_path: Path) -> tuple[Path, int]:
@@ -142,81 +172,66 @@ def side_by_side(
 
 
 def test_a_rolling_upgrade_then_the_switch_of_checkpoint_format(
-    kafka_settings: Settings, worker: WorkerProcess, previous: Release, tmp_path: Path
+    kafka_settings: Settings, group: Group, tmp_path: Path
 ) -> None:
-    env = settings_env(kafka_settings)
-    events, lines = stream(env, tmp_path)
-    app_id = worker.env["CCM_APP_ID"]
-    new = worker
-    old = of_release(previous, kafka_settings, tmp_path / "old", app_id)
-    try:
-        # The deployment as it runs today; the rollout's first new pod joins it.
-        side_by_side(env, events, running=old, joining=new)
-        old.stop()  # the rollout replaces the last pod of the previous release
-        drained(kafka_settings, new, app_id, lines)
-        assert exports_equal(env, new, tmp_path / "log", tmp_path / "upgraded")
-        assert sum(new.metric("ccm_checkpoints_unreadable").values()) == 0
-        assert formats(new).get("5", 0) == 0  # nothing the previous release cannot read
+    new, old, env = group.new, group.old, group.env
+    # The deployment as it runs today; the rollout's first new pod joins it.
+    side_by_side(env, group.events, running=old, joining=new)
+    old.stop()  # the rollout replaces the last pod of the previous release
+    drained(kafka_settings, new, group.app_id, group.lines)
+    assert exports_equal(env, new, tmp_path / "log", tmp_path / "upgraded")
+    assert sum(new.metric("ccm_checkpoints_unreadable").values()) == 0
+    assert formats(new).get("5", 0) == 0  # nothing the previous release cannot read
 
-        # The switch: this release alone, told to write format 5.
-        new.stop()
-        new.env["CCM_CHECKPOINT_FORMAT"] = "5"
-        new.start()
-        deadline = time.monotonic() + 60
-        while formats(new) != {"4": 0, "5": EVERYTHING}:
-            assert time.monotonic() < deadline, formats(new)  # idle partitions included
-            time.sleep(0.5)
-        new.kill()
-        new.start()  # restored from format 5
-        drained(kafka_settings, new, app_id, lines)
-        assert exports_equal(env, new, tmp_path / "log", tmp_path / "switched")
+    # The switch: this release alone, told to write format 5.
+    new.stop()
+    new.env["CCM_CHECKPOINT_FORMAT"] = "5"
+    new.start()
+    deadline = time.monotonic() + 60
+    while formats(new) != {"4": 0, "5": EVERYTHING}:
+        assert time.monotonic() < deadline, formats(new)  # idle partitions included
+        time.sleep(0.5)
+    new.kill()
+    new.start()  # restored from format 5
+    drained(kafka_settings, new, group.app_id, group.lines)
+    assert exports_equal(env, new, tmp_path / "log", tmp_path / "switched")
 
-        # A checkpoint of a format this release does not read (a later release's),
-        # stored for calls partition 0: never misread, never a crash loop.
-        write_newer_format(kafka_settings, app_id, Family.CALLS, 0)
-        new.kill()
-        new.start()
-        deadline = time.monotonic() + 30
-        while new.value("ccm_checkpoints_unreadable", family="calls") != 1:
-            assert time.monotonic() < deadline, new.log(new.starts)[-3000:]
-            time.sleep(0.5)
-        assert new.value("ccm_partitions_assigned", family="calls") == PARTITIONS - 1
-        assert (
-            "calls partition 0 is not counted here: checkpoint format 6, written by ccm 9.9.9"
-            in (new.log(new.starts))
-        )
-        with pytest.raises(urllib.error.HTTPError) as not_ready:
-            urllib.request.urlopen(f"{new.url}/readyz", timeout=5)
-        assert not_ready.value.code == 503
-        assert json.loads(not_ready.value.read()) == {
-            "ready": False,
-            "partitions": EVERYTHING - 1,
-            "unreadable": 1,
-        }
-        time.sleep(3)
-        ran_whole(new, 5)
-    finally:
-        old.stop()
+    # A checkpoint of a format this release does not read (a later release's),
+    # stored for calls partition 0: never misread, never a crash loop.
+    write_newer_format(kafka_settings, group.app_id, Family.CALLS, 0)
+    new.kill()
+    new.start()
+    deadline = time.monotonic() + 30
+    while new.value("ccm_checkpoints_unreadable", family="calls") != 1:
+        assert time.monotonic() < deadline, new.log(new.starts)[-3000:]
+        time.sleep(0.5)
+    assert new.value("ccm_partitions_assigned", family="calls") == PARTITIONS - 1
+    assert "calls partition 0 is not counted here: checkpoint format 6, written by ccm 9.9.9" in (
+        new.log(new.starts)
+    )
+    with pytest.raises(urllib.error.HTTPError) as not_ready:
+        urllib.request.urlopen(f"{new.url}/readyz", timeout=5)
+    assert not_ready.value.code == 503
+    assert json.loads(not_ready.value.read()) == {
+        "ready": False,
+        "partitions": EVERYTHING - 1,
+        "unreadable": 1,
+    }
+    time.sleep(3)
+    ran_whole(new, 5)
 
 
 def test_a_rollback_before_the_switch_leaves_the_previous_release_exact(
-    kafka_settings: Settings, worker: WorkerProcess, previous: Release, tmp_path: Path
+    kafka_settings: Settings, group: Group, tmp_path: Path
 ) -> None:
-    env = settings_env(kafka_settings)
-    events, lines = stream(env, tmp_path)
-    app_id = worker.env["CCM_APP_ID"]
-    new = worker
-    old = of_release(previous, kafka_settings, tmp_path / "old", app_id)
-    try:
-        # The new release runs, writing the format both read; the rollback's first pod of
-        # the previous release joins it.
-        side_by_side(env, events, running=new, joining=old)
-        new.stop()  # the rollback replaces the last pod of the new release
-        drained(kafka_settings, old, app_id, lines)
-        assert exports_equal(env, old, tmp_path / "log", tmp_path / "rolled-back")
-        ran_whole(old, 2)
-    finally:
-        old.stop()
+    new, old, env = group.new, group.old, group.env
+    # The new release runs, writing the format both read; the rollback's first pod of
+    # the previous release joins it.
+    side_by_side(env, group.events, running=new, joining=old)
+    new.stop()  # the rollback replaces the last pod of the new release
+    drained(kafka_settings, old, group.app_id, group.lines)
+    assert exports_equal(env, old, tmp_path / "log", tmp_path / "rolled-back")
+    ran_whole(old, 2)
 
 
 def write_newer_format(settings: Settings, app_id: str, family: Family, partition: int) -> None:
