@@ -132,18 +132,25 @@ class BatchConsumer(faust_aiokafka.Consumer):
         await super().on_partitions_revoked(revoked)
 
     async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
-        records, active_partitions = await super()._wait_next_records(timeout)
         buffers = self.ccm_buffers
-        if not records or not buffers:
-            return records, active_partitions
-        ours = [(tp, batch) for tp, batch in records.items() if tp.topic in buffers]
-        if not ours:
-            return records, active_partitions
-        # Faust's `getmany` goes on with the rest; with none left it still seeks back to
-        # the committed offsets if the flow stopped meanwhile (a rebalance started).
-        rest = {tp: batch for tp, batch in records.items() if tp.topic not in buffers}
-        await self._deliver(ours, active_partitions)
-        return rest, active_partitions
+        while True:
+            records, active_partitions = await super()._wait_next_records(timeout)
+            if not records or not buffers:
+                return records, active_partitions
+            ours = [(tp, batch) for tp, batch in records.items() if tp.topic in buffers]
+            if not ours:
+                return records, active_partitions
+            # Faust's `getmany` goes on with the rest; with none left it still seeks back
+            # to the committed offsets if the flow stopped meanwhile (a rebalance started).
+            rest = {tp: batch for tp, batch in records.items() if tp.topic not in buffers}
+            generation = self.app.consumer_generation_id
+            await self._deliver(ours, active_partitions)
+            if rest or not self._may_deliver(generation):
+                return rest, active_partitions
+            # Ask the consumer's thread for the next records now, before the agents take
+            # the event loop to apply these: back through Faust's loop, the request waited
+            # for an agent's batch or two, and a partition with a backlog was read in
+            # fits, its next fetch sent only once the request came.
 
     async def _deliver(self, fetched: list[tuple[Any, list[Any]]], active: Any) -> None:
         app = self.app

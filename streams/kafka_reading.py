@@ -115,6 +115,7 @@ _original_create_worker_consumer = faust_aiokafka.AIOKafkaConsumerThread._create
 
 
 _fetch_max_bytes: int | None = None
+_fetch_max_wait_ms: int | None = None
 
 
 def _create_read_committed_consumer(self: Any, transport: Any) -> Any:
@@ -123,15 +124,19 @@ def _create_read_committed_consumer(self: Any, transport: Any) -> Any:
     consumer._isolation_level = "read_committed"
     if _fetch_max_bytes is not None:  # Faust passes no fetch_max_bytes of its own
         consumer._fetch_max_bytes = _fetch_max_bytes
+    if _fetch_max_wait_ms is not None:  # Faust's is fixed, at 1,500 ms
+        consumer._fetch_max_wait_ms = _fetch_max_wait_ms
     return consumer
 
 
-def install(fetch_max_bytes: int | None = None) -> None:
+def install(fetch_max_bytes: int | None = None, fetch_max_wait_ms: int | None = None) -> None:
     """Read every input topic committed, and through `SkippingPartitionRecords`, with
-    at most ``fetch_max_bytes`` in one fetch's answer (aiokafka's default: 50 MiB).
-    For the worker's process; the command-line tools read no input topic."""
-    global _fetch_max_bytes
+    at most ``fetch_max_bytes`` in one fetch's answer (aiokafka's default: 50 MiB), and
+    a fetch held by the broker at most ``fetch_max_wait_ms`` while it has nothing to
+    answer with. For the worker's process; the command-line tools read no input topic."""
+    global _fetch_max_bytes, _fetch_max_wait_ms
     _fetch_max_bytes = fetch_max_bytes
+    _fetch_max_wait_ms = fetch_max_wait_ms
     aiokafka_fetcher.PartitionRecords = SkippingPartitionRecords  # type: ignore[misc]
     faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = (  # type: ignore[method-assign]
         _create_read_committed_consumer
