@@ -1,7 +1,7 @@
 """ccm against a Quix Streams peer doing the same job, through the same broker.
 
     .venv/bin/python bench/versus_peer.py [--month 2026-03] [--days N] [--rounds 2] [--port 39192]
-        [--partitions 6] [--loader kcat|replay]
+        [--partitions 6] [--loader kcat|replay] [--min-peer-ratio 1.0] [--min-core-ratio R]
 
 The job: a calendar month of a force's calls (`ccm simulate`, the `call.*` events only),
 deduplicated by event_id, legs matched in any arrival order, and per Europe/London
@@ -30,7 +30,14 @@ extra: pip install -e '.[bench]').
    month x channel x queue summed over formulas) must equal every Quix run's totals;
    each difference is printed.
 
-Prints one JSON object; exits 1 when the figures differ. Leaves no process behind.
+5. Targets: ccm's median events/s from launch at least `--min-peer-ratio` times the
+   peer's (1.0 by default; `make bench` asks 1.5 of 6 partitions), and after startup at
+   least `--min-core-ratio` times the core's own rate on the same events, measured in
+   this process (`bench/core_throughput.py --events`; none by default, `make bench` asks
+   0.7 of one partition loaded by `ccm replay`).
+
+Prints one JSON object; exits 1 when the figures differ or a target is missed. Leaves no
+process behind.
 """
 
 import argparse
@@ -196,6 +203,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=39192)
     parser.add_argument("--partitions", type=int, default=6, help="of the calls topic")
     parser.add_argument("--loader", choices=("kcat", "replay"), default="kcat")
+    parser.add_argument("--min-peer-ratio", type=float, default=1.0, help="target, from launch")
+    parser.add_argument(
+        "--min-core-ratio", type=float, default=0.0, help="target, after startup, to the core"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.monotonic()
@@ -245,6 +256,18 @@ def main() -> int:
         print(f"mismatch: {line}", file=sys.stderr)
     ccm_summary = summary(*zip(*results["ccm"], strict=True), events)
     quix_summary = summary(*zip(*results["quix"], strict=True), events)
+    peer_ratio = ccm_summary["median_events_per_second"] / quix_summary["median_events_per_second"]
+    core_ratio = ccm_summary["median_events_per_second_after_startup"] / core_rate
+    missed = [
+        f"{name} {value:.2f} < {target}"
+        for name, value, target in (
+            ("ccm to the peer", peer_ratio, args.min_peer_ratio),
+            ("ccm to the core", core_ratio, args.min_core_ratio),
+        )
+        if value < target
+    ]
+    for line in missed:
+        print(f"target missed: {line}", file=sys.stderr)
     month_totals = [0] * len(FIGURES)
     for vector in figures[0].values():
         month_totals = [a + b for a, b in zip(month_totals, vector, strict=True)]
@@ -258,19 +281,19 @@ def main() -> int:
             "startup included, shutdown not",
             "ccm": ccm_summary,
             "quix": quix_summary,
-            "ratio_ccm_to_quix_median": round(
-                ccm_summary["median_events_per_second"] / quix_summary["median_events_per_second"],
-                2,
-            ),
+            "ratio_ccm_to_quix_median": round(peer_ratio, 2),
             "ratio_ccm_to_quix_median_after_startup": round(
                 ccm_summary["median_events_per_second_after_startup"]
                 / quix_summary["median_events_per_second_after_startup"],
                 2,
             ),
             "core_events_per_second": round(core_rate),
-            "ratio_ccm_to_core_after_startup": round(
-                ccm_summary["median_events_per_second_after_startup"] / core_rate, 2
-            ),
+            "ratio_ccm_to_core_after_startup": round(core_ratio, 2),
+            "targets": {
+                "min_peer_ratio": args.min_peer_ratio,
+                "min_core_ratio": args.min_core_ratio,
+            },
+            "targets_met": not missed,
             "ccm_metrics_reading_ms_median": round(1000 * statistics.median(readings)),
             "figures_match": not mismatches,
             "ccm_rounds_matching": [not any(differences(a, b) for b in totals) for a in figures],
@@ -283,7 +306,7 @@ def main() -> int:
             "bench_seconds": round(time.monotonic() - began),
         },
     )
-    return 1 if mismatches else 0
+    return 1 if mismatches or missed else 0
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ any other value.
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -70,13 +70,18 @@ class RecordBuffer:
     def room(self) -> int:
         return self.capacity - len(self._messages)
 
-    def extend(self, records: Iterable[Any]) -> None:
-        """Add a partition's records (anything with ``partition``, ``offset`` and
-        ``value``), in their order. The caller leaves room for them (`room`)."""
-        # Not `value or b""`: a Skipped for a transaction's marker is empty, and falsy.
-        batch = [
-            Message(r.partition, r.offset, r.value if r.value is not None else b"") for r in records
-        ]
+    def extend(self, records: Sequence[Any]) -> None:
+        """Add a partition's records, in their order: the `Message`s `streams.kafka_reading`
+        reads the input topics as, or anything else with ``partition``, ``offset`` and
+        ``value``, copied into `Message`s. The caller leaves room for them (`room`)."""
+        if records and type(records[0]) is Message:
+            batch = records
+        else:
+            # Not `value or b""`: a Skipped for a transaction's marker is empty, and falsy.
+            batch = [
+                Message(r.partition, r.offset, r.value if r.value is not None else b"")
+                for r in records
+            ]
         messages = self._messages
         if len(batch) > self.capacity - len(messages):
             raise OverflowError(f"{len(batch)} messages for the {self.room()} left in a buffer")

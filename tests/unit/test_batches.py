@@ -43,6 +43,15 @@ def test_a_buffer_hands_on_messages_oldest_first_in_batches_of_at_most_the_size_
     assert buffer.take(3) == []
 
 
+def test_messages_read_as_messages_go_into_a_buffer_as_they_are() -> None:
+    read = [Message(0, 5, b"a"), Message(0, 6, Skipped(b"", "control", 6))]
+    buffer = RecordBuffer(10)
+    buffer.extend(read)
+    taken = buffer.take(10)
+    assert taken == read
+    assert all(t is r for t, r in zip(taken, read, strict=True))  # not copied
+
+
 def test_skipped_offsets_pass_through_a_buffer_as_they_came() -> None:
     marker = Skipped(b"", "control", 3)
     undecodable = Skipped(b"\x00batch", "undecodable", 9, "offsets 4-9 could not be decoded")
