@@ -23,8 +23,9 @@ from datetime import UTC, datetime, timedelta
 from schemas import Family
 from streams.core import runs_compiled
 from streams.core.figures import compute
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import PartitionState
 from streams.core.targets import DEFAULT_TARGETS_PATH, parse_targets
+from streams.core.timebase import TimeRules
 
 START = datetime(2026, 3, 10, tzinfo=UTC)
 

@@ -25,8 +25,9 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from streams.core.partition import SNAPSHOT_VERSION, PartitionState, TimeRules, UnreadableCheckpoint
+from streams.core.partition import SNAPSHOT_VERSION, PartitionState, UnreadableCheckpoint
 from streams.core.targets import Targets
+from streams.core.timebase import TimeRules
 
 log = logging.getLogger("ccm.checkpoints")
 

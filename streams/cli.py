@@ -639,7 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from streams.kafka_io import KafkaUnavailable
+    from streams.kafka_check import KafkaUnavailable
 
     args = build_parser().parse_args(argv)
     # ccm holds a month of lifecycles in small objects with no cycles among them, and

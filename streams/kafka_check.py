@@ -22,9 +22,24 @@ from kafka.errors import (
 )
 
 import streams.kafka_eof  # noqa: F401  (mends kafka-python before any client connects)
-from streams.kafka_io import KafkaUnavailable, unreachable_message
 from streams.security import TlsFileError, check_client_files, client_ssl_context
 from streams.settings import Settings
+
+BOOTSTRAP_TIMEOUT_MS = 20_000
+"""How long a client waits for a broker before saying why it could not connect."""
+
+
+class KafkaUnavailable(RuntimeError):
+    """Kafka could not be reached; the message says what to do."""
+
+
+def unreachable_message(settings: Settings) -> str:
+    return (
+        f"cannot reach Kafka at {settings.kafka_bootstrap}. Start the local broker with "
+        "'deploy/kafka/local-kafka start', or point CCM_KAFKA_BOOTSTRAP (or --bootstrap) "
+        "at a running cluster."
+    )
+
 
 PROBE_TIMEOUT_S = 5.0
 

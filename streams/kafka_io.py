@@ -8,30 +8,14 @@ from a plain loop and flushes deterministically at exit.
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from streams.kafka_check import BOOTSTRAP_TIMEOUT_MS, explained
 from streams.settings import Settings
-
-BOOTSTRAP_TIMEOUT_MS = 20_000
-"""How long a client waits for a broker before saying why it could not connect."""
-
-
-class KafkaUnavailable(RuntimeError):
-    """Kafka could not be reached; the message says what to do."""
-
-
-def unreachable_message(settings: Settings) -> str:
-    return (
-        f"cannot reach Kafka at {settings.kafka_bootstrap}. Start the local broker with "
-        "'deploy/kafka/local-kafka start', or point CCM_KAFKA_BOOTSTRAP (or --bootstrap) "
-        "at a running cluster."
-    )
 
 
 class EventProducer:
     """Sends raw event bytes, idempotently, and remembers the first failure."""
 
     def __init__(self, settings: Settings) -> None:
-        from streams.kafka_check import explained
-
         with explained(settings):
             self._producer = KafkaProducer(
                 **settings.kafka_python_config(),

@@ -15,8 +15,9 @@ from streams import checkpoints
 from streams.checkpoints import Chain, Record
 from streams.core.families import FAMILIES
 from streams.core.ledger import DeadLetter
-from streams.core.partition import SNAPSHOT_VERSION, PartitionState, TimeRules, UnreadableCheckpoint
+from streams.core.partition import SNAPSHOT_VERSION, PartitionState, UnreadableCheckpoint
 from streams.core.targets import Targets
+from streams.core.timebase import TimeRules
 
 log = logging.getLogger("ccm.runtime")
 

@@ -14,7 +14,7 @@ from schemas import Family
 from streams.core.targets import DEFAULT_TARGETS_PATH
 
 if TYPE_CHECKING:
-    from streams.core.partition import TimeRules
+    from streams.core.timebase import TimeRules
 
 
 class Settings(BaseSettings):
@@ -152,7 +152,7 @@ class Settings(BaseSettings):
 
     def time_rules(self) -> "TimeRules":
         """The event-time rules of SPEC section 6, as the worker and exports apply them."""
-        from streams.core.partition import TimeRules
+        from streams.core.timebase import TimeRules
 
         day_us = 86_400 * 1_000_000
         return TimeRules(

@@ -17,8 +17,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from streams.core.families import FAMILIES
-from streams.kafka_check import explained
-from streams.kafka_io import BOOTSTRAP_TIMEOUT_MS, KafkaUnavailable
+from streams.kafka_check import BOOTSTRAP_TIMEOUT_MS, KafkaUnavailable, explained
 from streams.settings import Settings
 
 log = logging.getLogger("ccm.topics")

@@ -11,8 +11,9 @@ import yaml
 from schemas import Family
 from streams.core.figures import Figures, compute
 from streams.core.ledger import DeadLetter
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import PartitionState
 from streams.core.targets import Targets, parse_targets
+from streams.core.timebase import TimeRules
 from tests.events import event, raw
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,7 +10,6 @@ import traceback
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -19,7 +18,7 @@ from schemas import Envelope, Family, RejectReason, Source, decode
 from streams.core.families import FAMILIES
 from streams.core.ledger import Conflict, DeadLetter, Duplicate, Ledger
 from streams.core.targets import Targets
-from streams.core.timebase import HOUR_US, LiveClock, from_us, london_month_end_us, to_us
+from streams.core.timebase import LiveClock, TimeRules, from_us, london_month_end_us, to_us
 
 SNAPSHOT_VERSION = 4
 """The format a checkpoint is written in unless the worker is told otherwise
@@ -37,30 +36,6 @@ where 4 keeps their digests; both are read into the shape of 4."""
 class UnreadableCheckpoint(ValueError):
     """A checkpoint this ccm cannot read (a newer release's format, or damaged): never
     guessed at, so no figure is misread or counted from a hole."""
-
-
-@dataclass(frozen=True)
-class TimeRules:
-    """SPEC section 6, in µs of event time."""
-
-    grace_us: int = HOUR_US
-    """How late (behind stream time) an event may be and still count."""
-    stale_us: int = 12 * HOUR_US
-    """A call or chat waiting longer than this lost its outcome: dead-lettered as orphan."""
-    report_stale_us: int = 30 * 24 * HOUR_US
-    """A report awaiting triage longer than this stops awaiting: still counted as submitted,
-    never timed, forgotten with its month."""
-    incident_stale_us: int = 30 * 24 * HOUR_US
-    """An incident still open this long after creation is scored for good and forgotten."""
-    close_after_us: int = 7 * 24 * HOUR_US
-    """How long after a London month ends its figures still take late events."""
-    sweep_every_us: int = 60 * 1_000_000
-    """How often (in stream time) orphans are looked for and quiet lifecycles forgotten."""
-    future_skew_us: int | None = None
-    """An event dated further than this ahead of the wall clock is refused as ``future``
-    and never moves stream time, so one fast producer clock cannot make every later event
-    late. None: no check (the core on its own, with no wall clock to trust); the worker
-    and exports take ``CCM_FUTURE_SKEW_SECONDS``."""
 
 
 def _where_raised(error: Exception) -> str:

@@ -5,6 +5,7 @@ boundaries are computed in Europe/London, so days are 23, 24 or 25 hours long;
 all durations are differences of instants, never wall-clock arithmetic.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -167,3 +168,27 @@ class LiveClock:
 
     def load_json(self, data: list) -> None:
         self.stream_us, self._wall_at_advance_us, self._live = data
+
+
+@dataclass(frozen=True)
+class TimeRules:
+    """SPEC section 6, in µs of event time."""
+
+    grace_us: int = HOUR_US
+    """How late (behind stream time) an event may be and still count."""
+    stale_us: int = 12 * HOUR_US
+    """A call or chat waiting longer than this lost its outcome: dead-lettered as orphan."""
+    report_stale_us: int = 30 * 24 * HOUR_US
+    """A report awaiting triage longer than this stops awaiting: still counted as submitted,
+    never timed, forgotten with its month."""
+    incident_stale_us: int = 30 * 24 * HOUR_US
+    """An incident still open this long after creation is scored for good and forgotten."""
+    close_after_us: int = 7 * 24 * HOUR_US
+    """How long after a London month ends its figures still take late events."""
+    sweep_every_us: int = 60 * 1_000_000
+    """How often (in stream time) orphans are looked for and quiet lifecycles forgotten."""
+    future_skew_us: int | None = None
+    """An event dated further than this ahead of the wall clock is refused as ``future``
+    and never moves stream time, so one fast producer clock cannot make every later event
+    late. None: no check (the core on its own, with no wall clock to trust); the worker
+    and exports take ``CCM_FUTURE_SKEW_SECONDS``."""

@@ -25,10 +25,10 @@ from pathlib import Path
 import orjson
 
 from schemas import EVENT_MODELS, Envelope, Family, RejectReason, decode
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import PartitionState
 from streams.core.placement import partition_for
 from streams.core.targets import Targets
-from streams.core.timebase import from_us
+from streams.core.timebase import TimeRules, from_us
 from streams.replay import RejectedLine, read_lines
 
 DEFAULT_PARTITIONS = 6

@@ -15,7 +15,7 @@ from faust.types import TP
 
 from schemas import Family
 from streams.batches import BatchConsumer, RecordBuffer
-from streams.core.partition import TimeRules
+from streams.core.timebase import TimeRules
 from streams.runtime import Message, Runtime, Skipped
 from streams.settings import Settings
 from streams.worker import FamilyPipe

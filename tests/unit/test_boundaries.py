@@ -35,8 +35,13 @@ CLOSED_LABELS = {
 }
 
 
-@pytest.mark.parametrize("module", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
-def test_core_module_imports_no_io_framework(module: Path) -> None:
+def core_modules(root: Path) -> list[Path]:
+    """Every module of the core, in every folder under it (`families/` included)."""
+    return sorted(root.rglob("*.py"))
+
+
+def io_imports(module: Path) -> set[str]:
+    """The I/O frameworks ``module`` imports, at any depth of its code."""
     tree = ast.parse(module.read_text())
     imported = {
         (node.module or "").split(".")[0]
@@ -46,7 +51,24 @@ def test_core_module_imports_no_io_framework(module: Path) -> None:
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    assert imported.isdisjoint(FORBIDDEN), f"{module.name} imports {imported & FORBIDDEN}"
+    return imported & FORBIDDEN
+
+
+@pytest.mark.parametrize("module", core_modules(CORE), ids=lambda p: str(p.relative_to(CORE)))
+def test_core_module_imports_no_io_framework(module: Path) -> None:
+    assert not io_imports(module), f"{module.relative_to(CORE)} imports {io_imports(module)}"
+
+
+def test_the_purity_check_reaches_the_families_and_fails_on_an_import_there(
+    tmp_path: Path,
+) -> None:
+    assert any(p.parent.name == "families" for p in core_modules(CORE))
+    core = tmp_path / "core"
+    shutil.copytree(CORE, core, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    assert not [p for p in core_modules(core) if io_imports(p)]
+    planted = core / "families" / "calls.py"
+    planted.write_text(planted.read_text() + "\n\ndef _sneak():\n    import faust  # noqa\n")
+    assert [p for p in core_modules(core) if io_imports(p)] == [planted]
 
 
 def test_every_metric_uses_only_closed_label_sets_and_base_units() -> None:
@@ -145,3 +167,79 @@ def test_readings_kept_between_scrapes_move_with_every_event_and_minute() -> Non
     kept = compute([run.state], TARGETS, run.wall_us, readings)
     assert (legs(kept, "15m"), legs(kept, "1h")) == ((1, 0), (2, 1))
     assert kept.values == compute([run.state], TARGETS, run.wall_us).values
+
+
+def module_imports(root: Path) -> dict[str, set[str]]:
+    """Each module of the package at ``root`` -> the package's modules it imports, at any
+    depth of its code: deferred imports and those for type checking only included, since
+    they tie the modules together as much as the others."""
+    modules = {}
+    for path in root.rglob("*.py"):
+        name = ".".join(path.relative_to(root.parent).with_suffix("").parts)
+        modules[name.removesuffix(".__init__")] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                wanted = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*parts, *([base] if base else [])])
+                wanted = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for target in wanted:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import one another, round a loop (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in graph[module]:
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                other = stack.pop()
+                group.append(other)
+                if other == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_two_modules_import_each_other_round_a_loop() -> None:
+    assert cycles(module_imports(CORE.parent)) == []
+
+
+def test_the_loop_check_finds_a_loop_through_a_deferred_import(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from pkg.b import thing\n")
+    (package / "b.py").write_text("def thing():\n    from pkg import a\n")
+    (package / "c.py").write_text("from pkg import b\n")
+    assert cycles(module_imports(package)) == [["pkg.a", "pkg.b"]]

@@ -14,9 +14,9 @@ from schemas import RejectReason
 from streams.core.calls import LegCount
 from streams.core.figures import compute
 from streams.core.ledger import holds_digest
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import PartitionState
 from streams.core.targets import Targets, parse_targets
-from streams.core.timebase import HOUR_US, to_us
+from streams.core.timebase import HOUR_US, TimeRules, to_us
 from tests.events import raw
 from tests.scenario import REPO, T0, TARGETS, Run, at, ev, named, targets_with
 

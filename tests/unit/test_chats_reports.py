@@ -1,8 +1,8 @@
 """Live Chat and online report KPIs."""
 
 from schemas import Family, RejectReason
-from streams.core.partition import PartitionState, TimeRules
-from streams.core.timebase import HOUR_US
+from streams.core.partition import PartitionState
+from streams.core.timebase import HOUR_US, TimeRules
 from tests.events import raw
 from tests.scenario import Run, ev
 

@@ -11,7 +11,8 @@ import pytest
 
 from schemas import Family
 from streams.checkpoints import Chain, change_key, read, write
-from streams.core.partition import PartitionState, TimeRules, UnreadableCheckpoint
+from streams.core.partition import PartitionState, UnreadableCheckpoint
+from streams.core.timebase import TimeRules
 from streams.delivery import Delivery
 from streams.runtime import Message, Runtime, checkpoint_key
 from tests import monthly_data as data

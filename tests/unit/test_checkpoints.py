@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from schemas import Envelope, Family, decode
 from streams.checkpoints import Chain, change_key, read, write
 from streams.core.monthly import monthly_pack
-from streams.core.partition import SNAPSHOT_VERSION, PartitionState, TimeRules
+from streams.core.partition import SNAPSHOT_VERSION, PartitionState
+from streams.core.timebase import TimeRules
 from streams.runtime import CONSUMED_FAMILIES, Message, Runtime, checkpoint_key
 from tests import monthly_data as data
 

@@ -13,7 +13,7 @@ from faust.types import TP
 from schemas import Family, RejectReason
 from streams import worker
 from streams.core.ledger import DeadLetter
-from streams.core.partition import TimeRules
+from streams.core.timebase import TimeRules
 from streams.delivery import Checkpoint, Delivery, Letter
 from streams.runtime import Message, Rejected, Runtime, Skipped
 from streams.settings import Settings

@@ -7,7 +7,8 @@ import pytest
 from schemas import Family
 from streams.core.families import FAMILIES, FamilySpec
 from streams.core.pack import CallRow, ChatRow, CombinedWaitRow, IncidentGradeRow, ReportRow
-from streams.core.partition import TimeRules, make_ledger
+from streams.core.partition import make_ledger
+from streams.core.timebase import TimeRules
 from streams.settings import Settings
 from tests.scenario import TARGETS
 

@@ -4,8 +4,7 @@ from datetime import datetime, timedelta
 
 from schemas import RejectReason
 from streams.core.monthly import monthly_pack
-from streams.core.partition import TimeRules
-from streams.core.timebase import US, to_us
+from streams.core.timebase import US, TimeRules, to_us
 from streams.export.from_log import run_lines
 from tests.events import raw
 from tests.scenario import T0, TARGETS, Run, ev

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from schemas import Family, RejectReason
 from streams.core.figures import compute
 from streams.core.incidents import IncidentCount
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import PartitionState
 from streams.core.targets import Targets, parse_targets
-from streams.core.timebase import HOUR_US, US, minute_of, to_us
+from streams.core.timebase import HOUR_US, US, TimeRules, minute_of, to_us
 from streams.runtime import Message, Runtime
 from tests.scenario import REPO, T0, TARGETS, Run, at, ev, named
 

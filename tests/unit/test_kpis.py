@@ -13,7 +13,8 @@ from kafka.partitioner.default import murmur2
 
 from schemas import Family
 from streams.core.monthly import monthly_pack
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import PartitionState
+from streams.core.timebase import TimeRules
 from streams.export.csv import write_monthly_csv
 from streams.export.from_log import run_lines
 from tests import monthly_data as data

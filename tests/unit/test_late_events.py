@@ -5,8 +5,9 @@ from datetime import datetime
 
 from schemas import Family
 from streams.core.monthly import monthly_pack
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import PartitionState
 from streams.core.reports import ReportCount
+from streams.core.timebase import TimeRules
 from tests.events import raw
 from tests.scenario import T0, TARGETS, Run, at, ev, named
 

@@ -21,8 +21,7 @@ from kafka.partitioner.default import murmur2
 from schemas import RejectReason
 from streams.core.monthly import MonthlyPack, monthly_pack
 from streams.core.months import one_decimal, parse_month, percent
-from streams.core.partition import TimeRules
-from streams.core.timebase import london_day
+from streams.core.timebase import TimeRules, london_day
 from streams.export.csv import write_monthly_csv
 from streams.export.from_log import run_file, run_lines
 from tests import monthly_data as data
@@ -481,7 +480,8 @@ def test_pack_json_round_trip_is_exact(pack: MonthlyPack) -> None:
 
 def test_pack_from_restored_checkpoints_equals_the_pack(log: data.Log, pack: MonthlyPack) -> None:
     # What a worker serves after a restart from its checkpoints is what it served before.
-    from streams.core.partition import PartitionState, TimeRules
+    from streams.core.partition import PartitionState
+    from streams.core.timebase import TimeRules
 
     targets = data.targets()
     run = run_lines(enumerate(log.lines, 1), targets)

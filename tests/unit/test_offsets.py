@@ -5,7 +5,7 @@ and the stall signal, from plain numbers."""
 import json
 
 from schemas import Family, RejectReason
-from streams.core.partition import TimeRules
+from streams.core.timebase import TimeRules
 from streams.progress import ProgressWatch
 from streams.runtime import Message, Runtime, Skipped
 from tests.scenario import T0, TARGETS, at, ev

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas import Family
-from streams.core.partition import PartitionState, TimeRules
+from streams.core.partition import PartitionState
+from streams.core.timebase import TimeRules
 from streams.runtime import Message, Runtime
 from tests.scenario import T0, TARGETS, Run, at, ev
 

@@ -14,7 +14,7 @@ import pytest
 from faust.types import TP
 
 from schemas import Family
-from streams.core.partition import TimeRules
+from streams.core.timebase import TimeRules
 from streams.runtime import Message, Runtime
 from streams.settings import Settings
 from streams.worker import FamilyPipe

@@ -13,7 +13,7 @@ from streams.core.tally import Dim
 from streams.core.targets import Targets
 
 if TYPE_CHECKING:
-    from streams.core.partition import TimeRules
+    from streams.core.timebase import TimeRules
 
 Labels = tuple[str, ...]
 Combine = Literal["sum", "max"]
