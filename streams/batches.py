@@ -35,7 +35,7 @@ drops them; the producer's buffer and Faust's flow control hold delivery back, a
 `Conductor` does; and the buffers are emptied when a rebalance starts, as Faust empties
 the streams' queues. Every such drop is safe: a state skips offsets it holds, notices a
 hole where some are missing, and the pipe has the consumer read them again
-(`streams.worker`). The `Skipped` records of `streams.kafka_reading` pass through as
+(`streams.worker`). The `Skipped` records of `streams.seam` pass through as
 any other value.
 """
 
@@ -47,6 +47,7 @@ from typing import Any
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from streams import seam
 from streams.runtime import Message
 
 
@@ -71,7 +72,7 @@ class RecordBuffer:
         return self.capacity - len(self._messages)
 
     def extend(self, records: Sequence[Any]) -> None:
-        """Add a partition's records, in their order: the `Message`s `streams.kafka_reading`
+        """Add a partition's records, in their order: the `Message`s `streams.seam`
         reads the input topics as, or anything else with ``partition``, ``offset`` and
         ``value``, copied into `Message`s. The caller leaves room for them (`room`)."""
         if records and type(records[0]) is Message:
@@ -119,7 +120,7 @@ class RecordBuffer:
         await self._room.wait()
 
 
-class BatchConsumer(faust_aiokafka.Consumer):
+class BatchConsumer(seam.ReadingConsumer):
     """Faust's Kafka consumer, with the records of the topics in ``ccm_buffers`` taken
     off each fetch and put into their buffers, a partition at a time; the rest (the
     checkpoint tables' changelogs while they recover) goes on through Faust as before."""
@@ -136,38 +137,17 @@ class BatchConsumer(faust_aiokafka.Consumer):
             buffer.clear()
         await super().on_partitions_revoked(revoked)
 
-    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:
-        buffers = self.ccm_buffers
-        while True:
-            records, active_partitions = await super()._wait_next_records(timeout)
-            if not records or not buffers:
-                return records, active_partitions
-            ours = [(tp, batch) for tp, batch in records.items() if tp.topic in buffers]
-            if not ours:
-                return records, active_partitions
-            # Faust's `getmany` goes on with the rest; with none left it still seeks back
-            # to the committed offsets if the flow stopped meanwhile (a rebalance started).
-            rest = {tp: batch for tp, batch in records.items() if tp.topic not in buffers}
-            generation = self.app.consumer_generation_id
-            await self._deliver(ours, active_partitions)
-            if rest or not self._may_deliver(generation):
-                return rest, active_partitions
-            # Ask the consumer's thread for the next records now, before the agents take
-            # the event loop to apply these: back through Faust's loop, the request waited
-            # for an agent's batch or two, and a partition with a backlog was read in
-            # fits, its next fetch sent only once the request came.
-
-    async def _deliver(self, fetched: list[tuple[Any, list[Any]]], active: Any) -> None:
+    async def deliver(self, fetched: list[tuple[Any, list[Any]]], active: Any) -> None:
         app = self.app
         generation = app.consumer_generation_id
-        read_offset = self._read_offset
-        buffered = self._buffered_partitions
+        read_offset = self.read_offsets
+        buffered = self.buffered_partitions
         # The Conductor's holds, once per fetch instead of once per message: dead letters
         # waiting in the producer's buffer, and a rebalance under way.
         await app.producer.buffer.wait_until_ebb()
         await app.flow_control.acquire()
         for tp, records in fetched:
-            if not self._may_deliver(generation):
+            if not self.may_deliver(generation):
                 return  # a rebalance started: Faust drops these too
             if active is not None and tp not in active and tp not in buffered:
                 continue  # paused or revoked since the fetch began: as Faust's getmany
@@ -182,7 +162,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
                     # Back-pressure: wait for the family's agent to take a batch, or give
                     # up when a rebalance starts (as Faust's drain gives up a message).
                     await self.wait_first(buffer.wait_for_room(), self.suspend_flow.wait())
-                    if not self._may_deliver(generation):
+                    if not self.may_deliver(generation):
                         return
                     continue
                 chunk = records[start : start + room]
@@ -192,13 +172,6 @@ class BatchConsumer(faust_aiokafka.Consumer):
             if records:
                 app.monitor.track_tp_end_offset(tp, self.highwater(tp))
 
-    def _may_deliver(self, generation: int) -> bool:
-        return (
-            self.flow_active
-            and not self.should_stop
-            and self.app.consumer_generation_id == generation
-        )
-
 
 def take_batches(app: Any, buffers: Mapping[str, RecordBuffer]) -> None:
     """Have ``app``'s consumer put the records of these topics into their buffers. Call
@@ -206,5 +179,9 @@ def take_batches(app: Any, buffers: Mapping[str, RecordBuffer]) -> None:
     transport = app.transport
     if not isinstance(transport, faust_aiokafka.Transport):
         raise TypeError(f"the worker needs Faust's aiokafka transport, not {transport!r}")
-    consumer_class = type("CcmBatchConsumer", (BatchConsumer,), {"ccm_buffers": dict(buffers)})
+    consumer_class = type(
+        "CcmBatchConsumer",
+        (BatchConsumer,),
+        {"ccm_buffers": dict(buffers), "taken_topics": frozenset(buffers)},
+    )
     transport.Consumer = consumer_class

@@ -21,7 +21,7 @@ from kafka.errors import (
     UnsupportedSaslMechanismError,
 )
 
-import streams.kafka_eof  # noqa: F401  (mends kafka-python before any client connects)
+from streams import seam
 from streams.security import TlsFileError, check_client_files, client_ssl_context
 from streams.settings import Settings
 
@@ -39,6 +39,9 @@ def unreachable_message(settings: Settings) -> str:
         "'deploy/kafka/local-kafka start', or point CCM_KAFKA_BOOTSTRAP (or --bootstrap) "
         "at a running cluster."
     )
+
+
+seam.mend_read_before_close()  # before any client connects
 
 
 PROBE_TIMEOUT_S = 5.0

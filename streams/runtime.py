@@ -26,7 +26,7 @@ CONSUMED_FAMILIES = tuple(FAMILIES)
 
 class Skipped(bytes):
     """Offsets ``offset`` .. ``last_offset`` of a partition hold no event for ccm (see
-    `streams.kafka_reading`, which reads them so).
+    `streams.seam`, which reads them so).
 
     A ``bytes`` so that it passes through Faust's stream as any record's value does,
     but never a plain ``bytes``: no message from Kafka can be mistaken for one. Its

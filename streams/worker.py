@@ -44,7 +44,7 @@ import faust
 from faust.types import TP
 
 from schemas import Family
-from streams import kafka_reading, malloc
+from streams import malloc, seam
 from streams.batches import RecordBuffer, take_batches
 from streams.checkpoints import change_key
 from streams.core.monthly import monthly_pack
@@ -132,7 +132,7 @@ class App(faust.App):
 
 def create_app(settings: Settings, targets: Targets, partitions: dict[str, int]) -> faust.App:
     """Build the worker. ``partitions`` maps each input topic to its partition count."""
-    kafka_reading.install(
+    seam.install_reading(
         fetch_max_bytes=FETCH_MAX_BYTES,
         fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         input_topics=[settings.topic_for(family) for family in CONSUMED_FAMILIES],
@@ -545,7 +545,7 @@ class FamilyPipe:
         if offsets is None:
             return
         if offsets:
-            await self.app.consumer._commit(self._tps(offsets))
+            await seam.commit(self.app.consumer, self._tps(offsets))
         self.delivery.committed(checkpoint, time.monotonic(), time.time())
         malloc.trim()  # the checkpoint's records are let go: give back what they held
 
@@ -568,7 +568,7 @@ class FamilyPipe:
             return
         paused = {
             tp.partition
-            for tp in self.app.consumer._paused_partitions
+            for tp in seam.paused_partitions(self.app.consumer)
             if tp.topic == self.topic_name
         }
         seek = self.delivery.read_progress(

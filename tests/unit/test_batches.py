@@ -77,18 +77,18 @@ def test_a_buffer_never_holds_more_than_its_capacity() -> None:
 
 
 class FakeConsumer:
-    """The parts of Faust's consumer that `BatchConsumer._deliver` uses."""
+    """The parts of Faust's consumer that `BatchConsumer.deliver` uses."""
 
-    _deliver = BatchConsumer._deliver
-    _may_deliver = BatchConsumer._may_deliver
+    deliver = BatchConsumer.deliver
+    may_deliver = BatchConsumer.may_deliver
 
     def __init__(self, buffers: dict[str, RecordBuffer]) -> None:
         self.ccm_buffers = buffers
         self.flow_active = True
         self.should_stop = False
         self.suspend_flow = asyncio.Event()
-        self._read_offset: dict[TP, int | None] = defaultdict(lambda: None)
-        self._buffered_partitions: set[TP] = set()
+        self.read_offsets: dict[TP, int | None] = defaultdict(lambda: None)
+        self.buffered_partitions: set[TP] = set()
         self.ends: dict[TP, int] = {}
 
         async def nothing() -> None:
@@ -136,7 +136,7 @@ def test_the_consumer_waits_for_room_and_each_partition_arrives_whole_and_in_ord
 
     async def main() -> None:
         taking = asyncio.ensure_future(agent())
-        await consumer._deliver(fetched, {TP("calls", 0), TP("calls", 1)})
+        await consumer.deliver(fetched, {TP("calls", 0), TP("calls", 1)})
         await asyncio.wait_for(taking, 5)
 
     asyncio.run(main())
@@ -147,19 +147,19 @@ def test_the_consumer_waits_for_room_and_each_partition_arrives_whole_and_in_ord
     assert [(m.partition, m.offset) for m in applied if m.partition == 1] == [
         (1, n) for n in range(5)
     ]
-    assert consumer._read_offset == {TP("calls", 0): 9, TP("calls", 1): 4}
+    assert consumer.read_offsets == {TP("calls", 0): 9, TP("calls", 1): 4}
     assert consumer.ends == {TP("calls", 0): 100, TP("calls", 1): 100}
 
 
 def test_the_consumer_drops_what_faust_would_drop() -> None:
     buffer = RecordBuffer(100)
     consumer = FakeConsumer({"calls": buffer})
-    consumer._read_offset[TP("calls", 0)] = 3  # sought to 3 after these were fetched
+    consumer.read_offsets[TP("calls", 0)] = 3  # sought to 3 after these were fetched
     fetched = [
         (TP("calls", 0), [record(0, n, b"x") for n in range(6)]),
         (TP("calls", 1), [record(1, n, b"y") for n in range(2)]),  # paused meanwhile
     ]
-    asyncio.run(consumer._deliver(fetched, {TP("calls", 0)}))
+    asyncio.run(consumer.deliver(fetched, {TP("calls", 0)}))
     assert [(m.partition, m.offset) for m in buffer.take(100)] == [(0, 3), (0, 4), (0, 5)]
 
 
@@ -169,7 +169,7 @@ def test_a_rebalance_while_the_consumer_waits_for_room_drops_the_rest_of_the_fet
     fetched = [(TP("calls", 0), [record(0, n, b"x") for n in range(5)])]
 
     async def main() -> None:
-        delivering = asyncio.ensure_future(consumer._deliver(fetched, None))
+        delivering = asyncio.ensure_future(consumer.deliver(fetched, None))
         await asyncio.sleep(0.01)
         assert not delivering.done()  # waiting for room
         consumer.stop_flow()

@@ -7,9 +7,9 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 from aiokafka.structs import TopicPartition
 
-from streams import kafka_reading
-from streams.kafka_reading import SkippingPartitionRecords
+from streams import seam
 from streams.runtime import Message, Skipped
+from streams.seam import SkippingPartitionRecords
 
 GZIP = 1
 RECORDS_AT = 61
@@ -121,7 +121,7 @@ def test_an_input_topics_records_are_read_as_messages(monkeypatch) -> None:  # t
     batches = (batch(0, 3), broken, last)
     as_records = read(*batches)
 
-    monkeypatch.setattr(kafka_reading, "_input_topics", frozenset({"calls"}))
+    monkeypatch.setattr(seam, "_input_topics", frozenset({"calls"}))
     messages = records_of(*batches)
     assert {type(m) for m in messages} == {Message}
     assert {m.partition for m in messages} == {0}

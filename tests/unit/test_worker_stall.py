@@ -14,6 +14,7 @@ import pytest
 from faust.types import TP
 
 from schemas import Family
+from streams import seam
 from streams.core.timebase import TimeRules
 from streams.runtime import Message, Runtime
 from streams.settings import Settings
@@ -25,7 +26,7 @@ class StoppedConsumer:
     """Holds two calls partitions whose log ends are at 20 and 5, and delivers nothing."""
 
     def __init__(self) -> None:
-        self._paused_partitions = {TP("calls", 1)}
+        setattr(self, seam.PAUSED_PARTITIONS, {TP("calls", 1)})
         self.sought: list[dict[TP, int]] = []
 
     def assignment(self) -> set[TP]:
@@ -90,7 +91,7 @@ def test_a_stalled_partition_held_paused_makes_the_worker_not_live(
     (seen after a worker frozen past its session was thawed) leaves it paused, where no
     seek moves it: only a restart does."""
     consumer = StoppedConsumer()
-    consumer._paused_partitions = {TP("calls", 0)}
+    setattr(consumer, seam.PAUSED_PARTITIONS, {TP("calls", 0)})
     pipe = stopped_pipe(consumer)
     asyncio.run(pipe.watch_progress(now=0.0))
     assert pipe.stuck == []
