@@ -70,6 +70,10 @@ bench: setup $(VENV)/.bench-extra ## Benchmarks: the pure core; through a real b
 	done; \
 	if [ -n "$$missed" ]; then echo "bench: targets missed in:$$missed" >&2; exit 1; fi
 
+.PHONY: upgrade-check
+upgrade-check: setup ## Try the newest Faust, aiokafka and kafka-python in a virtualenv of their own: the seam's contract tests (which touch points changed), then the suite (UPGRADE_SUITE=unit: no broker)
+	deploy/upgrade-check
+
 .PHONY: soak
 soak: setup ## Soak: two workers at 100x a force's peak for 10 minutes through a real broker
 	$(BIN)/python bench/soak.py
