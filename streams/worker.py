@@ -138,6 +138,17 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         input_topics=[settings.topic_for(family) for family in CONSUMED_FAMILIES],
     )
     runtime = Runtime(targets, settings.time_rules(), settings.checkpoint_format, release())
+    app = _faust_app(settings)
+    app.ccm_runtime = runtime  # type: ignore[attr-defined]
+    pipes = _family_pipes(app, settings, runtime, partitions)
+    _schedule(app, settings, pipes)
+    _serve(app, settings, targets, runtime, pipes, partitions)
+    return app
+
+
+def _faust_app(settings: Settings) -> App:
+    """Faust's app, configured for the worker: raw bytes throughout, offsets committed by
+    the pipes, fetches sized for batches."""
     debug_views = settings.web_debug_views
     app = App(
         settings.app_id,
@@ -168,14 +179,12 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         web_graph_enabled=debug_views,
         web_stats_enabled=debug_views,
     )
-    app.ccm_runtime = runtime  # type: ignore[attr-defined]
-    deadletter = app.topic(
-        settings.topic_deadletter,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
+    return app
+
+
+def _checkpoint_table(runtime: Runtime) -> type[faust.Table]:
+    """The table class that holds each family's checkpoints and, once Faust has recovered
+    it on assignment, sets up the assigned partitions' states from them."""
 
     class CheckpointTable(faust.Table):
         """Holds each partition's latest checkpoint; recovered by Faust on assignment."""
@@ -206,6 +215,22 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
             )
             self.ccm_pipe.resume_after_rebalance({tp.partition for tp in active_tps}, rewrite)
 
+    return CheckpointTable
+
+
+def _family_pipes(
+    app: App, settings: Settings, runtime: Runtime, partitions: dict[str, int]
+) -> list["FamilyPipe"]:
+    """Each family's input topic, checkpoint table, buffer, pipe and agent."""
+    deadletter = app.topic(
+        settings.topic_deadletter,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+    CheckpointTable = _checkpoint_table(runtime)
     pipes: list[FamilyPipe] = []
     buffers: dict[str, RecordBuffer] = {}
     checkpointing: set[Family] = set()  # the families whose checkpoint is on its way
@@ -247,6 +272,12 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
     # buffers, not through Faust's streams (why, in `streams.batches` and `FamilyPipe.run`).
     take_batches(app, buffers)
 
+    return pipes
+
+
+def _schedule(app: App, settings: Settings, pipes: list["FamilyPipe"]) -> None:
+    """The timers: checkpoints of quiet streams, gaps read again, stalls watched."""
+
     @app.timer(interval=settings.checkpoint_seconds)
     async def checkpoint_quiet_streams() -> None:
         for pipe in pipes:
@@ -259,6 +290,17 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
     async def watch_progress() -> None:
         for pipe in pipes:
             await pipe.watch_progress()
+
+
+def _serve(
+    app: App,
+    settings: Settings,
+    targets: Targets,
+    runtime: Runtime,
+    pipes: list["FamilyPipe"],
+    partitions: dict[str, int],
+) -> None:
+    """The web pages: /metrics, /healthz, /readyz and /export/monthly."""
 
     def pipeline_figures() -> dict[str, dict[tuple[str, ...], float]]:
         figures: dict[str, dict[tuple[str, ...], float]] = {}
@@ -319,8 +361,6 @@ def create_app(settings: Settings, targets: Targets, partitions: dict[str, int])
         except ValueError as error:
             return web.json({"error": str(error)}, status=400)
         return web.json(pack.to_json())
-
-    return app
 
 
 def _partitions_missing(runtime: Runtime, settings: Settings, partitions: dict[str, int]) -> str:
