@@ -74,22 +74,28 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"Kafka broker used by the integration tests: {line}")
 
 
-@pytest.fixture
-def kafka_settings(kafka_bootstrap: str) -> Iterator[Settings]:
-    """Settings pointing at the test broker, with topics no other test uses.
-
-    The topics are created (three partitions, as a force would run them) and deleted after.
-    """
+def own_topics(kafka_bootstrap: str, partitions: int) -> Settings:
+    """Settings with topics no other test uses, of ``partitions`` partitions when ccm
+    creates them."""
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    settings = Settings(
+    return Settings(
         kafka_bootstrap=kafka_bootstrap,
-        topic_partitions=3,
+        topic_partitions=partitions,
         topic_calls=f"{prefix}.contact.calls",
         topic_chats=f"{prefix}.contact.chats",
         topic_reports=f"{prefix}.contact.reports",
         topic_incidents=f"{prefix}.incidents",
         topic_deadletter=f"{prefix}.contact.deadletter",
     )
+
+
+@pytest.fixture
+def kafka_settings(kafka_bootstrap: str) -> Iterator[Settings]:
+    """Settings pointing at the test broker, with topics no other test uses.
+
+    The topics are created (three partitions, as a force would run them) and deleted after.
+    """
+    settings = own_topics(kafka_bootstrap, partitions=3)
     topics = [settings.topic_for(family) for family in Family] + [settings.topic_deadletter]
     admin = KafkaAdminClient(**settings.kafka_python_config())
     try:

@@ -11,13 +11,11 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from streams.settings import Settings
-from tests.conftest import REPO, settings_env
+from tests.conftest import REPO, own_topics, settings_env
 from tests.integration.worker import WorkerProcess
 
 pytestmark = pytest.mark.integration
@@ -28,16 +26,7 @@ RECORDER = Path(__file__).parent / "recording"
 def test_the_next_fetch_is_asked_for_while_a_batch_is_applied(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    prefix = f"t{uuid.uuid4().hex[:10]}"
-    settings = Settings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_partitions=1,
-        topic_calls=f"{prefix}.contact.calls",
-        topic_chats=f"{prefix}.contact.chats",
-        topic_reports=f"{prefix}.contact.reports",
-        topic_incidents=f"{prefix}.incidents",
-        topic_deadletter=f"{prefix}.contact.deadletter",
-    )
+    settings = own_topics(kafka_bootstrap, partitions=1)  # created by ccm replay
     env = settings_env(settings)
     events = tmp_path / "events.jsonl"
     # Four days of a force's contact: some 40,000 calls' events, several fetches' worth.

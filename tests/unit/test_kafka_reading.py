@@ -49,19 +49,9 @@ def records_of(*batches: bytearray, from_offset: int = 0) -> list:
 
 
 def read(*batches: bytearray, from_offset: int = 0) -> list[tuple[int, object]]:
-    records = SkippingPartitionRecords(
-        TopicPartition("calls", 0),
-        MemoryRecords(b"".join(batches)),
-        [],
-        from_offset,
-        None,
-        None,
-        False,
-        "read_committed",
-    )
     return [
         (r.offset, (r.value.kind, r.value.last_offset) if isinstance(r.value, Skipped) else r.value)
-        for r in records
+        for r in records_of(*batches, from_offset=from_offset)
     ]
 
 
