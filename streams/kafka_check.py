@@ -25,9 +25,6 @@ from streams import seam
 from streams.security import TlsFileError, check_client_files, client_ssl_context
 from streams.settings import Settings
 
-BOOTSTRAP_TIMEOUT_MS = 20_000
-"""How long a client waits for a broker before saying why it could not connect."""
-
 
 class KafkaUnavailable(RuntimeError):
     """Kafka could not be reached; the message says what to do."""

@@ -8,7 +8,7 @@ from a plain loop and flushes deterministically at exit.
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from streams.kafka_check import BOOTSTRAP_TIMEOUT_MS, explained
+from streams.kafka_check import explained
 from streams.settings import Settings
 
 
@@ -25,8 +25,8 @@ class EventProducer:
                 batch_size=512 * 1024,
                 max_request_size=1024 * 1024,
                 request_timeout_ms=30_000,
-                max_block_ms=BOOTSTRAP_TIMEOUT_MS,
-                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+                max_block_ms=settings.kafka_bootstrap_timeout_ms(),
+                bootstrap_timeout_ms=settings.kafka_bootstrap_timeout_ms(),
             )
         self.failures = 0
         self.first_failure: str | None = None

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     web_debug_views: bool = False
     """Faust's own web views (tables, graph, stats). Off: table views would show state."""
 
+    kafka_bootstrap_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    """How long `ccm replay`, `ccm simulate` and the worker's topic check at start wait for
+    a broker before saying why they could not reach it (a refused login, a TLS mismatch, an
+    unreachable address): kafka-python keeps trying until then."""
+
     kafka_session_timeout_seconds: float = Field(default=10.0, ge=6, le=300)
     """How soon a worker that died without leaving (SIGKILL, power loss) is noticed and its
     partitions handed on. Faust's default of 60 s leaves KPIs frozen for a minute."""
@@ -168,6 +173,9 @@ class Settings(BaseSettings):
         from streams.core.families import FAMILIES
 
         return getattr(self, FAMILIES[family].topic_setting)
+
+    def kafka_bootstrap_timeout_ms(self) -> int:
+        return round(self.kafka_bootstrap_timeout_seconds * 1000)
 
     def kafka_python_config(self) -> dict[str, Any]:
         """Connection settings in kafka-python's vocabulary."""

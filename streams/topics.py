@@ -17,7 +17,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from streams.core.families import FAMILIES
-from streams.kafka_check import BOOTSTRAP_TIMEOUT_MS, KafkaUnavailable, explained
+from streams.kafka_check import KafkaUnavailable, explained
 from streams.settings import Settings
 
 log = logging.getLogger("ccm.topics")
@@ -100,8 +100,8 @@ def ensure_checkpoint_topics(
     with explained(settings):
         admin = KafkaAdminClient(
             **settings.kafka_python_config(),
-            request_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
-            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+            request_timeout_ms=settings.kafka_bootstrap_timeout_ms(),
+            bootstrap_timeout_ms=settings.kafka_bootstrap_timeout_ms(),
         )
         try:
             existing = set(admin.list_topics())
@@ -121,8 +121,8 @@ def ensure_checkpoint_topics(
 def _ensure_topics(settings: Settings, topics: list[str]) -> Layout:
     admin = KafkaAdminClient(
         **settings.kafka_python_config(),
-        request_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
-        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        request_timeout_ms=settings.kafka_bootstrap_timeout_ms(),
+        bootstrap_timeout_ms=settings.kafka_bootstrap_timeout_ms(),
     )
     try:
         existing = set(admin.list_topics())
@@ -146,7 +146,7 @@ def _partition_counts(
 ) -> dict[str, int]:
     """Each topic's partition count, once the broker answering knows every one of them: a
     topic just created can show no partitions until its metadata reaches that broker."""
-    deadline = time.monotonic() + BOOTSTRAP_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + settings.kafka_bootstrap_timeout_seconds
     while True:
         counts = {d["name"]: len(d["partitions"]) for d in admin.describe_topics(topics)}
         unknown = sorted(t for t in topics if not counts.get(t))
@@ -155,7 +155,8 @@ def _partition_counts(
         if time.monotonic() > deadline:
             raise KafkaUnavailable(
                 f"Kafka at {settings.kafka_bootstrap} still shows no partitions for "
-                f"{', '.join(unknown)} {BOOTSTRAP_TIMEOUT_MS // 1000} s after creating them: "
+                f"{', '.join(unknown)} {settings.kafka_bootstrap_timeout_seconds:g} s after "
+                "creating them: "
                 "check the brokers' logs, then run this again."
             )
         time.sleep(0.1)

@@ -192,6 +192,10 @@ def test_worker_replay_and_simulate_with_the_written_settings_count_every_event(
         assert secure_broker.password not in output
 
 
+REFUSED_QUICKLY = {"CCM_KAFKA_BOOTSTRAP_TIMEOUT_SECONDS": "4"}
+"""A refusal is told once the client stops trying: sooner than the default 20 s."""
+
+
 def refusal(broker: SecureBroker, tmp_path: Path, **changes: str | None) -> str:
     """What `ccm replay` says when its settings are changed so."""
     events = tmp_path / "one.jsonl"
@@ -210,7 +214,7 @@ def refusal(broker: SecureBroker, tmp_path: Path, **changes: str | None) -> str:
     )
     done = subprocess.run(
         [sys.executable, "-m", "streams", "replay", str(events)],
-        env=broker.env(**changes),
+        env=broker.env(**(REFUSED_QUICKLY | changes)),
         capture_output=True,
         text=True,
         timeout=120,
@@ -297,7 +301,7 @@ def test_the_worker_with_a_wrong_password_stops_with_the_same_clear_message(
 ) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "streams", "worker"],
-        env=secure_broker.env(CCM_KAFKA_SASL_PASSWORD="not-the-password"),
+        env=secure_broker.env(**REFUSED_QUICKLY, CCM_KAFKA_SASL_PASSWORD="not-the-password"),
         capture_output=True,
         text=True,
         timeout=120,
