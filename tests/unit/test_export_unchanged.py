@@ -1,6 +1,8 @@
 """The monthly export's figures stay byte for byte what they were: the same simulated
 fortnight (seed 7, 25 March to 4 April 2026: the clocks going forward and a month end)
-recomputed from the log must give the CSVs whose SHA-256 digests are written below.
+recomputed from the log must give the CSVs whose SHA-256 digests are written below, the
+public dataset's CSVs too, and a workbook whose cells hold the same values (the file's
+own bytes carry the time it was written, so its cells are compared, sheet by sheet).
 
 The digests were taken from the export before the core was made faster, so a change to
 how the core computes (deltas, caches, pruning) that moves any figure fails here. A
@@ -26,16 +28,60 @@ DIGESTS = {
 }
 
 
+PUBLIC_DIGESTS = {
+    "999_answer_times.csv": "a975692520651f2f3e8e4f6cd272a6dd83abcc96db0c2dc5f5d33836f3232de7",
+    "emergency_attendance_times.csv": (
+        "7b6b7b7562a15ddd6ad74a92d55e20f7efa960e2552bb7d358aed4ea0d23a618"
+    ),
+}
+WORKBOOK_DIGEST = "ecf4e650c2538c367d57aec09f6d91a95813fae5f67b675728819fb700e4e238"
+"""Of every sheet's title and the values of its cells, row by row (`cell_values`)."""
+
+MONTHS = ["--from", "2026-03", "--to", "2026-04"]
+
+
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("unchanged")
-    events = work / "events.jsonl"
+def fortnight(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    events = tmp_path_factory.mktemp("unchanged") / "events.jsonl"
     simulate = ["simulate", "--seed", "7", "--start", "2026-03-25T00:00:00+00:00"]
     assert main([*simulate, "--duration", "10d", "--out", str(events)]) == 0
-    out = work / "csv"
-    export = ["export", "monthly", "--from", "2026-03", "--to", "2026-04"]
-    assert main([*export, "--from-log", str(events), "--out", str(out)]) == 0
+    return events
+
+
+@pytest.fixture(scope="module")
+def exported(fortnight: Path) -> Path:
+    out = fortnight.parent / "csv"
+    assert (
+        main(["export", "monthly", *MONTHS, "--from-log", str(fortnight), "--out", str(out)]) == 0
+    )
     return out
+
+
+def cell_values(workbook: Path) -> bytes:
+    """Every sheet's title and its cells' values, row by row, as text."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(workbook, read_only=True)
+    lines = []
+    for sheet in book.worksheets:
+        lines.append(f"== {sheet.title}")
+        lines += [repr(row) for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    return "\n".join(lines).encode()
+
+
+def test_the_public_dataset_of_a_simulated_fortnight_is_unchanged(fortnight: Path) -> None:
+    out = fortnight.parent / "public"
+    assert main(["export", "public", *MONTHS, "--from-log", str(fortnight), "--out", str(out)]) == 0
+    found = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
+    assert found == PUBLIC_DIGESTS
+
+
+def test_the_workbook_of_a_simulated_fortnight_holds_the_same_values(fortnight: Path) -> None:
+    workbook = fortnight.parent / "pack.xlsx"
+    export = ["export", "monthly", *MONTHS, "--format", "xlsx", "--from-log", str(fortnight)]
+    assert main([*export, "--out", str(workbook)]) == 0
+    assert hashlib.sha256(cell_values(workbook)).hexdigest() == WORKBOOK_DIGEST
 
 
 @pytest.mark.parametrize("name", sorted(DIGESTS))
