@@ -71,18 +71,9 @@ class RecordBuffer:
     def room(self) -> int:
         return self.capacity - len(self._messages)
 
-    def extend(self, records: Sequence[Any]) -> None:
-        """Add a partition's records, in their order: the `Message`s `streams.seam`
-        reads the input topics as, or anything else with ``partition``, ``offset`` and
-        ``value``, copied into `Message`s. The caller leaves room for them (`room`)."""
-        if records and type(records[0]) is Message:
-            batch = records
-        else:
-            # Not `value or b""`: a Skipped for a transaction's marker is empty, and falsy.
-            batch = [
-                Message(r.partition, r.offset, r.value if r.value is not None else b"")
-                for r in records
-            ]
+    def extend(self, batch: Sequence[Message]) -> None:
+        """Add a partition's messages, in their order (the input topics are read as
+        `Message`s, see `streams.seam`). The caller leaves room for them (`room`)."""
         messages = self._messages
         if len(batch) > self.capacity - len(messages):
             raise OverflowError(f"{len(batch)} messages for the {self.room()} left in a buffer")

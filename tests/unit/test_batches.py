@@ -22,9 +22,9 @@ from streams.worker import FamilyPipe
 from tests.scenario import T0, TARGETS, at, ev
 
 
-def record(partition: int, offset: int, value: bytes | None) -> Any:
-    """What aiokafka hands over: a record with more fields than the core needs."""
-    return SimpleNamespace(topic="calls", partition=partition, offset=offset, value=value, key=b"k")
+def record(partition: int, offset: int, value: bytes) -> Message:
+    """What the consumer hands over for an input topic (`streams.seam`)."""
+    return Message(partition, offset, value)
 
 
 def queued(n: int) -> bytes:
@@ -56,9 +56,9 @@ def test_skipped_offsets_pass_through_a_buffer_as_they_came() -> None:
     marker = Skipped(b"", "control", 3)
     undecodable = Skipped(b"\x00batch", "undecodable", 9, "offsets 4-9 could not be decoded")
     buffer = RecordBuffer(10)
-    buffer.extend([record(0, 2, None), record(0, 3, marker), record(0, 4, undecodable)])
+    buffer.extend([record(0, 2, b""), record(0, 3, marker), record(0, 4, undecodable)])
     taken = buffer.take(10)
-    assert taken[0] == Message(0, 2, b"")  # a record without a value
+    assert taken[0] == Message(0, 2, b"")
     assert taken[1].value is marker  # empty, so falsy: still the Skipped
     assert taken[2].value is undecodable
     assert (taken[2].value.kind, taken[2].value.last_offset) == ("undecodable", 9)
