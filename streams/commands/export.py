@@ -56,12 +56,22 @@ def cmd_export_monthly(args: argparse.Namespace) -> int:
 
 
 def cmd_export_public(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from streams.export.public import write_public_csv
+    from streams.export.public_site import write_public_site
 
     if args.out.exists() and not args.out.is_dir():
         raise UserError(f"--out {args.out} is a file: give a directory for the public dataset")
     pack = _export_pack(args)
-    for path in write_public_csv(pack, args.out, args.suppress_below):
+    targets = load_targets(settings_from(args).targets_file)
+    if args.format == "html":
+        written = write_public_site(
+            pack, targets, args.out, datetime.now(UTC), args.force, args.suppress_below
+        )
+    else:
+        written = write_public_csv(pack, targets, args.out, args.suppress_below)
+    for path in written:
         print(path)
     return 0
 
@@ -138,11 +148,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     public = kinds.add_parser(
         "public",
-        help="the public dataset: 999 answer times, emergency attendance times",
-        description="Monthly aggregate counts by time band, small counts suppressed.",
+        help="the public dataset and page: 999 answer times, emergency attendance times",
+        description="Monthly aggregate counts, small counts suppressed: CSV files, or with "
+        "--format html the public page (index.html, its accessibility statement and the "
+        "CSVs), a static site to copy to any web server. See docs/exports.md.",
     )
     common(public)
     public.add_argument("--out", type=Path, required=True, metavar="DIR")
+    public.add_argument(
+        "--format",
+        choices=["csv", "html"],
+        default="csv",
+        help="csv: the dataset's files; html: the public page with them (default csv)",
+    )
+    public.add_argument(
+        "--force",
+        default="the force",
+        metavar="NAME",
+        help='the force\'s name as the page gives it, e.g. "Essex Police" (default: the force)',
+    )
     public.add_argument(
         "--suppress-below",
         type=whole_number,

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from schemas import Category, Channel, Grade, Queue, ReportType
+from schemas import Area, Category, Channel, Grade, Queue, ReportType
 from streams.core.calls import LegCount
 from streams.core.families import (
     CALL_ROW,
@@ -43,6 +43,7 @@ from streams.core.months import (
 )
 from streams.core.pack import (
     AnswerBandRow,
+    AreaAttendanceRow,
     AttendanceBandRow,
     CallRow,
     ChatRow,
@@ -170,6 +171,7 @@ def monthly_pack(
         shares=tuple(_share_rows(sums, months)),
         answer_bands=tuple(_answer_band_rows(sums, months)),
         attendance_bands=tuple(_attendance_band_rows(sums, targets, months)),
+        area_attendance=tuple(_area_attendance_rows(sums, targets, months)),
         policies=tuple(_policy_uses(sums, targets, months)),
         queue_targets=tuple(_queue_target_uses(sums, targets, months)),
         policy_names={p.id: p.name for p in targets.incident_grading},
@@ -362,6 +364,28 @@ def _attendance_band_rows(
             )
     for month in months:
         yield AttendanceBandRow(month_label(month), *totals.get(month, [0] * 5))
+
+
+def _area_attendance_rows(
+    sums: _Sums, targets: Targets, months: list[Month]
+) -> Iterable[AreaAttendanceRow]:
+    totals: dict[tuple[Month, str], list[int]] = {}
+    for (ordinal, (policy_id, grade, area, _c)), v in sums.rows[INCIDENT_ROW.name].items():
+        if _response(targets, policy_id, grade) != "emergency":
+            continue
+        day = date.fromordinal(ordinal)
+        standard_us = targets.standards_on(day).attend_within_us(Area(area))
+        counts = [
+            v[IncidentCount.CREATED],
+            v[INCIDENT_ROW.bucket(standard_us // US)],
+            v[IncidentCount.ATTENDANCE_TIMED],
+            *(v[i] for i in _ATTENDANCE_INDEX),
+        ]
+        for group in (area, ALL):
+            _add(totals, (month_of_ordinal(ordinal), group), counts)
+    for month in months:
+        for group in (*(a.value for a in Area), ALL):
+            yield AreaAttendanceRow(month_label(month), group, *totals.get((month, group), [0] * 7))
 
 
 def _periods(days: list[date], key) -> list[tuple[Any, date, date]]:

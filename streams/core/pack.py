@@ -11,7 +11,7 @@ from typing import Any
 from streams.core.months import one_decimal, percent
 from streams.core.timebase import US
 
-PACK_VERSION = 2
+PACK_VERSION = 3
 
 
 # --- rows: counts only; every ratio is derived ------------------------------------------
@@ -197,6 +197,29 @@ class AttendanceBandRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AreaAttendanceRow:
+    """Emergency incidents created in one month in one area (``urban``, ``rural``, or
+    ``all``), judged against the national standard in force on the day each was created,
+    its own area's in the ``all`` row. Every emergency created counts in ``emergencies``,
+    so one never attended is not within the standard."""
+
+    month: str
+    area: str
+    emergencies: int = 0
+    within_standard: int = 0
+    timed: int = 0
+    """Attended with an attendance time; the bands below count these."""
+    within_15m: int = 0
+    within_20m: int = 0
+    within_30m: int = 0
+    within_60m: int = 0
+
+    @property
+    def within_standard_pct(self) -> Decimal | None:
+        return percent(self.within_standard, self.emergencies)
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyUse:
     """The grading policy incidents created from ``first`` to ``last`` were scored by."""
 
@@ -231,6 +254,7 @@ _TABLES: dict[str, type] = {
     "shares": ShareRow,
     "answer_bands": AnswerBandRow,
     "attendance_bands": AttendanceBandRow,
+    "area_attendance": AreaAttendanceRow,
     "policies": PolicyUse,
     "queue_targets": QueueTargetUse,
 }
@@ -251,6 +275,7 @@ class MonthlyPack:
     shares: tuple[ShareRow, ...] = ()
     answer_bands: tuple[AnswerBandRow, ...] = ()
     attendance_bands: tuple[AttendanceBandRow, ...] = ()
+    area_attendance: tuple[AreaAttendanceRow, ...] = ()
     policies: tuple[PolicyUse, ...] = ()
     queue_targets: tuple[QueueTargetUse, ...] = ()
     policy_names: dict[str, str] = field(default_factory=dict)

@@ -14,11 +14,13 @@ strict).
 """
 
 import itertools
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from streams.core.monthly import MonthlyPack
-from streams.core.months import percent
+from streams.core.months import one_decimal, percent
+from streams.core.timebase import US
 
 DEFAULT_THRESHOLD = 10
 
@@ -79,3 +81,131 @@ def attendance_times(pack: MonthlyPack, threshold: int = DEFAULT_THRESHOLD) -> l
         bands = (bounds[0], *(b - a for a, b in itertools.pairwise(bounds)))
         rows.append(suppress(row.timed, bands, row.month, threshold))
     return rows
+
+
+# --- the public page's tables ---------------------------------------------------------------
+
+
+def hidden_cells(
+    cells: dict[Hashable, int], sums: Sequence[Sequence[Hashable]], threshold: int
+) -> set[Hashable]:
+    """The cells to blank in a table whose cells add up: each of ``sums`` is a total
+    followed by the cells that add up to it. A count from 1 to ``threshold - 1`` is
+    blanked; so is every cell of a sum whose total is. While some sum has exactly one
+    blank cell, or blanks adding up to less than ``threshold``, its smallest cell still
+    shown goes too, so no blank is the difference of figures shown."""
+    small = {key for key, value in cells.items() if 0 < value < threshold}
+    hidden = set(small)
+    changed = True
+    while changed:
+        changed = False
+        for total, *parts in sums:
+            if total in small and not all(p in hidden for p in parts):
+                hidden.update(parts)
+                changed = True
+                continue
+            blanks = [key for key in (total, *parts) if key in hidden]
+            if not blanks or (len(blanks) > 1 and sum(cells[k] for k in blanks) >= threshold):
+                continue
+            # The smallest count still shown, a zero only when no count is left: a blank
+            # zero hides nothing the others do not already.
+            candidates = [k for k in (*parts, total) if k not in hidden]
+            if not candidates:
+                continue
+            hidden.add(min(candidates, key=lambda k: (cells[k] == 0, cells[k])))
+            changed = True
+    return hidden
+
+
+@dataclass(frozen=True, slots=True)
+class Answers999:
+    """One month of 999 calls answered at the Force Control Room, as the Home Office
+    publishes them: the bands of ``answer_times`` and the mean answer time. The mean is
+    blank whenever the number answered is."""
+
+    bands: PublicRow
+    mean_seconds: Decimal | None
+
+
+def answers_999(pack: MonthlyPack, threshold: int = DEFAULT_THRESHOLD) -> list[Answers999]:
+    sums: dict[str, list[int]] = {}
+    for row in pack.calls:
+        if (row.channel, row.queue) == ("999", "fcr"):
+            found = sums.setdefault(row.month, [0, 0])
+            found[0] += row.answered
+            found[1] += row.answer_us_sum
+    rows = []
+    for bands in answer_times(pack, threshold):
+        answered, wait_us = sums.get(bands.month, (0, 0))
+        mean = None if bands.total is None else one_decimal(wait_us, answered, US)
+        rows.append(Answers999(bands, mean))
+    return rows
+
+
+AREAS = ("urban", "rural", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class AreaAttendance:
+    """One month and area of emergency attendance against the national standard, as
+    published: None where a count is blanked."""
+
+    month: str
+    area: str
+    emergencies: int | None
+    within: int | None
+    not_within: int | None
+
+    @property
+    def within_pct(self) -> Decimal | None:
+        if self.within is None or self.emergencies is None:
+            return None
+        return percent(self.within, self.emergencies)
+
+    @property
+    def note(self) -> str:
+        return "" if None not in (self.emergencies, self.within, self.not_within) else "suppressed"
+
+
+def attendance_by_area(
+    pack: MonthlyPack, threshold: int = DEFAULT_THRESHOLD
+) -> list[AreaAttendance]:
+    """Emergencies per month and area, attended within the national standard or not.
+    The ``all`` row is the sum of the other two, so blanks are chosen across the three
+    rows together: no blank can be worked out from another row."""
+    by_month: dict[str, dict[str, tuple[int, int]]] = {}
+    for row in pack.area_attendance:
+        by_month.setdefault(row.month, {})[row.area] = (row.emergencies, row.within_standard)
+    out = []
+    for month in pack.months:
+        found = by_month.get(month, {})
+        cells: dict[Hashable, int] = {}
+        for area in AREAS:
+            emergencies, within = found.get(area, (0, 0))
+            cells[(area, "e")], cells[(area, "w")] = emergencies, within
+            cells[(area, "n")] = emergencies - within
+        sums = [[(a, "e"), (a, "w"), (a, "n")] for a in AREAS]
+        sums += [[("all", c), ("urban", c), ("rural", c)] for c in "ewn"]
+        hidden = hidden_cells(cells, sums, threshold)
+
+        for area in AREAS:
+            e, w, n = (None if (area, c) in hidden else cells[(area, c)] for c in "ewn")
+            out.append(AreaAttendance(month, area, e, w, n))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Calls101:
+    """One month of 101 calls, each counted once, by the day its first leg was offered."""
+
+    month: str
+    calls: int | None
+
+
+def calls_101(pack: MonthlyPack, threshold: int = DEFAULT_THRESHOLD) -> list[Calls101]:
+    by_month = {r.month: r.contacts for r in pack.shares if r.channel == "101"}
+    out = []
+    for month in pack.months:
+        calls = by_month.get(month, 0)
+        out.append(Calls101(month, None if 0 < calls < threshold else calls))
+    return out

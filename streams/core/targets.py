@@ -195,7 +195,30 @@ class GradingPolicy(_Frozen):
         return None
 
 
-_Dated = TypeVar("_Dated", CallHandlingTargets, ChatTargets, GradingPolicy)
+class NationalStandards(_Frozen):
+    """The standards every force publishes its figures against (the January 2026 policing
+    white paper). Their clock start and the national definition of urban and rural are not
+    settled yet, so they are dated configuration like the force's own targets."""
+
+    effective_from: date
+    answer_999_within_seconds: int = Field(default=10, gt=0)
+    """999 calls answered within this, as the Home Office's first band counts them
+    (strictly under it). Stated on the public page; ccm counts only the 10 s band."""
+    emergency_attend_within_minutes: AreaMinutes = AreaMinutes(urban=15, rural=20)
+    """Emergencies attended within this from creation (no later than), by the incident's
+    area. Which incidents are emergencies follows the grading policy in force."""
+
+    def attend_within_us(self, area: Area) -> int:
+        minutes = self.emergency_attend_within_minutes
+        return (minutes.urban if area is Area.URBAN else minutes.rural) * 60_000_000
+
+
+HOME_OFFICE_999_BAND_S = 10
+WHITE_PAPER = date(2026, 1, 1)
+"""The standards' start when a targets file names none."""
+
+
+_Dated = TypeVar("_Dated", CallHandlingTargets, ChatTargets, GradingPolicy, NationalStandards)
 
 
 def _in_force(sets: list[_Dated], day: date) -> _Dated:
@@ -211,10 +234,13 @@ class Targets(_Frozen):
     call_handling: list[CallHandlingTargets] = Field(min_length=1)
     chat: list[ChatTargets] = Field(min_length=1)
     incident_grading: list[GradingPolicy] = Field(min_length=1)
+    national_standards: list[NationalStandards] = Field(
+        default_factory=lambda: [NationalStandards(effective_from=WHITE_PAPER)], min_length=1
+    )
 
     @model_validator(mode="after")
     def _dated_in_order(self) -> "Targets":
-        for name in ("call_handling", "chat"):
+        for name in ("call_handling", "chat", "national_standards"):
             dates = [s.effective_from for s in getattr(self, name)]
             if dates != sorted(set(dates)):
                 raise ValueError(f"{name}: effective_from dates must be distinct and ascending")
@@ -255,6 +281,23 @@ class Targets(_Frozen):
                         f"{[s // 60 for s in ATTENDANCE_BUCKETS_S]} minutes"
                     )
 
+        for standards in self.national_standards:
+            where = f"national_standards from {standards.effective_from}"
+            if standards.answer_999_within_seconds != HOME_OFFICE_999_BAND_S:
+                raise ValueError(
+                    f"{where}: answer_999_within_seconds {standards.answer_999_within_seconds} "
+                    f"is not the Home Office's first band ({HOME_OFFICE_999_BAND_S} s), the "
+                    "only one ccm counts 999 answers in; set it to 10"
+                )
+            for area in Area:
+                minutes = standards.attend_within_us(area) // 60_000_000
+                if minutes * 60 not in ATTENDANCE_BUCKETS_S:
+                    raise ValueError(
+                        f"{where}, {area.value}: {minutes} minutes is not an attendance-time "
+                        f"histogram bound; use one of {[s // 60 for s in ATTENDANCE_BUCKETS_S]}"
+                        " minutes"
+                    )
+
     def adopted_policies(self) -> list[GradingPolicy]:
         """Policies with a date, oldest first."""
         dated = [p for p in self.incident_grading if p.effective_from is not None]
@@ -270,6 +313,11 @@ class Targets(_Frozen):
 
     def chat_on(self, day: date) -> ChatTargets:
         return _in_force(self.chat, day)
+
+    def standards_on(self, day: date) -> NationalStandards:
+        """The national standards incidents created and calls offered on ``day`` are
+        published against (the earliest set covers older days)."""
+        return _in_force(self.national_standards, day)
 
 
 class TargetsFileError(ValueError):

@@ -413,7 +413,7 @@ def test_a_small_month_is_blank_throughout_with_the_note(tmp_path: Path) -> None
         answer_bands=(AnswerBandRow("2026-05", answered=6, under_10s=4, under_60s=6),),
         attendance_bands=(AttendanceBandRow("2026-05", 12, 2, 3, 12, 12),),
     )
-    answers, attendance = write_public_csv(small, tmp_path)
+    answers, attendance, *_ = write_public_csv(small, data.targets(), tmp_path)
     assert answers.read_text().splitlines()[1] == (
         "2026-05,,,,,,,,"
         '"counts under 10 suppressed, with the next smallest so they cannot be recovered"'
@@ -423,7 +423,7 @@ def test_a_small_month_is_blank_throughout_with_the_note(tmp_path: Path) -> None
 
 
 def test_public_csv_of_the_generated_log(pack: MonthlyPack, tmp_path: Path) -> None:
-    answers, attendance = write_public_csv(pack, tmp_path)
+    answers, attendance, *_ = write_public_csv(pack, data.targets(), tmp_path)
     with answers.open(newline="") as handle:
         rows = {r["month"]: r for r in csv.DictReader(handle)}
     assert list(rows["2026-03"])[:5] == [
@@ -447,7 +447,7 @@ def test_public_csv_of_the_generated_log(pack: MonthlyPack, tmp_path: Path) -> N
 def test_public_999_bands_are_the_home_office_kpis_where_shown(
     pack: MonthlyPack, independent, tmp_path: Path
 ) -> None:
-    answers, _ = write_public_csv(pack, tmp_path)
+    answers, *_ = write_public_csv(pack, data.targets(), tmp_path)
     with answers.open(newline="") as handle:
         rows = {r["month"]: r for r in csv.DictReader(handle)}
     bands = {"under_10s": "under_10s", "10s_to_under_60s": "10s_to_60s"}
