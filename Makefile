@@ -28,8 +28,14 @@ $(VENV)/.core-compiled: $(wildcard streams/core/*.py) setup.py | $(BIN)/ccm
 # with go install, and deploy/install-k8s-schemas makes the Strimzi kinds' schemas in
 # .cache/k8s-schemas with Strimzi's CRD generator (Maven Central), for the suite's offline
 # check of deploy/k8s.
+# axe-core, the accessibility engine the public page is checked with, as the lockfile pins it.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package-lock.json | $(BIN)/ccm
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
+
 .PHONY: setup
-setup: $(BIN)/ccm $(VENV)/.core-compiled ## Install system packages, the virtualenv, the package (its core compiled), the k8s tools and schemas
+setup: $(BIN)/ccm $(VENV)/.core-compiled $(AXE) ## Install system packages, the virtualenv, the package (its core compiled), axe-core, the k8s tools and schemas
 	deploy/install-system-deps
 	deploy/install-k8s-tools
 	deploy/install-k8s-schemas

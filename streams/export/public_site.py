@@ -84,7 +84,7 @@ def bar_chart(chart_id: str, title: str, description: str, bars: list[Bar]) -> M
         x = _BAR_W * tick / 100
         anchor = "start" if tick == 0 else "end" if tick == 100 else "middle"
         parts.append(
-            f'<line x1="{x:g}" y1="16" x2="{x:g}" y2="{height - 20}" class="tick"/>'
+            f'<line x1="{x:g}" y1="16" x2="{x:g}" y2="{height - 26}" class="tick"/>'
             f'<text x="{x:g}" y="{height - 6}" class="axis" text-anchor="{anchor}">{tick}%</text>'
         )
     for i, bar in enumerate(bars):
