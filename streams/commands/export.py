@@ -64,6 +64,14 @@ def cmd_export_public(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise UserError(f"--out {args.out} is a file: give a directory for the public dataset")
     pack = _export_pack(args)
+    if pack.absent:
+        from streams.export.source import export_base_url
+
+        raise UserError(
+            f"the worker at {export_base_url(settings_from(args))} runs an older ccm release, "
+            f"whose monthly pack has no {' or '.join(pack.absent)}: upgrade it, or recompute "
+            "these months from the event log with --from-log FILE"
+        )
     targets = load_targets(settings_from(args).targets_file)
     if args.format == "html":
         written = write_public_site(

@@ -95,6 +95,20 @@ class CallCount(IntEnum):
     """Sum over settled calls of their legs' waits: the caller's experience."""
 
 
+class FirstLegCount(IntEnum):
+    """Per channel, by when the call was first offered: its first leg, the caller's first
+    wait (the national 101 working group's mean speed of answer). Kept in a tally of its
+    own, after the two every release reads (`Ledger.shared_tallies`)."""
+
+    ANSWERED = 0
+    """Calls whose first leg was answered."""
+    ANSWER_US_SUM = 1
+    """Their first legs' waits, summed."""
+
+
+_FIRST_UNANSWERED = (0, 0)
+
+
 class Outcome(IntEnum):
     ANSWERED = 1
     ABANDONED = 2
@@ -268,7 +282,8 @@ def _orphan(call: Call, part: "LegOutcome | Queued | None") -> DeadLetter:
 
 
 class CallLedger(Ledger):
-    tally_widths: tuple[int, ...] = (LEG_WIDTH, len(CallCount))
+    tally_widths: tuple[int, ...] = (LEG_WIDTH, len(CallCount), len(FirstLegCount))
+    shared_tallies: int = 2
 
     def __init__(
         self, targets: Targets, grace_us: int, stale_us: int, close_after_us: int = 0
@@ -316,6 +331,8 @@ class CallLedger(Ledger):
         offered = []
         settled = True
         combined_us = 0
+        first_us = -1
+        first_vector = _FIRST_UNANSWERED
         legs, lone = self._legs(call)
         if lone:
             settled = False
@@ -324,6 +341,9 @@ class CallLedger(Ledger):
             offered.append((queued_us, channel))
             dim = (channel, queue)
             closed = _close(leg, call)
+            first = first_us < 0 or queued_us < first_us
+            if first:
+                first_us, first_vector = queued_us, _FIRST_UNANSWERED
             if closed is None:
                 settled = False
                 vector = _OFFERED_ONLY
@@ -335,6 +355,8 @@ class CallLedger(Ledger):
                 target = self.target(channel, queue, queued_us)
                 within = int(wait <= target.answer_within_us)
                 if outcome is Outcome.ANSWERED:
+                    if first:
+                        first_vector = (1, wait)
                     handled_until = _handled_until(call, legs, leg, outcome_us)
                     handled, handle_us = (
                         (0, 0) if handled_until is None else (1, handled_until - outcome_us)
@@ -358,12 +380,13 @@ class CallLedger(Ledger):
                     vector = _ABANDONED_WITHIN if within else _ABANDONED_OVER
             leg_counts.append((dim, queued_us, vector))
         if not offered:
-            return (Contribution(tuple(leg_counts), tuple(waits)), NOTHING)
+            return (Contribution(tuple(leg_counts), tuple(waits)), NOTHING, NOTHING)
         first_us, channel = min(offered)
         call_vector = (1, int(settled), combined_us if settled else 0)
         return (
             Contribution(tuple(leg_counts), tuple(waits)),
             Contribution((((channel,), first_us, call_vector),)),
+            Contribution((((channel,), first_us, first_vector),)),
         )
 
     def _waiting(self, call: Call) -> list[tuple[int, "LegOutcome | Queued | None"]]:

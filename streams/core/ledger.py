@@ -24,7 +24,7 @@ import orjson
 
 from schemas import Envelope, RejectReason
 from streams.core.refusals import Conflict, Duplicate
-from streams.core.tally import Contribution, MonthFold, Tally
+from streams.core.tally import NOTHING, Contribution, MonthFold, Tally
 from streams.core.targets import Targets
 from streams.core.timebase import HOUR_US, london_day, london_month_end_us
 
@@ -108,6 +108,12 @@ class Ledger:
     wrongly, so a weak reference to a ledger would crash the worker once it went."""
 
     tally_widths: tuple[int, ...]
+    shared_tallies: int = 0
+    """How many of its tallies (the first ones) every release since 0.1.0 reads; 0: all.
+    A checkpoint holds those under ``tallies`` and the rest under ``later``, which an
+    older release passes over. Restored from one without ``later`` (an older release
+    wrote it), the later tallies are counted again from the lifecycles held, which are
+    every lifecycle of every month still open (see `_recount_later`)."""
 
     def __init__(
         self, targets: Targets, grace_us: int, stale_us: int, close_after_us: int = 0
@@ -399,9 +405,16 @@ class Ledger:
         one (see `_record_parts`)."""
         yield b'{"lifecycles":'
         yield from self._record_parts(list(self.lifecycles))
+        shared = self._shared()
         yield b',"tallies":'
-        yield orjson.dumps([t.to_json() for t in self.tallies])
+        yield orjson.dumps([t.to_json() for t in self.tallies[:shared]])
+        if shared < len(self.tallies):
+            yield b',"later":'
+            yield orjson.dumps([t.to_json() for t in self.tallies[shared:]])
         yield b"}"
+
+    def _shared(self) -> int:
+        return self.shared_tallies or len(self.tallies)
 
     def _record_parts(self, keys: list[str]) -> Iterator[bytes]:
         """A JSON object of the records of ``keys`` (null: forgotten), LIFECYCLES_A_PART
@@ -419,13 +432,16 @@ class Ledger:
         yield b"}"
 
     def _record(self, lifecycle: Lifecycle) -> dict:
+        shared = self._shared()
+        in_minutes = lifecycle.in_minutes
         return {
             **self.lifecycle_to_json(lifecycle),
             "idh": b"".join(sorted(_digests(lifecycle.event_ids))).hex(),
             "last": lifecycle.last_event_us,
+            **({"min": _contributions_to_json(in_minutes[:shared])} if in_minutes else {}),
             **(
-                {"min": _contributions_to_json(lifecycle.in_minutes)}
-                if lifecycle.in_minutes
+                {"min_later": _contributions_to_json(in_minutes[shared:])}
+                if in_minutes and shared < len(in_minutes)
                 else {}
             ),
             **({"live": self._live_to_json(lifecycle.live_as)} if lifecycle.live_as else {}),
@@ -440,7 +456,12 @@ class Ledger:
             lifecycle.event_ids = bytes.fromhex(item["idh"])
         lifecycle.last_event_us = item["last"]
         if "min" in item:
-            lifecycle.in_minutes = _contributions_from_json(item["min"])
+            in_minutes = _contributions_from_json(item["min"])
+            # Without the later tallies' part (an older release wrote it), the minute
+            # buckets hold nothing of it there: that release never counted them.
+            later = _contributions_from_json(item.get("min_later", []))
+            missing = len(self.tallies) - len(in_minutes) - len(later)
+            lifecycle.in_minutes = in_minutes + later + (NOTHING,) * missing
         if "live" in item:
             lifecycle.live_as = self.lifecycle_from_json(item["live"])
             lifecycle.live_as.last_event_us = item["live"]["last"]
@@ -457,8 +478,15 @@ class Ledger:
         for key, item in data["lifecycles"].items():
             self.lifecycles[key] = lifecycle = self._from_record(item)
             self._file(key, lifecycle)
-        for tally, tally_data in zip(self.tallies, data["tallies"], strict=True):
+        shared, later = self._shared(), data.get("later")
+        for tally, tally_data in zip(self.tallies[:shared], data["tallies"], strict=True):
             tally.load_json(tally_data)
+        if later is not None:
+            for tally, tally_data in zip(self.tallies[shared:], later, strict=True):
+                tally.load_json(tally_data)
+        else:
+            for lifecycle in self.lifecycles.values():
+                self._recount_later(None, lifecycle)
 
     def track_changes(self) -> None:
         """From now on, remember what changes, for `changes_parts`."""
@@ -474,14 +502,20 @@ class Ledger:
         changed, self.changed = self.changed or set(), set()
         yield b'{"lifecycles":'
         yield from self._record_parts(list(changed))
+        shared = self._shared()
         yield b',"tallies":'
-        yield orjson.dumps([t.changes_to_json() for t in self.tallies])
+        yield orjson.dumps([t.changes_to_json() for t in self.tallies[:shared]])
+        if shared < len(self.tallies):
+            yield b',"later":'
+            yield orjson.dumps([t.changes_to_json() for t in self.tallies[shared:]])
         yield b"}"
 
     def apply_changes(self, data: dict) -> None:
         """Bring a ledger loaded from a checkpoint forward by `changes_parts`."""
         self.version += 1
         self._recent.clear()
+        shared, later = self._shared(), data.get("later")
+        recount = later is None and shared < len(self.tallies)
         for key, item in data["lifecycles"].items():
             old = self.lifecycles.pop(key, None)
             if old is not None:  # out of the sweeps' indexes, as `_file` keeps them
@@ -491,8 +525,31 @@ class Ledger:
                 if old is not None:  # where `_closing` still has it
                     lifecycle.closes_at = old.closes_at
                 self._file(key, lifecycle)
-        for tally, rows in zip(self.tallies, data["tallies"], strict=True):
+                if recount:
+                    self._recount_later(old, lifecycle)
+        for tally, rows in zip(self.tallies[:shared], data["tallies"], strict=True):
             tally.apply_changes(rows)
+        if later is not None:
+            for tally, rows in zip(self.tallies[shared:], later, strict=True):
+                tally.apply_changes(rows)
+
+    def _recount_later(self, old: Lifecycle | None, new: Lifecycle) -> None:
+        """Move the later tallies from ``old`` (None: nothing) to ``new``, as applying the
+        events between them would have: for a checkpoint an older release wrote, which
+        holds the lifecycles but not these tallies. A forgotten lifecycle (its month
+        closed) is not here to count, so a month that closed while an older release held
+        the partition keeps only what this release counted before."""
+        shared = self._shared()
+        before = NOTHING_EVERYWHERE if old is None else self.contributions(old)
+        after = self.contributions(new)
+        for i in range(shared, len(self.tallies)):
+            tally = self.tallies[i]
+            tally.replace_days(_part(before, i), after[i])
+            if self.live_windows:
+                held = old.in_minutes if old is not None else None
+                was = _part(held, i) if held else _part(before, i)
+                now = new.in_minutes[i] if new.in_minutes else after[i]
+                tally.replace_minutes(was, now)
 
 
 RECENT_LIFECYCLES = 128
@@ -512,6 +569,15 @@ def _closes_after_hour(hour: int, close_after_us: int) -> int:
     """London months start on whole UTC hours, so one hour never spans two months.
     Cached, so that the month's settled lifecycles share one int, not one each."""
     return london_month_end_us(hour * HOUR_US) + close_after_us
+
+
+NOTHING_EVERYWHERE: tuple[Contribution, ...] = ()
+
+
+def _part(contributions: tuple[Contribution, ...] | None, i: int) -> Contribution:
+    if contributions is None or i >= len(contributions):
+        return NOTHING
+    return contributions[i]
 
 
 def _contributions_to_json(contributions: tuple[Contribution, ...]) -> list:

@@ -23,6 +23,7 @@ from streams.core.families import (
     CHAT_ROW,
     CONTACT_CHANNELS,
     FAMILIES,
+    FIRST_LEG_ROW,
     INCIDENT_ROW,
     LEG_ROW,
     REPORT_ROW,
@@ -48,6 +49,7 @@ from streams.core.pack import (
     CallRow,
     ChatRow,
     CombinedWaitRow,
+    FirstLegRow,
     IncidentGradeRow,
     IncidentRow,
     LongestWaitRow,
@@ -165,6 +167,7 @@ def monthly_pack(
         incidents=tuple(_incident_rows(sums, targets, months)),
         longest_waits=tuple(_longest_wait_rows(sums, months)),
         combined_waits=tuple(_combined_wait_rows(sums, months)),
+        first_legs=tuple(_first_leg_rows(sums, months)),
         incident_grades=tuple(_incident_grade_rows(sums, targets, months)),
         chats=tuple(_chat_rows(sums, months)),
         reports=tuple(_report_rows(sums, months)),
@@ -231,6 +234,14 @@ def _combined_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[CombinedWa
         for channel in CALL_CHANNELS:
             v = monthly.get((month, channel), [0] * CALL_ROW.width)
             yield CombinedWaitRow(month_label(month), channel, **CALL_ROW.pack(v))
+
+
+def _first_leg_rows(sums: _Sums, months: list[Month]) -> Iterable[FirstLegRow]:
+    monthly = _by_month(sums.rows[FIRST_LEG_ROW.name])
+    for month in months:
+        for channel in CALL_CHANNELS:
+            v = monthly.get((month, channel), [0] * FIRST_LEG_ROW.width)
+            yield FirstLegRow(month_label(month), channel, **FIRST_LEG_ROW.pack(v))
 
 
 def _incident_grade_rows(

@@ -11,7 +11,10 @@ from typing import Any
 from streams.core.months import one_decimal, percent
 from streams.core.timebase import US
 
-PACK_VERSION = 3
+PACK_VERSION = 2
+LATER_TABLES = ("first_legs", "area_attendance")
+"""Tables a pack of 0.1.0's workers does not hold: read as absent (`MonthlyPack.absent`),
+so the exports that need them can say so, and the others still work across releases."""
 
 
 # --- rows: counts only; every ratio is derived ------------------------------------------
@@ -98,6 +101,21 @@ class CombinedWaitRow:
     @property
     def average_seconds(self) -> Decimal | None:
         return one_decimal(self.combined_wait_us_sum, self.settled, US)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstLegRow:
+    """Calls first offered on one channel in one month: how many had their first leg
+    answered, and those first legs' waits summed (the caller's first wait)."""
+
+    month: str
+    channel: str
+    answered: int = 0
+    answer_us_sum: int = 0
+
+    @property
+    def mean_seconds(self) -> Decimal | None:
+        return one_decimal(self.answer_us_sum, self.answered, US)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +266,7 @@ _TABLES: dict[str, type] = {
     "incidents": IncidentRow,
     "longest_waits": LongestWaitRow,
     "combined_waits": CombinedWaitRow,
+    "first_legs": FirstLegRow,
     "incident_grades": IncidentGradeRow,
     "chats": ChatRow,
     "reports": ReportRow,
@@ -269,6 +288,7 @@ class MonthlyPack:
     incidents: tuple[IncidentRow, ...] = ()
     longest_waits: tuple[LongestWaitRow, ...] = ()
     combined_waits: tuple[CombinedWaitRow, ...] = ()
+    first_legs: tuple[FirstLegRow, ...] = ()
     incident_grades: tuple[IncidentGradeRow, ...] = ()
     chats: tuple[ChatRow, ...] = ()
     reports: tuple[ReportRow, ...] = ()
@@ -279,6 +299,8 @@ class MonthlyPack:
     policies: tuple[PolicyUse, ...] = ()
     queue_targets: tuple[QueueTargetUse, ...] = ()
     policy_names: dict[str, str] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()
+    """`LATER_TABLES` the worker that served this pack did not have (an older release)."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types (counts only), for the worker's export endpoint."""
@@ -301,7 +323,10 @@ class MonthlyPack:
                 "same ccm release as the worker"
             )
         tables = {}
+        absent = tuple(name for name in LATER_TABLES if name not in body)
         for name, row_type in _TABLES.items():
+            if name in absent:
+                continue
             known = {f.name for f in fields(row_type)}
             tables[name] = tuple(
                 row_type(**{k: v for k, v in row.items() if k in known}) for row in body[name]
@@ -311,5 +336,6 @@ class MonthlyPack:
             last=body["last"],
             months=tuple(body["months"]),
             policy_names=dict(body["policy_names"]),
+            absent=absent,
             **tables,
         )

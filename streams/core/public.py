@@ -196,16 +196,25 @@ def attendance_by_area(
 
 @dataclass(frozen=True, slots=True)
 class Calls101:
-    """One month of 101 calls, each counted once, by the day its first leg was offered."""
+    """One month of 101 calls, each counted once, by the day its first leg was offered,
+    and the mean wait of those first legs that were answered (the caller's first wait).
+    The mean is blank when the calls are, or when fewer than the threshold were answered."""
 
     month: str
     calls: int | None
+    mean_seconds: Decimal | None
 
 
 def calls_101(pack: MonthlyPack, threshold: int = DEFAULT_THRESHOLD) -> list[Calls101]:
     by_month = {r.month: r.contacts for r in pack.shares if r.channel == "101"}
+    first_legs = {r.month: r for r in pack.first_legs if r.channel == "101"}
     out = []
     for month in pack.months:
         calls = by_month.get(month, 0)
-        out.append(Calls101(month, None if 0 < calls < threshold else calls))
+        shown = None if 0 < calls < threshold else calls
+        first = first_legs.get(month)
+        mean = None
+        if shown is not None and first is not None and first.answered >= threshold:
+            mean = first.mean_seconds
+        out.append(Calls101(month, shown, mean))
     return out

@@ -76,8 +76,8 @@ def write_public_csv(
     )  # fmt: skip
     calls = directory / CALLS_101_FILE
     rows = [
-        [r.month, r.calls, "" if r.calls is not None else "suppressed"]
+        [r.month, r.calls, r.mean_seconds, "" if r.calls is not None else "suppressed"]
         for r in calls_101(pack, threshold)
     ]
-    _table(calls, ["month", "calls", "note"], rows)
+    _table(calls, ["month", "calls", "mean_first_answer_seconds", "note"], rows)
     return [answers, attendance, by_area, mean, calls]

@@ -147,7 +147,10 @@ def _attendance_sentence(rows: list[AreaAttendance], targets: Targets, month: st
 def _calls_sentence(row, month: str) -> str:
     if row.calls is None:
         return f"In {month_words(month)} too few 101 calls were taken to publish the figure."
-    return f"In {month_words(month)} the force took {number(row.calls)} 101 calls."
+    said = f"In {month_words(month)} the force took {number(row.calls)} 101 calls"
+    if row.mean_seconds is not None:
+        said += f", answered on average {seconds(row.mean_seconds)} seconds after reaching it"
+    return said + "."
 
 
 # --- the site --------------------------------------------------------------------------------

@@ -22,7 +22,12 @@ from selenium.webdriver.common.keys import Keys
 from streams.cli import main
 from tests import monthly_data as data
 from tests.browser.chromium import WCAG_22_AA, chromium, emulate, run_axe
-from tests.unit.test_public_page import expected_area, expected_calls_101, expected_mean_999
+from tests.unit.test_public_page import (
+    expected_area,
+    expected_calls_101,
+    expected_mean_101,
+    expected_mean_999,
+)
 
 MONTHS = ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09",
           "2026-10", "2026-11"]  # fmt: skip
@@ -208,11 +213,16 @@ def test_the_tables_hold_the_csvs_figures_and_the_lifecycles(browser, site: Path
                 shown += 1
     assert area[-3][2] == "15 minutes" and area[-2][2] == "20 minutes"
 
-    calls = tables["101 calls, by month"]
+    calls = tables["101 calls and mean answer time, by month"]
     calls_csv = read_csv(site / "101_calls.csv")
-    assert [r[1] for r in calls] == [r["calls"] for r in calls_csv]
+    assert [r[1:] for r in calls] == [
+        [r["calls"], r["mean_first_answer_seconds"]] for r in calls_csv
+    ]
     for row, month in zip(calls, MONTHS, strict=True):
         if row[1]:
             assert row[1] == str(expected_calls_101(log, month))
+            shown += 1
+        if row[2]:
+            assert row[2] == str(expected_mean_101(log, month))
             shown += 1
     assert shown >= 40  # most figures are shown, so the comparison compares something

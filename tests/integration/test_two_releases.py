@@ -180,6 +180,9 @@ def test_a_rolling_upgrade_then_the_switch_of_checkpoint_format(
     old.stop()  # the rollout replaces the last pod of the previous release
     drained(kafka_settings, new, group.app_id, group.lines)
     assert exports_equal(env, new, tmp_path / "log", tmp_path / "upgraded")
+    # Counts the previous release never kept (the first legs, for the public page) are
+    # whole too: counted again from the calls held where it wrote the checkpoint.
+    assert public_equal(env, new, group.events, tmp_path / "public-upgraded")
     assert sum(new.metric("ccm_checkpoints_unreadable").values()) == 0
     assert formats(new).get("5", 0) == 0  # nothing the previous release cannot read
 
@@ -195,6 +198,7 @@ def test_a_rolling_upgrade_then_the_switch_of_checkpoint_format(
     new.start()  # restored from format 5
     drained(kafka_settings, new, group.app_id, group.lines)
     assert exports_equal(env, new, tmp_path / "log", tmp_path / "switched")
+    assert public_equal(env, new, group.events, tmp_path / "public-switched")
 
     # A checkpoint of a format this release does not read (a later release's),
     # stored for calls partition 0: never misread, never a crash loop.
@@ -232,6 +236,21 @@ def test_a_rollback_before_the_switch_leaves_the_previous_release_exact(
     drained(kafka_settings, old, group.app_id, group.lines)
     assert exports_equal(env, old, tmp_path / "log", tmp_path / "rolled-back")
     ran_whole(old, 2)
+
+
+def public_equal(env: dict[str, str], worker: WorkerProcess, events: Path, out: Path) -> bool:
+    """The public dataset from ``worker`` is, byte for byte, what the log gives."""
+    month = ["--from", START[:7], "--to", START[:7]]
+    live = ccm({**env, "CCM_EXPORT_URL": worker.url}, "export", "public", *month,
+               "--out", str(out / "live"))  # fmt: skip
+    logged = ccm(env, "export", "public", *month, "--out", str(out / "log"), "--from-log",
+                 str(events), "--partitions", str(PARTITIONS))  # fmt: skip
+    assert live.returncode == logged.returncode == 0, live.stderr + logged.stderr
+    names = sorted(p.name for p in (out / "log").iterdir())
+    assert "101_calls.csv" in names
+    return names == sorted(p.name for p in (out / "live").iterdir()) and all(
+        (out / "live" / n).read_bytes() == (out / "log" / n).read_bytes() for n in names
+    )
 
 
 def write_newer_format(settings: Settings, app_id: str, family: Family, partition: int) -> None:

@@ -54,7 +54,7 @@ def normalised(state: PartitionState) -> dict:
     """The state's snapshot with order left out: a state read from changes has its
     lifecycles and buckets in another order, and the same content."""
     body = json.loads(zlib.decompress(state.snapshot()))
-    for tally in body["ledger"]["tallies"]:
+    for tally in body["ledger"]["tallies"] + body["ledger"].get("later", []):
         for name in ("minutes", "days", "live_days", "waits"):
             tally[name] = {
                 json.dumps(dim): {b: sorted(v) if name == "waits" else v for b, v in rows}

@@ -6,7 +6,14 @@ import pytest
 
 from schemas import Family
 from streams.core.families import FAMILIES, FamilySpec
-from streams.core.pack import CallRow, ChatRow, CombinedWaitRow, IncidentGradeRow, ReportRow
+from streams.core.pack import (
+    CallRow,
+    ChatRow,
+    CombinedWaitRow,
+    FirstLegRow,
+    IncidentGradeRow,
+    ReportRow,
+)
 from streams.core.partition import make_ledger
 from streams.core.timebase import TimeRules
 from streams.settings import Settings
@@ -15,6 +22,7 @@ from tests.scenario import TARGETS
 PACK_ROWS = {
     "legs": CallRow,
     "calls": CombinedWaitRow,
+    "first_legs": FirstLegRow,
     "chats": ChatRow,
     "reports": ReportRow,
     "incidents": IncidentGradeRow,

@@ -76,6 +76,17 @@ def expected_calls_101(log: data.Log, month: str) -> int:
     )
 
 
+def expected_mean_101(log: data.Log, month: str) -> Decimal | None:
+    """The mean of 101 calls' first waits, over those whose first leg was answered."""
+    waits = [
+        c.legs[0].wait_us
+        for c in log.calls
+        if c.legs[0].channel == "101" and c.legs[0].answered
+        and data.month_of(c.legs[0].queued) == month
+    ]  # fmt: skip
+    return tenths(sum(waits), len(waits) * 1_000_000) if waits else None
+
+
 def test_999_mean_answer_time_matches_the_lifecycles(pack: MonthlyPack, log: data.Log) -> None:
     rows = {r.bands.month: r for r in answers_999(pack, threshold=1)}
     for month in MONTHS:
@@ -102,8 +113,8 @@ def test_attendance_by_area_matches_the_lifecycles(pack: MonthlyPack, log: data.
 
 
 def test_101_calls_are_counted_once_by_their_first_leg(pack: MonthlyPack, log: data.Log) -> None:
-    rows = {r.month: r.calls for r in calls_101(pack, threshold=1)}
-    assert rows == {m: expected_calls_101(log, m) for m in pack.months}
+    rows = {r.month: (r.calls, r.mean_seconds) for r in calls_101(pack, threshold=1)}
+    assert rows == {m: (expected_calls_101(log, m), expected_mean_101(log, m)) for m in pack.months}
     transferred = [c for c in log.calls if c.legs[0].channel == "101" and len(c.legs) > 1]
     assert transferred  # so a count of legs would differ
 

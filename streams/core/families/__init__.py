@@ -11,7 +11,7 @@ place and no module asks which family it holds.
 """
 
 from schemas import Family
-from streams.core.families.calls import CALL_ROW, CALLS, LEG_ROW, STANDARD_QUEUES
+from streams.core.families.calls import CALL_ROW, CALLS, FIRST_LEG_ROW, LEG_ROW, STANDARD_QUEUES
 from streams.core.families.chats import CHAT_ROW, CHATS
 from streams.core.families.declare import (
     CONTACTS,
@@ -43,6 +43,7 @@ __all__ = [
     "CONTACTS",
     "CONTACT_CHANNELS",
     "FAMILIES",
+    "FIRST_LEG_ROW",
     "INCIDENTS",
     "INCIDENT_ROW",
     "LEG_ROW",

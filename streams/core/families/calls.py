@@ -5,7 +5,7 @@ from typing import Any
 
 from schemas import Channel, Family, Queue
 from streams.core.buckets import ANSWER_BUCKETS_S
-from streams.core.calls import CallCount, CallLedger, LegCount
+from streams.core.calls import CallCount, CallLedger, FirstLegCount, LegCount
 from streams.core.families.declare import (
     CONTACTS,
     Contacts,
@@ -173,6 +173,19 @@ CALL_ROW = Row(
     standard=lambda _targets, _day: ((Channel.EMERGENCY,), (Channel.NON_EMERGENCY,)),
 )
 
+FIRST_LEG_ROW = Row(
+    "first_legs",
+    counts=(
+        Count(FirstLegCount.ANSWERED, pack="answered"),
+        Count(FirstLegCount.ANSWER_US_SUM, pack="answer_us_sum"),
+    ),
+    labels=first_label,
+    key=lambda dim: str(dim[0]),
+    standard=lambda _targets, _day: ((Channel.EMERGENCY,), (Channel.NON_EMERGENCY,)),
+)
+"""Each call's first leg, for the public page's 101 mean answer time: the monthly pack
+only, no live metric."""
+
 ANSWER_TARGET = gauge(
     "ccm_call_answer_target_seconds",
     QUEUE,
@@ -231,7 +244,7 @@ CALLS = FamilySpec(
     ledger=CallLedger,
     stale=lambda rules: rules.stale_us,
     topic_setting="topic_calls",
-    rows=(LEG_ROW, CALL_ROW),
+    rows=(LEG_ROW, CALL_ROW, FIRST_LEG_ROW),
     metrics=(
         *LEG_ROW.specs(),
         POSITIONS_NEEDED,
