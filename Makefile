@@ -116,6 +116,10 @@ dashboards: setup ## Rebuild deploy/grafana/dashboards/*.json from dashboards/ a
 previews: setup ## Redraw docs/dashboard-*.png from a real Prometheus fed by the simulator (minutes)
 	deploy/render-dashboard-previews
 
+.PHONY: public-page
+public-page: setup ## Write the public page of two simulated months to .cache/public-page-demo/site and redraw its screenshots in docs/ (about two minutes)
+	deploy/render-public-page
+
 .PHONY: clean
 clean: ## Remove the virtualenv and caches (not the Kafka jar cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -13,7 +13,9 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -200,6 +202,13 @@ def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -
         )
         assert exported.returncode == 0, exported.stderr
         sheets = openpyxl.load_workbook(tmp_path / "pack.xlsx").sheetnames
+        page = re.search(r"public page: +(.+?) +\(open", text)
+        assert page, text
+        published = subprocess.run(
+            page.group(1), shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert published.returncode == 0, published.stderr
+        index = (tmp_path / "public" / "index.html").read_text(encoding="utf-8")
     finally:
         left = ctrl_c(demo)
     assert not left, f"left running after Ctrl-C: {left}"
@@ -244,6 +253,11 @@ def test_make_run_demo_shows_calibrated_kpis_and_stops_cleanly(tmp_path: Path) -
         "Live Chat and online",
         "Notes",
     ]
+    # The public page of the demo's month: its 999 row shows the calls answered (not
+    # blanked as too few: the simulated day starts in it).
+    this_month = datetime.now(UTC).astimezone(ZoneInfo("Europe/London")).strftime("%B %Y")
+    answered_999 = re.search(rf'<th scope="row">{this_month}</th><td class="n">([0-9,]+)<', index)
+    assert answered_999 and int(answered_999.group(1).replace(",", "")) >= 10, index[:2000]
     # docs/kpis.md tells supervisors and analysts what to type: all of it must work.
     assert len(documented) == 35, sorted(documented)  # every table row of docs/kpis.md
     empty = [promql for promql, found in documented.items() if not found]
