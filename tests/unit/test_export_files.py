@@ -564,3 +564,31 @@ def test_the_pack_as_the_worker_sends_it_writes_the_same_files_as_from_log(
     for name in ("incident_attendance", "call_handling", "chat", "online_reports", "channel_share"):
         a = (tmp_path / "a" / f"{name}.csv").read_bytes()
         assert a == (tmp_path / "b" / f"{name}.csv").read_bytes()
+
+
+def test_a_pack_from_a_0_1_0_worker_gives_the_monthly_export_and_says_why_not_the_page(
+    capsys, monkeypatch, tmp_path, pack
+) -> None:
+    """A worker of 0.1.0 serves the pack without the tables added since: the monthly
+    files are as from a current worker, and the public export refuses, saying what to do,
+    rather than publishing zeros for figures it never kept."""
+    body = pack.to_json()
+    old = {k: v for k, v in body.items() if k not in ("first_legs", "area_attendance")}
+    _PackServer.body, _PackServer.seen = json.dumps(old).encode(), []
+    server = HTTPServer(("127.0.0.1", 0), _PackServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    span = ["--from", "2026-03", "--to", "2026-11"]
+    try:
+        monkeypatch.setenv("CCM_EXPORT_URL", f"http://127.0.0.1:{server.server_port}")
+        monthly = run_cli(capsys, "export", "monthly", *span, "--out", str(tmp_path / "m"))
+        public = run_cli(capsys, "export", "public", *span, "--out", str(tmp_path / "p"))
+    finally:
+        server.shutdown()
+    assert monthly[0] == 0 and (tmp_path / "m" / "kpis.csv").exists()
+    assert public[0] == 2 and not (tmp_path / "p").exists()
+    assert (
+        f"the worker at http://127.0.0.1:{server.server_port} runs an older ccm release, whose "
+        "monthly pack has no first_legs or area_attendance: upgrade it, or recompute these "
+        "months from the event log with --from-log FILE"
+    ) in public[2]
+    assert MonthlyPack.from_json(body).absent == ()
