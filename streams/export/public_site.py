@@ -134,7 +134,7 @@ def _attendance_sentence(rows: list[AreaAttendance], targets: Targets, month: st
         elif row.within_pct is None:
             parts.append(
                 f"{number(row.emergencies)} emergencies {where} (how many were attended "
-                f"within {minutes} minutes is too few to publish)"
+                f"within {minutes} minutes is not published, to protect small numbers)"
             )
         else:
             parts.append(

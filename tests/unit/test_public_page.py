@@ -199,3 +199,39 @@ def test_no_sum_is_left_with_a_single_blank(parts: list[int], threshold: int) ->
     for total, *rest in sums:
         blank = [k for k in (total, *rest) if k in hidden]
         assert len(blank) != 1, (cells, hidden, total)
+
+
+def test_no_blanked_figure_is_read_from_a_sentence_or_a_bar(tmp_path) -> None:
+    """1,234 urban emergencies of which 5 were not within the standard: the 5, the 1,229
+    and 99.6 % that would give it away, and rural's 240 and 60 that the all row would, are
+    blank in the tables, and appear in no sentence, bar or anywhere else on the page; nor
+    do 6 999 calls answered, nor their mean."""
+    from datetime import UTC, datetime
+
+    from streams.core.pack import AnswerBandRow, CallRow
+    from streams.export.public_site import write_public_site
+
+    urban, rural = (1234, 1229), (300, 240)
+    rows = {"urban": urban, "rural": rural, "all": (1534, 1469)}
+    pack = MonthlyPack(
+        "2026-10",
+        "2026-10",
+        ("2026-10",),
+        calls=(CallRow("2026-10", "999", "fcr", "strict", answered=6, answer_us_sum=31_000_000),),
+        answer_bands=(AnswerBandRow("2026-10", answered=6, under_10s=5, under_60s=6),),
+        area_attendance=tuple(
+            AreaAttendanceRow("2026-10", area, e, w) for area, (e, w) in rows.items()
+        ),
+    )
+    write_public_site(pack, data.targets(), tmp_path, datetime(2026, 11, 8, tzinfo=UTC))
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    # The all row stays: with both areas' within and not within blank, it leaves the 5
+    # anywhere from 0 to 65.
+    for hidden in ("1,229", "1229", "99.6", "240", "80.0", ">5<", ">6<", ">60<", "5.2"):
+        assert hidden not in page, hidden
+    assert "In October 2026 too few 999 calls were answered to publish their figures." in page
+    assert (
+        "1,234 emergencies in urban areas (how many were attended within 15 minutes is not "
+        "published, to protect small numbers)"
+    ) in page
+    assert page.count("too few to show") == 3  # the 999 bar, and both areas' bars
