@@ -185,6 +185,7 @@ def test_the_marker_never_leaves_ccm_but_in_dead_letter_values(
         ["monthly", "--format", "csv", "--out", str(exports / "csv")],
         ["monthly", "--format", "xlsx", "--out", str(exports / "pack.xlsx")],
         ["public", "--out", str(exports / "public")],
+        ["public", "--format", "html", "--out", str(exports / "site")],
         ["monthly", "--format", "csv", "--out", str(exports / "log"), "--from-log", str(valid)],
     ]
     for command in commands:
@@ -200,7 +201,9 @@ def test_the_marker_never_leaves_ccm_but_in_dead_letter_values(
         assert done.returncode == 0, done.stderr
         assert not contains_mark(done.stdout + done.stderr)
     files = sorted(p for p in exports.rglob("*") if p.is_file())
-    assert len(files) == 6 + 1 + 2 + 6  # the six CSVs (kpis.csv too) live and from the log
+    # The six CSVs (kpis.csv too) live and from the log, the workbook, the public dataset's
+    # five CSVs, and the public page with them.
+    assert len(files) == 6 + 1 + 5 + (2 + 5) + 6
     for path in files:
         assert not contains_mark(path.read_bytes()), path
     with zipfile.ZipFile(exports / "pack.xlsx") as workbook:
