@@ -24,6 +24,7 @@ from schemas.events import (
 )
 from schemas.vocabulary import (
     Area,
+    CallbackOutcome,
     Category,
     Channel,
     Family,
@@ -44,6 +45,7 @@ __all__ = [
     "CallAnswered",
     "CallEnded",
     "CallQueued",
+    "CallbackOutcome",
     "Category",
     "Channel",
     "ChatAbandoned",

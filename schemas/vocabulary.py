@@ -66,6 +66,19 @@ class Grade(IntEnum):
     G6 = 6
 
 
+class CallbackOutcome(StrEnum):
+    """What a call-back to an abandoned call came to. The first three resolve it."""
+
+    REACHED = "reached"
+    RECONTACTED = "recontacted"
+    """The caller got through on another call."""
+    REFERRED = "referred"
+    """Passed for attendance or to another agency."""
+    NO_ANSWER = "no_answer"
+    ENGAGED = "engaged"
+    VOICEMAIL = "voicemail"
+
+
 class Source(StrEnum):
     """Producing systems known to the force. Any other value is accepted on the
     event but reported as ``other`` wherever a closed label is needed."""
