@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from schemas import Category
+from streams.core.bands import HOME_OFFICE_999_BANDS, in_bands
 from streams.core.monthly import ALL, HIGH_HARM
 from streams.core.months import one_decimal, percent
 from streams.core.pack import CallRow, IncidentGradeRow, MonthlyPack
@@ -161,18 +162,11 @@ def _calls(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
 def _home_office(month: str, queues: dict[tuple[str, str], dict[str, int]]) -> Iterator[Kpi]:
     """The Home Office's published 999 measure: answered legs only, by answer time."""
     emergency = [(q, t) for (c, q), t in queues.items() if c == HOME_OFFICE_CHANNEL]
-    bands = (
-        ("home_office_999_under_10s", lambda t: t["answered_under_10s"]),
-        (
-            "home_office_999_10s_to_60s",
-            lambda t: t["answered_under_60s"] - t["answered_under_10s"],
-        ),
-        ("home_office_999_60s_or_more", lambda t: t["answered"] - t["answered_under_60s"]),
-    )
-    for measure, band in bands:
+    for i, band in enumerate(HOME_OFFICE_999_BANDS):
         for queue, t in emergency:
+            count = in_bands(t["answered"], t["answered_under_10s"], t["answered_under_60s"])[i]
             yield _percent(
-                month, measure, band(t), t["answered"], channel=HOME_OFFICE_CHANNEL, queue=queue
+                month, band.measure, count, t["answered"], channel=HOME_OFFICE_CHANNEL, queue=queue
             )
     for queue, t in emergency:
         yield _seconds(

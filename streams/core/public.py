@@ -8,9 +8,7 @@ the counts shown. A row whose total is small is blank throughout. A zero
 discloses nothing about anyone and is shown. Percentages of blank counts are
 blank too.
 
-999 bands, as the Home Office publishes them: under 10 s, 10 s to under 60 s, and
-60 s or longer (``LegCount.ANSWERED_UNDER_10S`` and ``ANSWERED_UNDER_60S`` are both
-strict).
+999 bands, as the Home Office publishes them: `streams.core.bands`.
 """
 
 import itertools
@@ -18,13 +16,14 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from streams.core.bands import HOME_OFFICE_999_BANDS, in_bands
 from streams.core.monthly import MonthlyPack
 from streams.core.months import one_decimal, percent
 from streams.core.timebase import US
 
 DEFAULT_THRESHOLD = 10
 
-ANSWER_BANDS = ("under_10s", "10s_to_under_60s", "60s_or_longer")
+ANSWER_BANDS = tuple(band.name for band in HOME_OFFICE_999_BANDS)
 ATTENDANCE_BANDS = ("within_15m", "15m_to_20m", "20m_to_30m", "30m_to_60m", "over_60m")
 
 SUPPRESSED_NOTE = "counts under {n} suppressed, with the next smallest so they cannot be recovered"
@@ -68,7 +67,7 @@ def answer_times(pack: MonthlyPack, threshold: int = DEFAULT_THRESHOLD) -> list[
     """999 calls answered at the Force Control Room, by answer time, per month."""
     rows = []
     for row in pack.answer_bands:
-        bands = (row.under_10s, row.under_60s - row.under_10s, row.answered - row.under_60s)
+        bands = in_bands(row.answered, row.under_10s, row.under_60s)
         rows.append(suppress(row.answered, bands, row.month, threshold))
     return rows
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from streams.core.bands import HOME_OFFICE_999_BANDS, in_bands
 from streams.core.monthly import (
     CATEGORY_GROUPS,
     CallRow,
@@ -91,18 +92,21 @@ def _call_measures(channel: str) -> list[Measure]:
     ]
 
 
+def _band(i: int):  # -> the band's count of a row
+    return lambda r: in_bands(r.answered, r.answered_under_10s, r.answered_under_60s)[i]
+
+
+def _band_pct(i: int):  # -> its percentage of the answered
+    return lambda r: percent(_band(i)(r), r.answered)
+
+
 HOME_OFFICE_MEASURES: list[Measure] = [
     ("Answered", lambda r: r.answered, COUNT),
-    ("Under 10 s", lambda r: r.answered_under_10s, COUNT),
-    ("10 s to under 60 s", lambda r: r.answered_under_60s - r.answered_under_10s, COUNT),
-    ("60 s or longer", lambda r: r.answered - r.answered_under_60s, COUNT),
-    ("% under 10 s", lambda r: percent(r.answered_under_10s, r.answered), PERCENT),
-    (
-        "% 10 s to under 60 s",
-        lambda r: percent(r.answered_under_60s - r.answered_under_10s, r.answered),
-        PERCENT,
+    *((band.title, _band(i), COUNT) for i, band in enumerate(HOME_OFFICE_999_BANDS)),
+    *(
+        (f"% {band.title[0].lower()}{band.title[1:]}", _band_pct(i), PERCENT)
+        for i, band in enumerate(HOME_OFFICE_999_BANDS)
     ),
-    ("% 60 s or longer", lambda r: percent(r.answered - r.answered_under_60s, r.answered), PERCENT),
     ("Average answer time (s)", lambda r: r.asa_seconds, SECONDS),
 ]
 """The Home Office's published 999 measure: answered calls only, by answer time."""

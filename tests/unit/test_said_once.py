@@ -1,0 +1,52 @@
+"""Definitions said in one place only. The Home Office's 999 bands are worked out from
+the cumulative counts in `streams.core.bands` alone: any other module taking one of
+those counts from another has written a band out again, and may drift from the national
+table (the workbook, the tidy CSV and the public dataset all print these bands)."""
+
+import ast
+from pathlib import Path
+
+from tests.conftest import REPO
+
+BAND_COUNTS = ("under_10s", "under_60s")
+HOME = REPO / "streams/core/bands.py"
+
+
+def names_in(node: ast.AST) -> set[str]:
+    """Every identifier, attribute and string key the expression mentions."""
+    found = set()
+    for part in ast.walk(node):
+        if isinstance(part, ast.Name):
+            found.add(part.id)
+        elif isinstance(part, ast.Attribute):
+            found.add(part.attr)
+        elif isinstance(part, ast.Constant) and isinstance(part.value, str):
+            found.add(part.value)
+    return found
+
+
+def band_arithmetic(path: Path) -> list[int]:
+    """Lines where a subtraction involves a band count."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
+            mentioned = names_in(node)
+            if any(name.endswith(count) for name in mentioned for count in BAND_COUNTS):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_the_999_bands_are_worked_out_in_one_module() -> None:
+    elsewhere = {
+        str(path.relative_to(REPO)): lines
+        for path in sorted((REPO / "streams").rglob("*.py"))
+        if path != HOME and (lines := band_arithmetic(path))
+    }
+    assert elsewhere == {}
+    assert band_arithmetic(HOME)  # the check does see a band worked out
+
+
+def test_the_check_finds_a_band_written_out_again(tmp_path: Path) -> None:
+    again = tmp_path / "again.py"
+    again.write_text('def f(t):\n    return t["answered_under_60s"] - t["answered_under_10s"]\n')
+    assert band_arithmetic(again) == [2]
