@@ -5,6 +5,7 @@ partitions), and reads one window; burn rates divide the share missed by the sha
 the objective allows, the objective read from the target series.
 """
 
+from streams.core.service_level import promql_terms
 from streams.core.targets import ServiceLevelFormula
 
 
@@ -28,15 +29,7 @@ def _ratio(numerator: str, denominator: str, by: str = "") -> str:
 
 def leg_service_level(formula: ServiceLevelFormula, labels: str, by: str = "") -> str:
     """Service level by the queue's own formula (the one the force reports)."""
-    within = f"ccm_call_legs_answered_within_target{labels}"
-    answered = f"ccm_call_legs_answered{labels}"
-    abandoned = f"ccm_call_legs_abandoned{labels}"
-    if formula is ServiceLevelFormula.IGNORE_ABANDONS:
-        return _ratio(within, answered, by)
-    if formula is ServiceLevelFormula.ABANDONS_WITHIN_TARGET_MET:
-        met = f"{within} + ccm_call_legs_abandoned_within_target{labels}"
-        return _ratio(met, f"{answered} + {abandoned}", by)
-    return _ratio(within, f"{answered} + {abandoned}", by)
+    return _ratio(*promql_terms(formula, labels), by)
 
 
 def leg_abandonment(labels: str, by: str = "") -> str:

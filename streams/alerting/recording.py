@@ -7,6 +7,7 @@ Each keeps the ``window`` label, so one rule serves the 15m, 1h, 24h and today v
 """
 
 from streams.alerting.rules import Group, Record
+from streams.core.service_level import promql_terms
 from streams.core.targets import ServiceLevelFormula
 
 CALL = "channel, queue, window"
@@ -23,17 +24,7 @@ def _ratio(by: str, numerator: str, denominator: str) -> str:
 
 OUTCOMES = "ccm_call_legs_answered + ccm_call_legs_abandoned"
 
-CALL_SERVICE_LEVEL = {
-    ServiceLevelFormula.STRICT: ("ccm_call_legs_answered_within_target", OUTCOMES),
-    ServiceLevelFormula.IGNORE_ABANDONS: (
-        "ccm_call_legs_answered_within_target",
-        "ccm_call_legs_answered",
-    ),
-    ServiceLevelFormula.ABANDONS_WITHIN_TARGET_MET: (
-        "ccm_call_legs_answered_within_target + ccm_call_legs_abandoned_within_target",
-        OUTCOMES,
-    ),
-}
+CALL_SERVICE_LEVEL = {formula: promql_terms(formula) for formula in ServiceLevelFormula}
 
 
 def service_level_record(formula: ServiceLevelFormula) -> str:

@@ -22,6 +22,7 @@ from streams.core.bands import HOME_OFFICE_999_BANDS, in_bands
 from streams.core.monthly import ALL, HIGH_HARM
 from streams.core.months import one_decimal, percent
 from streams.core.pack import CallRow, IncidentGradeRow, MonthlyPack
+from streams.core.service_level import service_level
 from streams.core.timebase import US
 
 NOT_HIGH_HARM = "not_high_harm"
@@ -113,12 +114,7 @@ def _sum_calls(rows: Sequence[CallRow]) -> dict[str, int]:
 def _calls(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
     calls = [r for r in pack.calls if r.month == month]
     for r in calls:
-        top = r.answered_within_target
-        bottom = r.answered + r.abandoned
-        if r.formula == "ignore_abandons":
-            bottom = r.answered
-        elif r.formula == "abandons_within_target_met":
-            top += r.abandoned_within_target
+        top, bottom = service_level(r.formula, lambda name, r=r: getattr(r, name))
         dims = {"channel": r.channel, "queue": r.queue, "formula": r.formula}
         yield _percent(month, "call_service_level", top, bottom, **dims)
     # The rest does not depend on the formula: one row per queue over the whole month.

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from streams.core.months import one_decimal, percent
+from streams.core.service_level import service_level
 from streams.core.timebase import US
 
 PACK_VERSION = 2
@@ -40,12 +41,7 @@ class CallRow:
 
     @property
     def service_level_pct(self) -> Decimal | None:
-        if self.formula == "ignore_abandons":
-            return percent(self.answered_within_target, self.answered)
-        top = self.answered_within_target
-        if self.formula == "abandons_within_target_met":
-            top += self.abandoned_within_target
-        return percent(top, self.answered + self.abandoned)
+        return percent(*service_level(self.formula, lambda name: getattr(self, name)))
 
     @property
     def abandonment_pct(self) -> Decimal | None:

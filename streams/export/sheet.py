@@ -13,6 +13,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from streams.core.monthly import ALL, HIGH_HARM
 from streams.core.months import parse_month
+from streams.core.service_level import words as formula_words
+from streams.core.targets import ServiceLevelFormula
 
 COUNT = "#,##0"
 PERCENT = "0.0%"
@@ -46,13 +48,7 @@ QUEUE_LABELS = {
     "switchboard": "Switchboard",
     "resolution_centre": "Resolution Centre",
 }
-FORMULA_LABELS = {
-    "strict": "answered within target / (answered + abandoned)",
-    "ignore_abandons": "answered within target / answered",
-    "abandons_within_target_met": (
-        "(answered within target + abandoned within target) / (answered + abandoned)"
-    ),
-}
+FORMULA_LABELS = {formula.value: formula_words(formula) for formula in ServiceLevelFormula}
 CHANNEL_LABELS = {
     "999": "999 calls",
     "101": "101 calls",

@@ -1,7 +1,13 @@
-"""Definitions said in one place only. The Home Office's 999 bands are worked out from
-the cumulative counts in `streams.core.bands` alone: any other module taking one of
-those counts from another has written a band out again, and may drift from the national
-table (the workbook, the tidy CSV and the public dataset all print these bands)."""
+"""Definitions said in one place only.
+
+- The Home Office's 999 bands are worked out from the cumulative counts in
+  `streams.core.bands` alone: any other module taking one of those counts from another
+  has written a band out again, and may drift from the national table (the workbook,
+  the tidy CSV and the public dataset all print these bands).
+- The service-level formulas are declared in `streams.core.service_level` alone: no
+  other module names one to decide what to add up (the pack, kpis.csv, the workbook's
+  words, the recording rules and the dashboards are all made from that declaration).
+"""
 
 import ast
 from pathlib import Path
@@ -50,3 +56,37 @@ def test_the_check_finds_a_band_written_out_again(tmp_path: Path) -> None:
     again = tmp_path / "again.py"
     again.write_text('def f(t):\n    return t["answered_under_60s"] - t["answered_under_10s"]\n')
     assert band_arithmetic(again) == [2]
+
+
+FORMULAS = {"ignore_abandons", "abandons_within_target_met", "IGNORE_ABANDONS",
+            "ABANDONS_WITHIN_TARGET_MET"}  # fmt: skip
+FORMULA_HOMES = {REPO / "streams/core/service_level.py", REPO / "streams/core/targets.py"}
+
+
+def formulas_named(path: Path) -> list[int]:
+    """Lines naming a formula other than the default, by its value or its member."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        named = (isinstance(node, ast.Constant) and node.value in FORMULAS) or (
+            isinstance(node, ast.Attribute) and node.attr in FORMULAS
+        )
+        if named:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_service_level_formulas_are_declared_in_one_module() -> None:
+    sources = [*(REPO / "streams").rglob("*.py"), *(REPO / "dashboards").rglob("*.py")]
+    elsewhere = {
+        str(path.relative_to(REPO)): lines
+        for path in sorted(sources)
+        if path not in FORMULA_HOMES and (lines := formulas_named(path))
+    }
+    assert elsewhere == {}
+    assert formulas_named(REPO / "streams/core/service_level.py")
+
+
+def test_the_check_finds_a_formula_decided_again(tmp_path: Path) -> None:
+    again = tmp_path / "again.py"
+    again.write_text('def f(r):\n    return r.formula == "ignore_abandons"\n')
+    assert formulas_named(again) == [2]
