@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from streams.core.pack import MonthlyPack
 from streams.core.targets import Targets, parse_targets
 
 REPO = Path(__file__).resolve().parents[1]
@@ -416,3 +417,13 @@ def rearrived(log: Log, seed: int, within: timedelta = timedelta(minutes=55)) ->
 def write(log: Log, path: Path) -> Path:
     path.write_bytes(b"\n".join(log.lines) + b"\n")
     return path
+
+
+def pack_of(log: Log) -> MonthlyPack:
+    """The monthly pack of the log's months (March to November 2026), as `ccm export
+    --from-log` computes it."""
+    from streams.core.monthly import monthly_pack
+    from streams.export.from_log import run_lines
+
+    run = run_lines(enumerate(log.lines, 1), targets())
+    return monthly_pack(run.states.values(), targets(), FIRST, LAST)

@@ -20,8 +20,6 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from streams.cli import main
-from streams.core.monthly import monthly_pack
-from streams.export.from_log import run_lines
 from tests import monthly_data as data
 from tests.browser.chromium import WCAG_22_AA, chromium, emulate, run_axe
 from tests.unit.test_export_files import expected_answer_bands
@@ -240,8 +238,7 @@ def test_the_tables_hold_the_csvs_figures_and_the_lifecycles(browser, site: Path
 
 def test_the_tables_hold_the_monthly_packs_figures(browser, site: Path, log) -> None:
     """The command team's pack of the same events says the same where the page shows."""
-    run = run_lines(enumerate(log.lines, 1), data.targets())
-    pack = monthly_pack(run.states.values(), data.targets(), (2026, 3), (2026, 11))
+    pack = data.pack_of(log)
     load(browser, site)
     tables = page_tables(browser)
     answered: dict[str, int] = {}

@@ -31,8 +31,7 @@ def log() -> data.Log:
 
 @pytest.fixture(scope="module")
 def pack(log: data.Log) -> MonthlyPack:
-    run = run_lines(enumerate(log.lines, 1), data.targets())
-    return monthly_pack(run.states.values(), data.targets(), (2026, 3), (2026, 11))
+    return data.pack_of(log)
 
 
 @pytest.fixture(scope="module")

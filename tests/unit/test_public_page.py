@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streams.core.monthly import MonthlyPack, monthly_pack
+from streams.core.monthly import MonthlyPack
 from streams.core.pack import AreaAttendanceRow
 from streams.core.public import answers_999, attendance_by_area, calls_101, hidden_cells
 from streams.core.targets import parse_targets
-from streams.export.from_log import run_lines
 from streams.export.standards import standard_text
 from tests import monthly_data as data
 
@@ -30,8 +29,7 @@ def log() -> data.Log:
 
 @pytest.fixture(scope="module")
 def pack(log: data.Log) -> MonthlyPack:
-    run = run_lines(enumerate(log.lines, 1), data.targets())
-    return monthly_pack(run.states.values(), data.targets(), (2026, 3), (2026, 11))
+    return data.pack_of(log)
 
 
 def tenths(numerator: int, denominator: int) -> Decimal:
