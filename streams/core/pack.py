@@ -228,10 +228,6 @@ class AreaAttendanceRow:
     within_30m: int = 0
     within_60m: int = 0
 
-    @property
-    def within_standard_pct(self) -> Decimal | None:
-        return percent(self.within_standard, self.emergencies)
-
 
 @dataclass(frozen=True, slots=True)
 class PolicyUse:
