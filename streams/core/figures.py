@@ -27,9 +27,9 @@ from streams.core.timebase import (
     ROLLING_MINUTES,
     US,
     Window,
+    days_in_window,
     london_day,
     london_midnight_us,
-    london_month_days,
     minute_of,
     minutes_in_window,
 )
@@ -70,10 +70,9 @@ class Figures:
 
 
 def _window_vector(tally: Tally, dim: Dim, window: Window, ref_us: int) -> list[int]:
-    if window is Window.TODAY:
-        return tally.live_day(dim, london_day(ref_us).toordinal())
-    if window is Window.MONTH:
-        return tally.sum_live_days(dim, london_month_days(ref_us))
+    days = days_in_window(window, ref_us)
+    if days is not None:
+        return tally.sum_live_days(dim, days)
     return tally.sum_minutes(dim, minutes_in_window(window, ref_us))
 
 
@@ -368,16 +367,12 @@ def _row(
 def _by_window(added: Added, ref_us: int) -> dict[tuple[Dim, Window], list[int]]:
     """Counts to add, summed by the live windows their instants fall in."""
     by_window: dict[tuple[Dim, Window], list[int]] = {}
-    today = london_day(ref_us)
-    month = london_month_days(ref_us)
+    spans = [(w, days_in_window(w, ref_us)) for w in Window]
+    minutes = {w: minutes_in_window(w, ref_us) for w, days in spans if days is None}
     for dim, at_us, counts in added:
-        for window in Window:
-            if window is Window.TODAY:
-                inside = london_day(at_us) == today
-            elif window is Window.MONTH:
-                inside = london_day(at_us).toordinal() in month
-            else:
-                inside = minute_of(at_us) in minutes_in_window(window, ref_us)
+        day, minute = london_day(at_us).toordinal(), minute_of(at_us)
+        for window, days in spans:
+            inside = day in days if days is not None else minute in minutes[window]
             if inside:
                 row = by_window.setdefault((dim, window), [0] * len(counts))
                 for i, n in enumerate(counts):

@@ -114,6 +114,18 @@ RETAINED_MINUTES = 1500
 """Minute buckets kept: 24 h rolling plus the longest London day (25 h)."""
 
 
+def days_in_window(window: Window, ref_us: int) -> range | None:
+    """The London days (ordinals) a live window is counted by at reference time
+    ``ref_us``: ``today`` the one, ``month`` the month to date; None for the rolling
+    windows, counted by minute (`minutes_in_window`)."""
+    if window is Window.MONTH:
+        return london_month_days(ref_us)
+    if window is Window.TODAY:
+        today = london_day(ref_us).toordinal()
+        return range(today, today + 1)
+    return None
+
+
 def minutes_in_window(window: Window, ref_us: int) -> range:
     """The minute buckets a live window covers at reference time ``ref_us``; none for
     ``month``, which reaches further back than minute buckets are kept."""

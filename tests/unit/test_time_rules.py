@@ -4,7 +4,14 @@ from datetime import date
 
 import pytest
 
-from streams.core.timebase import Window, london_day, london_midnight_us, minutes_in_window, to_us
+from streams.core.timebase import (
+    Window,
+    days_in_window,
+    london_day,
+    london_midnight_us,
+    minutes_in_window,
+    to_us,
+)
 from tests.scenario import Run, at, ev
 
 
@@ -44,6 +51,28 @@ def test_instant_to_london_day(instant: str, day: date) -> None:
 def test_today_window_on_the_25_hour_day_covers_1500_minutes() -> None:
     end = to_us(__import__("datetime").datetime.fromisoformat("2026-10-25T23:59:00+00:00"))
     assert len(minutes_in_window(Window.TODAY, end)) == 25 * 60
+
+
+@pytest.mark.parametrize(
+    ("instant", "window", "first", "last"),
+    [
+        # 00:30 BST on 1 October is still 30 September in UTC: London's day and month.
+        ("2026-09-30T23:30:00+00:00", Window.TODAY, date(2026, 10, 1), date(2026, 10, 1)),
+        ("2026-09-30T23:30:00+00:00", Window.MONTH, date(2026, 10, 1), date(2026, 10, 1)),
+        ("2026-10-25T23:59:00+00:00", Window.MONTH, date(2026, 10, 1), date(2026, 10, 25)),
+        ("2026-10-25T23:59:00+00:00", Window.TODAY, date(2026, 10, 25), date(2026, 10, 25)),
+    ],
+)
+def test_the_day_windows_are_london_days(instant, window, first, last) -> None:
+    from datetime import datetime
+
+    days = days_in_window(window, to_us(datetime.fromisoformat(instant)))
+    assert days == range(first.toordinal(), last.toordinal() + 1)
+
+
+@pytest.mark.parametrize("window", [Window.LAST_15M, Window.LAST_1H, Window.LAST_24H])
+def test_the_rolling_windows_are_counted_by_minute(window) -> None:
+    assert days_in_window(window, 0) is None
 
 
 def test_target_across_the_october_change_is_measured_in_real_seconds() -> None:
