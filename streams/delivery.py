@@ -20,6 +20,15 @@ from typing import Generic, TypeVar
 
 from schemas import Family, RejectReason
 from streams.checkpoints import Record
+from streams.core.catalog import (
+    CHECKPOINT_ACKNOWLEDGED,
+    CHECKPOINT_DURATION,
+    CHECKPOINTS_FORMAT,
+    CHECKPOINTS_UNREADABLE,
+    CONSUMER_LAG,
+    CONSUMER_STALLED,
+    DEADLETTERS,
+)
 from streams.core.partition import WRITABLE_VERSIONS, PartitionState
 from streams.progress import ProgressWatch
 from streams.runtime import Message, Rejected, Runtime, checkpoint_key
@@ -358,21 +367,19 @@ class Delivery(Generic[Handle]):
             }
         )
         figures: dict[str, dict[tuple[str, ...], float]] = {
-            "ccm_consumer_lag_messages": {(family,): lag},
-            "ccm_consumer_stalled": {(family,): int(bool(self.stalled))},
-            "ccm_deadletters": {
+            CONSUMER_LAG.name: {(family,): lag},
+            CONSUMER_STALLED.name: {(family,): int(bool(self.stalled))},
+            DEADLETTERS.name: {
                 (family, reason.value): self.deadletters[reason] for reason in RejectReason
             },
-            "ccm_checkpoint_duration_seconds": {(family,): self.took_seconds},
-            "ccm_checkpoints_unreadable": {
+            CHECKPOINT_DURATION.name: {(family,): self.took_seconds},
+            CHECKPOINTS_UNREADABLE.name: {
                 (family,): sum(1 for f, _ in self.runtime.unreadable if f is self.family)
             },
-            "ccm_checkpoints_format": {
+            CHECKPOINTS_FORMAT.name: {
                 (family, str(version)): n for version, n in self.formats().items()
             },
         }
         if self.acknowledged_at is not None:
-            figures["ccm_checkpoint_acknowledged_timestamp_seconds"] = {
-                (family,): self.acknowledged_at
-            }
+            figures[CHECKPOINT_ACKNOWLEDGED.name] = {(family,): self.acknowledged_at}
         return figures

@@ -16,7 +16,18 @@ from operator import add
 from schemas import Channel, Queue, RejectReason
 from streams.core import erlang
 from streams.core.buckets import ANSWER_BUCKETS_S
-from streams.core.catalog import BY_NAME
+from streams.core.catalog import (
+    BY_NAME,
+    EVENTS_CONSUMED,
+    EVENTS_DUPLICATE,
+    EVENTS_LATE,
+    EVENTS_LOST,
+    EVENTS_REJECTED,
+    NEWEST_EVENT,
+    PARTITIONS_ASSIGNED,
+    PARTITIONS_LIVE,
+    STREAM_TIME,
+)
 from streams.core.families import CONTACTS, FAMILIES, STANDARD_QUEUES, FamilySpec, Row
 from streams.core.families.declare import Added, Count, Labels, Staffing
 from streams.core.ledger import Ledger
@@ -180,8 +191,8 @@ def _write_zeros(figures: Figures, targets: Targets, today: date) -> None:
             for channel in family.contacts.channels:
                 for window in Window:
                     figures.zero(CONTACTS.name, (channel, window.value))
-        figures.zero("ccm_partitions_assigned", (family.family.value,))
-        figures.zero("ccm_partitions_live", (family.family.value,))
+        figures.zero(PARTITIONS_ASSIGNED.name, (family.family.value,))
+        figures.zero(PARTITIONS_LIVE.name, (family.family.value,))
 
 
 def _layout(row: Row, dim: Dim, targets: Targets) -> tuple[Labels, tuple[Count, ...]]:
@@ -208,19 +219,19 @@ def _pipeline(figures: Figures, state: PartitionState) -> None:
     # rather than a 0 that rules would read as a reset), then from 0 for every reason,
     # so that the first dead letter is an increase.
     for reason in RejectReason:
-        figures.zero("ccm_events_rejected", (family, reason.value))
-    figures.put("ccm_partitions_assigned", (family,), 1)
-    figures.put("ccm_partitions_live", (family,), int(state.clock.live))
-    figures.put("ccm_events_consumed", (family,), state.consumed)
-    figures.put("ccm_events_duplicate", (family,), state.duplicates)
-    figures.put("ccm_events_late", (family,), state.late)
-    figures.put("ccm_events_lost", (family,), state.lost)
+        figures.zero(EVENTS_REJECTED.name, (family, reason.value))
+    figures.put(PARTITIONS_ASSIGNED.name, (family,), 1)
+    figures.put(PARTITIONS_LIVE.name, (family,), int(state.clock.live))
+    figures.put(EVENTS_CONSUMED.name, (family,), state.consumed)
+    figures.put(EVENTS_DUPLICATE.name, (family,), state.duplicates)
+    figures.put(EVENTS_LATE.name, (family,), state.late)
+    figures.put(EVENTS_LOST.name, (family,), state.lost)
     for reason, count in state.rejected.items():
-        figures.put("ccm_events_rejected", (family, reason.value), count)
+        figures.put(EVENTS_REJECTED.name, (family, reason.value), count)
     for source, newest_us in state.newest_by_source.items():
-        figures.put("ccm_newest_event_timestamp_seconds", (source.value,), newest_us / US)
+        figures.put(NEWEST_EVENT.name, (source.value,), newest_us / US)
     if state.clock.stream_us is not None:
-        figures.put("ccm_stream_time_seconds", (family,), state.clock.stream_us / US)
+        figures.put(STREAM_TIME.name, (family,), state.clock.stream_us / US)
 
 
 def _family(
