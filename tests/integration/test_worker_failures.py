@@ -1,6 +1,7 @@
 """The worker under failure: SIGKILL mid-stream, and poison input."""
 
 import re
+import threading
 import time
 from collections import Counter
 
@@ -24,6 +25,19 @@ def produce(settings: Settings, topic: str, messages: list[tuple[bytes | None, b
     for key, value in messages:
         producer.send(topic, key=key, value=value)
     producer.flush()
+    producer.close()
+
+
+def produce_paced(
+    settings: Settings, topic: str, messages: list[tuple[bytes | None, bytes]]
+) -> None:
+    """``messages`` sent 1,000 at a time, 0.1 s apart: a live stream, not a backlog."""
+    producer = KafkaProducer(**settings.kafka_python_config(), acks="all", linger_ms=20)
+    for start in range(0, len(messages), 1000):
+        for key, value in messages[start : start + 1000]:
+            producer.send(topic, key=key, value=value)
+        producer.flush()
+        time.sleep(0.1)
     producer.close()
 
 
@@ -88,16 +102,18 @@ def test_sigkill_mid_stream_then_restart_counts_every_event_exactly_once(
             stream.append((message[0], b"not json %d" % i))
     repeats, garbage = len(range(0, len(messages), 97)), len(range(0, len(messages), 1000))
     messages = stream
-    # The last third is sent only after the kill: the worker reads ahead, and reads the
-    # whole stream in less time than its first commit can take (a checkpoint's records
-    # acknowledged by Kafka), so it must not have it all before it is killed.
-    sent_first = 2 * len(messages) // 3
-    produce(kafka_settings, kafka_settings.topic_calls, messages[:sent_first])
+    # Sent while the worker runs, a chunk at a time, so that it is mid-stream when it is
+    # killed: it reads faster than its first commit comes (a checkpoint acknowledged by
+    # Kafka, some 3 s after it starts), and a stream sent whole was at times all read,
+    # and all committed, by then.
+    sending = threading.Thread(
+        target=produce_paced, args=(kafka_settings, kafka_settings.topic_calls, messages)
+    )
     worker.env["CCM_BATCH_MAX"] = "500"
-    # Checkpoints (and so commits) every 0.2 s: it must be killed with some of what it
-    # read committed, and some not.
+    # Checkpoints (and so commits) every 0.2 s.
     worker.env["CCM_CHECKPOINT_SECONDS"] = "0.2"
     worker.start()
+    sending.start()
 
     # Kill once a third is consumed and some of it is checkpointed and committed, so the
     # restart must resume from a checkpoint and skip what Kafka delivers again.
@@ -112,10 +128,10 @@ def test_sigkill_mid_stream_then_restart_counts_every_event_exactly_once(
     worker.kill()
     at_kill = committed(admin, worker, kafka_settings)
     admin.close()
-    assert 0 < at_kill < consumed, "kill before any commit, or after all it read was committed"
-    assert consumed < len(messages)
+    assert 0 < at_kill < len(messages), "kill before any commit, or after the last event"
+    assert consumed < len(messages), "the kill came after the last event"
 
-    produce(kafka_settings, kafka_settings.topic_calls, messages[sent_first:])
+    sending.join(timeout=120)
     worker.start()
     assert settle(worker, "ccm_events_consumed_total", len(messages)) == len(messages)
     assert (
