@@ -331,7 +331,6 @@ class CallLedger(Ledger):
         offered = []
         settled = True
         combined_us = 0
-        first_us = -1
         first_vector = _FIRST_UNANSWERED
         legs, lone = self._legs(call)
         if lone:
@@ -341,9 +340,6 @@ class CallLedger(Ledger):
             offered.append((queued_us, channel))
             dim = (channel, queue)
             closed = _close(leg, call)
-            first = first_us < 0 or queued_us < first_us
-            if first:
-                first_us, first_vector = queued_us, _FIRST_UNANSWERED
             if closed is None:
                 settled = False
                 vector = _OFFERED_ONLY
@@ -355,7 +351,7 @@ class CallLedger(Ledger):
                 target = self.target(channel, queue, queued_us)
                 within = int(wait <= target.answer_within_us)
                 if outcome is Outcome.ANSWERED:
-                    if first:
+                    if leg is legs[0]:  # legs come in the order offered
                         first_vector = (1, wait)
                     handled_until = _handled_until(call, legs, leg, outcome_us)
                     handled, handle_us = (

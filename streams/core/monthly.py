@@ -228,20 +228,22 @@ def _longest_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[LongestWait
             yield LongestWaitRow(month_label(month), channel, queue, found)
 
 
-def _combined_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[CombinedWaitRow]:
-    monthly = _by_month(sums.rows[CALL_ROW.name])
+def _per_channel(sums: _Sums, row: Row, months: list[Month], make) -> Iterable:
+    """``make(month, channel, **fields)`` for each month and call channel, from ``row``'s
+    counts (zero when quiet)."""
+    monthly = _by_month(sums.rows[row.name])
     for month in months:
         for channel in CALL_CHANNELS:
-            v = monthly.get((month, channel), [0] * CALL_ROW.width)
-            yield CombinedWaitRow(month_label(month), channel, **CALL_ROW.pack(v))
+            v = monthly.get((month, channel), [0] * row.width)
+            yield make(month_label(month), channel, **row.pack(v))
+
+
+def _combined_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[CombinedWaitRow]:
+    return _per_channel(sums, CALL_ROW, months, CombinedWaitRow)
 
 
 def _first_leg_rows(sums: _Sums, months: list[Month]) -> Iterable[FirstLegRow]:
-    monthly = _by_month(sums.rows[FIRST_LEG_ROW.name])
-    for month in months:
-        for channel in CALL_CHANNELS:
-            v = monthly.get((month, channel), [0] * FIRST_LEG_ROW.width)
-            yield FirstLegRow(month_label(month), channel, **FIRST_LEG_ROW.pack(v))
+    return _per_channel(sums, FIRST_LEG_ROW, months, FirstLegRow)
 
 
 def _incident_grade_rows(

@@ -25,16 +25,6 @@ MONTH_HEADERS = [datetime(2026, m, 1) for m in range(3, 12)]  # noqa: DTZ001 (wh
 
 
 @pytest.fixture(scope="module")
-def log() -> data.Log:
-    return data.generate()
-
-
-@pytest.fixture(scope="module")
-def pack(log: data.Log) -> MonthlyPack:
-    return data.pack_of(log)
-
-
-@pytest.fixture(scope="module")
 def workbook(pack: MonthlyPack, tmp_path_factory: pytest.TempPathFactory):
     path = write_monthly_xlsx(pack, tmp_path_factory.mktemp("xlsx") / "pack.xlsx")
     return load_workbook(path)

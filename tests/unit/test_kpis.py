@@ -370,14 +370,8 @@ def read_kpis(path: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def log() -> data.Log:
-    return data.generate()
-
-
-@pytest.fixture(scope="module")
 def kpis(log: data.Log, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    run = run_lines(enumerate(log.lines, 1), data.targets())
-    pack = monthly_pack(run.states.values(), data.targets(), (2026, 3), (2026, 11))
+    pack = data.pack_of(log)
     out = tmp_path_factory.mktemp("csv")
     write_monthly_csv(pack, out)
     return read_kpis(out / "kpis.csv")

@@ -22,16 +22,6 @@ STANDARD_MIN = {"urban": 15, "rural": 20}
 """The national standard, written here from the white paper, not read from the code."""
 
 
-@pytest.fixture(scope="module")
-def log() -> data.Log:
-    return data.generate()
-
-
-@pytest.fixture(scope="module")
-def pack(log: data.Log) -> MonthlyPack:
-    return data.pack_of(log)
-
-
 def tenths(numerator: int, denominator: int) -> Decimal:
     return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
