@@ -18,7 +18,16 @@ from pydantic import (
     Strict,
 )
 
-from schemas.vocabulary import Area, Category, Channel, Family, Grade, Queue, ReportType
+from schemas.vocabulary import (
+    Area,
+    CallbackOutcome,
+    Category,
+    Channel,
+    Family,
+    Grade,
+    Queue,
+    ReportType,
+)
 
 OpaqueId = Annotated[str, Field(min_length=1, max_length=128)]
 """An identifier from the producing system; never personal data, never a label."""
@@ -108,6 +117,14 @@ class CallEnded(_Call):
     """The call finished; closes any leg still open."""
 
     event_type: Literal["call.ended"]
+
+
+class CallCallback(_Call):
+    """An attempt to call back the caller of an abandoned call: keyed by that call."""
+
+    event_type: Literal["call.callback"]
+    outcome: CallbackOutcome
+    handler_id: OpaqueId | None = None
 
 
 class _Chat(Envelope):
@@ -207,6 +224,7 @@ EVENT_TYPES: tuple[type[Envelope], ...] = (
     CallAnswered,
     CallAbandoned,
     CallEnded,
+    CallCallback,
     ChatRequested,
     ChatAccepted,
     ChatAbandoned,
@@ -224,6 +242,7 @@ Event = Annotated[
     | CallAnswered
     | CallAbandoned
     | CallEnded
+    | CallCallback
     | ChatRequested
     | ChatAccepted
     | ChatAbandoned

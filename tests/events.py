@@ -11,6 +11,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "call.answered": {"call_id": "c-1", "queue": "fcr"},
     "call.abandoned": {"call_id": "c-1", "queue": "fcr"},
     "call.ended": {"call_id": "c-1"},
+    "call.callback": {"call_id": "c-1", "outcome": "reached"},
     "chat.requested": {"chat_id": "ch-1"},
     "chat.accepted": {"chat_id": "ch-1"},
     "chat.abandoned": {"chat_id": "ch-1"},

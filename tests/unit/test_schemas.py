@@ -9,6 +9,8 @@ from schemas import (
     EVENT_TYPE_NAMES,
     MAX_EVENT_BYTES,
     Area,
+    CallbackOutcome,
+    CallCallback,
     Category,
     Channel,
     Envelope,
@@ -27,7 +29,7 @@ from tests.events import REQUIRED, event, raw
 
 def test_every_contract_type_has_a_builder() -> None:
     assert set(REQUIRED) == EVENT_TYPE_NAMES
-    assert len(EVENT_TYPE_NAMES) == 14
+    assert len(EVENT_TYPE_NAMES) == 15
 
 
 @pytest.mark.parametrize(
@@ -37,6 +39,7 @@ def test_every_contract_type_has_a_builder() -> None:
         ("call.answered", Family.CALLS, "call_id"),
         ("call.abandoned", Family.CALLS, "call_id"),
         ("call.ended", Family.CALLS, "call_id"),
+        ("call.callback", Family.CALLS, "call_id"),
         ("chat.requested", Family.CHATS, "chat_id"),
         ("chat.accepted", Family.CHATS, "chat_id"),
         ("chat.abandoned", Family.CHATS, "chat_id"),
@@ -127,6 +130,16 @@ REJECTIONS = [
     ),
     ("channel as a number", raw(event("call.queued", channel=999)), RejectReason.INVALID_FIELD),
     ("unknown queue", raw(event("call.queued", queue="canteen")), RejectReason.INVALID_FIELD),
+    (
+        "unknown call-back outcome",
+        raw(event("call.callback", outcome="left_message")),
+        RejectReason.INVALID_FIELD,
+    ),
+    (
+        "call-back with no outcome",
+        raw({k: v for k, v in event("call.callback").items() if k != "outcome"}),
+        RejectReason.MISSING_FIELD,
+    ),
     ("grade 7", raw(event("incident.created", grade=7)), RejectReason.INVALID_FIELD),
     ("grade as text", raw(event("incident.created", grade="1")), RejectReason.INVALID_FIELD),
     (
@@ -223,9 +236,11 @@ FIELD_STRATEGIES = {
     "grade": st.sampled_from([g.value for g in Grade]),
     "area": st.sampled_from([a.value for a in Area]),
     "category": st.sampled_from([c.value for c in Category]),
+    "outcome": st.sampled_from([o.value for o in CallbackOutcome]),
 }
 OPTIONAL = {
     "call.answered": {"handler_id": ids},
+    "call.callback": {"handler_id": ids},
     "chat.accepted": {"handler_id": ids},
     "incident.created": {"contact_id": ids},
     "incident.closed": {"attended": st.booleans()},
@@ -340,3 +355,11 @@ def test_a_source_outside_the_closed_set_is_labelled_other() -> None:
     ]
     assert Source.label("pbx-7") is Source.OTHER
     assert Source.label("CTI") is Source.OTHER  # values are matched exactly
+
+
+@pytest.mark.parametrize("outcome", [o.value for o in CallbackOutcome])
+def test_every_call_back_outcome_decodes(outcome: str) -> None:
+    decoded = decode(raw(event("call.callback", outcome=outcome, handler_id="h-7")))
+    assert isinstance(decoded, CallCallback)
+    assert decoded.outcome == CallbackOutcome(outcome)
+    assert decoded.handler_id == "h-7"
