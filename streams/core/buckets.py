@@ -11,3 +11,6 @@ ATTENDANCE_BUCKETS_S = (
     300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 14400,
     28800, 43200, 86400, 172800, 345600,
 )  # fmt: skip
+
+CALLBACK_BUCKETS_S = (60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400, 43200, 86400)
+"""Time from an abandon to its first call-back attempt."""

@@ -94,6 +94,8 @@ class Owed:
     stale_us: int
     """When it stops being open if not resolved by then."""
     first_attempt_deadline_us: int
+    outcomes: tuple[CallbackOutcome, ...] = ()
+    """The outcomes of the attempts counted, in the order made."""
 
     def open_at(self, as_of_us: int) -> bool:
         """Owed and not resolved as of ``as_of_us``, and not yet stale."""
@@ -146,8 +148,10 @@ def owed_callback(
         return NotOwed.ANSWERED
     resolved_us = resolution = None
     count = 0
+    outcomes = []
     for attempt in tried:
         count += 1
+        outcomes.append(attempt.outcome)
         if attempt.outcome in RESOLVING:
             resolved_us, resolution = attempt.at_us, attempt.outcome
             break
@@ -167,4 +171,5 @@ def owed_callback(
         resolved_within=resolved_us is not None and resolved_us <= owed_us + rules.resolve_us,
         stale_us=stale_us,
         first_attempt_deadline_us=deadline,
+        outcomes=tuple(outcomes),
     )

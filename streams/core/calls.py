@@ -19,6 +19,8 @@ from enum import IntEnum
 from schemas import (
     CallAbandoned,
     CallAnswered,
+    CallbackOutcome,
+    CallCallback,
     CallEnded,
     CallQueued,
     Channel,
@@ -26,7 +28,9 @@ from schemas import (
     Queue,
     RejectReason,
 )
-from streams.core.buckets import ANSWER_BUCKETS_S
+from streams.core.buckets import ANSWER_BUCKETS_S, CALLBACK_BUCKETS_S
+from streams.core.callbacks import Attempt, CallbackRules, LegSeen, NotOwed, Owed
+from streams.core.callbacks import owed_callback as _owed_callback
 from streams.core.ledger import Conflict, DeadLetter, Ledger, Lifecycle, pack, unpack
 from streams.core.tally import NOTHING, Contribution
 from streams.core.targets import ResolvedQueueTarget, Targets
@@ -107,6 +111,46 @@ class FirstLegCount(IntEnum):
 
 
 _FIRST_UNANSWERED = (0, 0)
+_NO_CALLBACK = (NOTHING, NOTHING, NOTHING)
+
+
+class CallbackCount(IntEnum):
+    """Per channel, by when the abandoned leg was offered: call-backs owed, and how they
+    went (`streams.core.callbacks`). After these come one count per time-to-first-attempt
+    bucket: call-backs first attempted within ``CALLBACK_BUCKETS_S[i]`` seconds."""
+
+    OWED = 0
+    FIRST_ATTEMPTED = 1
+    FIRST_ATTEMPT_WITHIN_TARGET = 2
+    FIRST_ATTEMPT_US_SUM = 3
+    """Abandon to first attempt, summed over those attempted."""
+    RESOLVED = 4
+    RESOLVED_WITHIN_TARGET = 5
+    ATTEMPTS = 6
+    """Attempts up to and including the resolving one."""
+
+
+CALLBACK_WIDTH = len(CallbackCount) + len(CALLBACK_BUCKETS_S)
+_CALLBACK_BOUNDS_US = tuple(bound_s * 1_000_000 for bound_s in CALLBACK_BUCKETS_S)
+_CALLBACK_BUCKETS_FROM = tuple(
+    (0,) * i + (1,) * (len(CALLBACK_BUCKETS_S) - i) for i in range(len(CALLBACK_BUCKETS_S) + 1)
+)
+
+
+class CallbackAttemptCount(IntEnum):
+    """Per (channel, outcome), by when the abandoned leg was offered."""
+
+    ATTEMPTS = 0
+    """Attempts with this outcome, up to and including the resolving one."""
+    RESOLVED = 1
+    """Call-backs resolved by an attempt with this outcome."""
+
+
+class NotOwedCount(IntEnum):
+    """Per (channel, why nothing is owed), by when the call was first offered."""
+
+    CALLBACKS = 0
+    """Call-backs on calls that owe none: valid, and changing no other figure."""
 
 
 class Outcome(IntEnum):
@@ -152,6 +196,9 @@ class Call(Lifecycle):
     outcomes: tuple[LegOutcome, ...] = ()
     ended_us: int | None = None
     ended_raw: bytes | None = None
+    callbacks: tuple["CallbackMade", ...] = ()
+    lapsed: bool = False
+    """Its call-back went unresolved past the staleness limit: owed no longer, live."""
 
     def __init__(
         self,
@@ -159,12 +206,30 @@ class Call(Lifecycle):
         outcomes: tuple[LegOutcome, ...] = (),
         ended_us: int | None = None,
         ended_raw: bytes | None = None,
+        callbacks: tuple["CallbackMade", ...] = (),
+        lapsed: bool = False,
     ) -> None:
         Lifecycle.__init__(self)
         self.queued = queued
         self.outcomes = outcomes
         self.ended_us = ended_us
         self.ended_raw = ended_raw
+        self.callbacks = callbacks
+        self.lapsed = lapsed
+
+
+@dataclass(slots=True)
+class CallbackMade:
+    """One `call.callback`: an attempt to call the caller back."""
+
+    at_us: int
+    outcome: CallbackOutcome
+    raw: bytes | None
+
+    def __init__(self, at_us: int, outcome: CallbackOutcome, raw: bytes | None) -> None:
+        self.at_us = at_us
+        self.outcome = outcome
+        self.raw = raw
 
 
 @dataclass(slots=True)
@@ -246,9 +311,33 @@ def _handled_until(call: Call, legs: list[Leg], leg: Leg, answered_us: int) -> i
 
 
 def _settled(call: Call, legs: list[Leg], lone: list) -> bool:
-    if lone or (call.ended_us is not None and not legs):
+    if lone or (call.ended_us is not None and not legs) or (call.callbacks and not legs):
         return False
     return all(_close(leg, call) is not None for leg in legs)
+
+
+def _has_abandon(call: Call, legs: list[Leg]) -> bool:
+    """Whether a leg was abandoned: cheaper to ask than what the call owes."""
+    for leg in legs:
+        outcome = leg.outcome
+        if (call.ended_us is not None) if outcome is None else outcome.outcome is Outcome.ABANDONED:
+            return True
+    return False
+
+
+def legs_seen(call: Call, legs: list[Leg]) -> list[LegSeen]:
+    """The call's legs as the call-back rules read them."""
+    seen = []
+    for leg in legs:
+        closed = _close(leg, call)
+        queued = leg.queued
+        if closed is None:
+            seen.append(LegSeen(queued.channel, queued.at_us))
+        elif closed[0] is Outcome.ANSWERED:
+            seen.append(LegSeen(queued.channel, queued.at_us, answered_us=closed[1]))
+        else:
+            seen.append(LegSeen(queued.channel, queued.at_us, abandoned_us=closed[1]))
+    return seen
 
 
 def _let_go_of_bytes(call: Call) -> None:
@@ -259,12 +348,17 @@ def _let_go_of_bytes(call: Call) -> None:
         queued.raw = None
     for outcome in call.outcomes:
         outcome.raw = None
+    for callback in call.callbacks:
+        callback.raw = None
     call.ended_raw = None
 
 
-def _orphan(call: Call, part: "LegOutcome | Queued | None") -> DeadLetter:
+def _orphan(call: Call, part: "LegOutcome | Queued | CallbackMade | None") -> DeadLetter:
     """The dead letter of a part that waited too long for its partner."""
-    if isinstance(part, LegOutcome):
+    if isinstance(part, CallbackMade):
+        detail = "call.callback with no call.queued of its call within the grace period"
+        raw = part.raw
+    elif isinstance(part, LegOutcome):
         detail = (f"call outcome at {part.queue.value} with no call.queued there before it "
                   "within the grace period")  # fmt: skip
         raw = part.raw
@@ -282,7 +376,14 @@ def _orphan(call: Call, part: "LegOutcome | Queued | None") -> DeadLetter:
 
 
 class CallLedger(Ledger):
-    tally_widths: tuple[int, ...] = (LEG_WIDTH, len(CallCount), len(FirstLegCount))
+    tally_widths: tuple[int, ...] = (
+        LEG_WIDTH,
+        len(CallCount),
+        len(FirstLegCount),
+        CALLBACK_WIDTH,
+        len(CallbackAttemptCount),
+        len(NotOwedCount),
+    )
     shared_tallies: int = 2
 
     def __init__(
@@ -290,6 +391,7 @@ class CallLedger(Ledger):
     ) -> None:
         super().__init__(targets, grace_us, stale_us, close_after_us)
         self._targets_by_day: dict[tuple[date, Channel, Queue], ResolvedQueueTarget] = {}
+        self._callback_rules: dict[date, CallbackRules] = {}
         self._known: tuple[Call, Legs] | None = None
         """The legs of the call an event is being applied to, asked for several times an
         event: one call's only, so a month of calls does not each keep its legs."""
@@ -321,8 +423,11 @@ class CallLedger(Ledger):
             if call.ended_us is not None:
                 raise Conflict("the call already ended")
             call.ended_us, call.ended_raw = event_us, raw
-        legs, lone = self._legs(call)
-        if _settled(call, legs, lone):
+        elif isinstance(event, CallCallback):
+            if any(c.at_us == event_us for c in call.callbacks):
+                raise Conflict("the call already has a call-back attempt at that instant")
+            call.callbacks += (CallbackMade(event_us, event.outcome, raw),)
+        if self.is_settled(call):
             _let_go_of_bytes(call)
 
     def contributions(self, call: Call) -> tuple[Contribution, ...]:
@@ -332,6 +437,7 @@ class CallLedger(Ledger):
         settled = True
         combined_us = 0
         first_vector = _FIRST_UNANSWERED
+        abandons = False
         legs, lone = self._legs(call)
         if lone:
             settled = False
@@ -371,26 +477,99 @@ class CallLedger(Ledger):
                         int(wait < 60_000_000),
                     ) + _BUCKETS_FROM[bisect_left(_BUCKET_BOUNDS_US, wait)]
                 elif wait < target.short_abandon_us:
+                    abandons = True
                     vector = _SHORT_ABANDONED
                 else:
+                    abandons = True
                     vector = _ABANDONED_WITHIN if within else _ABANDONED_OVER
             leg_counts.append((dim, queued_us, vector))
         if not offered:
-            return (Contribution(tuple(leg_counts), tuple(waits)), NOTHING, NOTHING)
+            return (Contribution(tuple(leg_counts), tuple(waits)), NOTHING, NOTHING, *_NO_CALLBACK)
         first_us, channel = min(offered)
         call_vector = (1, int(settled), combined_us if settled else 0)
         return (
             Contribution(tuple(leg_counts), tuple(waits)),
             Contribution((((channel,), first_us, call_vector),)),
             Contribution((((channel,), first_us, first_vector),)),
-        )
+            *(self._callback_counts(call, channel, first_us) if abandons or call.callbacks
+              else _NO_CALLBACK),
+        )  # fmt: skip
 
-    def _waiting(self, call: Call) -> list[tuple[int, "LegOutcome | Queued | None"]]:
+    def callback_rules(self, offered_us: int) -> CallbackRules:
+        """The call-back rules for a call first offered at ``offered_us``."""
+        day = london_day(offered_us)
+        rules = self._callback_rules.get(day)
+        if rules is None:
+            found = self.targets.callbacks_on(day)
+            rules = CallbackRules(
+                frozenset(found.channels), found.first_attempt_us, found.resolve_us, found.stale_us
+            )
+            self._callback_rules[day] = rules
+        return rules
+
+    def owed(self, call: Call) -> Owed | NotOwed:
+        """What the call owes by way of a call-back (`streams.core.callbacks`)."""
+        legs = self._legs(call)[0]
+        if not legs:
+            return NotOwed.NOT_ABANDONED
+        rules = self.callback_rules(legs[0].queued.at_us)
+        attempts = [Attempt(c.at_us, c.outcome) for c in call.callbacks]
+        return _owed_callback(legs_seen(call, legs), attempts, rules)
+
+    def _callback_counts(
+        self, call: Call, channel: Channel, first_us: int
+    ) -> tuple[Contribution, Contribution, Contribution]:
+        owed = self.owed(call)
+        if isinstance(owed, NotOwed):
+            if not call.callbacks:
+                return NOTHING, NOTHING, NOTHING
+            not_owed = (len(call.callbacks),)
+            return NOTHING, NOTHING, Contribution((((channel, owed), first_us, not_owed),))
+        offered_us, dim = owed.offered_us, (owed.channel,)
+        first_us_sum = waited = 0
+        if owed.first_attempt_us is not None:
+            waited = owed.first_attempt_us - owed.owed_us
+            first_us_sum = waited
+        vector = (  # in CallbackCount's order
+            1,
+            int(owed.first_attempt_us is not None),
+            int(owed.first_attempt_within),
+            first_us_sum,
+            int(owed.resolved_us is not None),
+            int(owed.resolved_within),
+            owed.attempts,
+        ) + (
+            _CALLBACK_BUCKETS_FROM[bisect_left(_CALLBACK_BOUNDS_US, waited)]
+            if owed.first_attempt_us is not None
+            else _CALLBACK_BUCKETS_FROM[-1]
+        )
+        by_outcome: dict[CallbackOutcome, list[int]] = {}
+        for outcome in owed.outcomes:
+            by_outcome.setdefault(outcome, [0, 0])[0] += 1
+        if owed.resolution is not None:
+            by_outcome[owed.resolution][1] = 1
+        attempts = tuple(
+            ((owed.channel, outcome), offered_us, (tried, resolved))
+            for outcome, (tried, resolved) in sorted(by_outcome.items())
+        )
+        return (Contribution(((dim, offered_us, vector),)), Contribution(attempts), NOTHING)
+
+    def callback_open(self, call: Call) -> Owed | None:
+        """The call's call-back while it is owed: unresolved and not lapsed."""
+        if call.lapsed or not _has_abandon(call, self._legs(call)[0]):
+            return None
+        owed = self.owed(call)
+        if isinstance(owed, NotOwed) or owed.resolved_us is not None:
+            return None
+        return owed
+
+    def _waiting(self, call: Call) -> list[tuple[int, "LegOutcome | Queued | CallbackMade | None"]]:
         """Each part of the call waiting for a partner, with the instant after which it
-        waits no longer: a lone outcome, a leg's `Queued`, or the call's end (``None``).
-        Asked on every event of the call, so no dead letter's text is made here."""
+        waits no longer: a lone outcome, a leg's `Queued`, the call's end (``None``), or a
+        call-back on a call with no leg. Asked on every event of the call, so no dead
+        letter's text is made here."""
         legs, lone = self._legs(call)
-        parts: list[tuple[int, LegOutcome | Queued | None]] = [
+        parts: list[tuple[int, LegOutcome | Queued | CallbackMade | None]] = [
             (outcome.at_us + self.grace_us, outcome) for _, outcome in lone
         ]
         if call.ended_us is not None and not call.queued:
@@ -399,27 +578,41 @@ class CallLedger(Ledger):
             parts += [
                 (leg.queued.at_us + self.stale_us, leg.queued) for leg in legs if not leg.outcome
             ]
+        if call.callbacks and not call.queued:
+            parts += [(callback.at_us + self.grace_us, callback) for callback in call.callbacks]
         return parts
 
+    def _lapses_at(self, call: Call) -> int | None:
+        """When its owed call-back, unresolved, stops being owed live (None: none is)."""
+        owed = self.callback_open(call)
+        return None if owed is None else owed.stale_us
+
     def overdue_after(self, call: Call) -> int | None:
-        return min((deadline for deadline, _ in self._waiting(call)), default=None)
+        deadlines = [deadline for deadline, _ in self._waiting(call)]
+        lapses_at = self._lapses_at(call)
+        if lapses_at is not None:
+            deadlines.append(lapses_at)
+        return min(deadlines, default=None)
 
     def expire(self, call: Call, stream_us: int) -> list[DeadLetter]:
+        lapses_at = self._lapses_at(call)
+        if lapses_at is not None and lapses_at < stream_us:
+            call.lapsed = True
         gone = [part for deadline, part in self._waiting(call) if deadline < stream_us]
         dead = [_orphan(call, part) for part in gone]
         if any(part is None for part in gone):
             call.ended_us = call.ended_raw = None
         call.outcomes = tuple(o for o in call.outcomes if all(o is not g for g in gone))
         call.queued = tuple(q for q in call.queued if all(q is not g for g in gone))
+        call.callbacks = tuple(c for c in call.callbacks if all(c is not g for g in gone))
         self._known = None
-        legs, lone = self._legs(call)
-        if _settled(call, legs, lone):
+        if self.is_settled(call):
             _let_go_of_bytes(call)
         return dead
 
     def is_settled(self, call: Call) -> bool:
         legs, lone = self._legs(call)
-        return _settled(call, legs, lone)
+        return _settled(call, legs, lone) and self.callback_open(call) is None
 
     def waiting(self) -> list[tuple[Channel, Queue, int]]:
         """Legs waiting now, as the live view knows the calls: (channel, queue, queued µs)."""
@@ -431,6 +624,11 @@ class CallLedger(Ledger):
             for leg in legs_of(call)[0]
             if leg.outcome is None
         ]
+
+    def callbacks_owed(self) -> list[Owed]:
+        """Call-backs owed, as the live view knows the calls (lapsed ones aside)."""
+        owed = (self.callback_open(call) for call in self.unsettled_live())
+        return [callback for callback in owed if callback is not None]
 
     def target(self, channel: Channel, queue: Queue, offered_us: int) -> ResolvedQueueTarget:
         """The target in force on the day the leg was offered."""
@@ -448,7 +646,16 @@ class CallLedger(Ledger):
         outcomes: dict[str, list] = {}
         for o in call.outcomes:
             outcomes.setdefault(o.queue.value, []).append([o.at_us, int(o.outcome), pack(o.raw)])
-        return {"ended": [call.ended_us, pack(call.ended_raw)], "q": queued, "o": outcomes}
+        data: dict[str, object] = {
+            "ended": [call.ended_us, pack(call.ended_raw)],
+            "q": queued,
+            "o": outcomes,
+        }
+        if call.callbacks:
+            data["cb"] = [[c.at_us, c.outcome.value, pack(c.raw)] for c in call.callbacks]
+        if call.lapsed:
+            data["lapsed"] = True
+        return data
 
     def lifecycle_copy(self, call: Call) -> Call:
         return Call(
@@ -456,6 +663,8 @@ class CallLedger(Ledger):
             tuple(LegOutcome(o.queue, o.at_us, o.outcome, o.raw) for o in call.outcomes),
             call.ended_us,
             call.ended_raw,
+            tuple(CallbackMade(c.at_us, c.outcome, c.raw) for c in call.callbacks),
+            call.lapsed,
         )
 
     def lifecycle_from_json(self, data: dict) -> Call:
@@ -475,6 +684,11 @@ class CallLedger(Ledger):
             ),
             ended_us=ended_us,
             ended_raw=unpack(ended_raw),
+            callbacks=tuple(
+                CallbackMade(at, CallbackOutcome(outcome), unpack(raw))
+                for at, outcome, raw in data.get("cb", ())
+            ),
+            lapsed=data.get("lapsed", False),
         )
 
 

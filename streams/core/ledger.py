@@ -113,7 +113,8 @@ class Ledger:
     A checkpoint holds those under ``tallies`` and the rest under ``later``, which an
     older release passes over. Restored from one without ``later`` (an older release
     wrote it), the later tallies are counted again from the lifecycles held, which are
-    every lifecycle of every month still open (see `_recount_later`)."""
+    every lifecycle of every month still open (see `_recount_later`); so are those of a
+    checkpoint that holds fewer later tallies than this release keeps."""
 
     def __init__(
         self, targets: Targets, grace_us: int, stale_us: int, close_after_us: int = 0
@@ -478,15 +479,16 @@ class Ledger:
         for key, item in data["lifecycles"].items():
             self.lifecycles[key] = lifecycle = self._from_record(item)
             self._file(key, lifecycle)
-        shared, later = self._shared(), data.get("later")
+        shared, later = self._shared(), data.get("later", [])
         for tally, tally_data in zip(self.tallies[:shared], data["tallies"], strict=True):
             tally.load_json(tally_data)
-        if later is not None:
-            for tally, tally_data in zip(self.tallies[shared:], later, strict=True):
-                tally.load_json(tally_data)
-        else:
+        # Fewer than this release keeps: recounted below. More: a later release's, which
+        # this one passes over, as 0.1.0 passes over them all.
+        for tally, tally_data in zip(self.tallies[shared:], later, strict=False):
+            tally.load_json(tally_data)
+        if shared + len(later) < len(self.tallies):
             for lifecycle in self.lifecycles.values():
-                self._recount_later(None, lifecycle)
+                self._recount_later(None, lifecycle, shared + len(later))
 
     def track_changes(self) -> None:
         """From now on, remember what changes, for `changes_parts`."""
@@ -514,8 +516,8 @@ class Ledger:
         """Bring a ledger loaded from a checkpoint forward by `changes_parts`."""
         self.version += 1
         self._recent.clear()
-        shared, later = self._shared(), data.get("later")
-        recount = later is None and shared < len(self.tallies)
+        shared, later = self._shared(), data.get("later", [])
+        recount_from = shared + len(later)
         for key, item in data["lifecycles"].items():
             old = self.lifecycles.pop(key, None)
             if old is not None:  # out of the sweeps' indexes, as `_file` keeps them
@@ -525,24 +527,24 @@ class Ledger:
                 if old is not None:  # where `_closing` still has it
                     lifecycle.closes_at = old.closes_at
                 self._file(key, lifecycle)
-                if recount:
-                    self._recount_later(old, lifecycle)
+                if recount_from < len(self.tallies):
+                    self._recount_later(old, lifecycle, recount_from)
         for tally, rows in zip(self.tallies[:shared], data["tallies"], strict=True):
             tally.apply_changes(rows)
-        if later is not None:
-            for tally, rows in zip(self.tallies[shared:], later, strict=True):
-                tally.apply_changes(rows)
+        for tally, rows in zip(self.tallies[shared:], later, strict=False):
+            tally.apply_changes(rows)
 
-    def _recount_later(self, old: Lifecycle | None, new: Lifecycle) -> None:
-        """Move the later tallies from ``old`` (None: nothing) to ``new``, as applying the
-        events between them would have: for a checkpoint an older release wrote, which
-        holds the lifecycles but not these tallies. A forgotten lifecycle (its month
-        closed) is not here to count, so a month that closed while an older release held
-        the partition keeps only what this release counted before."""
-        shared = self._shared()
+    def _recount_later(self, old: Lifecycle | None, new: Lifecycle, start: int) -> None:
+        """Move the later tallies from ``start`` on from ``old`` (None: nothing) to
+        ``new``, as applying the events between them would have: for a checkpoint an older
+        release wrote, which holds the lifecycles but not these tallies (each release
+        since 0.1.0 keeps the later tallies it knows, in the order added). A forgotten
+        lifecycle (its month closed) is not here to count, so a month that closed while
+        an older release held the partition keeps only what this release counted
+        before."""
         before = NOTHING_EVERYWHERE if old is None else self.contributions(old)
         after = self.contributions(new)
-        for i in range(shared, len(self.tallies)):
+        for i in range(start, len(self.tallies)):
             tally = self.tallies[i]
             tally.replace_days(_part(before, i), after[i])
             if self.live_windows:

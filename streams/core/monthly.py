@@ -16,10 +16,14 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from schemas import Area, Category, Channel, Grade, Queue, ReportType
+from schemas import Area, CallbackOutcome, Category, Channel, Grade, Queue, ReportType
+from streams.core.callbacks import NotOwed
 from streams.core.calls import LegCount
 from streams.core.families import (
     CALL_ROW,
+    CALLBACK_ATTEMPT_ROW,
+    CALLBACK_ROW,
+    CALLBACKS_NOT_OWED_ROW,
     CHAT_ROW,
     CONTACT_CHANNELS,
     FAMILIES,
@@ -46,6 +50,9 @@ from streams.core.pack import (
     AnswerBandRow,
     AreaAttendanceRow,
     AttendanceBandRow,
+    CallbackNotOwedRow,
+    CallbackOutcomeRow,
+    CallbackRow,
     CallRow,
     ChatRow,
     CombinedWaitRow,
@@ -168,6 +175,9 @@ def monthly_pack(
         longest_waits=tuple(_longest_wait_rows(sums, months)),
         combined_waits=tuple(_combined_wait_rows(sums, months)),
         first_legs=tuple(_first_leg_rows(sums, months)),
+        callbacks=tuple(_per_channel(sums, CALLBACK_ROW, months, CallbackRow)),
+        callback_outcomes=tuple(_callback_outcome_rows(sums, months)),
+        callbacks_not_owed=tuple(_not_owed_rows(sums, months)),
         incident_grades=tuple(_incident_grade_rows(sums, targets, months)),
         chats=tuple(_chat_rows(sums, months)),
         reports=tuple(_report_rows(sums, months)),
@@ -244,6 +254,26 @@ def _combined_wait_rows(sums: _Sums, months: list[Month]) -> Iterable[CombinedWa
 
 def _first_leg_rows(sums: _Sums, months: list[Month]) -> Iterable[FirstLegRow]:
     return _per_channel(sums, FIRST_LEG_ROW, months, FirstLegRow)
+
+
+def _callback_outcome_rows(sums: _Sums, months: list[Month]) -> Iterable[CallbackOutcomeRow]:
+    row = CALLBACK_ATTEMPT_ROW
+    monthly = _by_month(sums.rows[row.name])
+    for month in months:
+        for channel in CALL_CHANNELS:
+            for outcome in CallbackOutcome:
+                v = monthly.get((month, (channel, outcome.value)), [0] * row.width)
+                yield CallbackOutcomeRow(month_label(month), channel, outcome.value, **row.pack(v))
+
+
+def _not_owed_rows(sums: _Sums, months: list[Month]) -> Iterable[CallbackNotOwedRow]:
+    row = CALLBACKS_NOT_OWED_ROW
+    monthly = _by_month(sums.rows[row.name])
+    for month in months:
+        for channel in CALL_CHANNELS:
+            for reason in NotOwed:
+                v = monthly.get((month, (channel, reason.value)), [0] * row.width)
+                yield CallbackNotOwedRow(month_label(month), channel, reason.value, **row.pack(v))
 
 
 def _incident_grade_rows(

@@ -13,7 +13,13 @@ from streams.core.service_level import service_level
 from streams.core.timebase import US
 
 PACK_VERSION = 2
-LATER_TABLES = ("first_legs", "area_attendance")
+LATER_TABLES = (
+    "first_legs",
+    "area_attendance",
+    "callbacks",
+    "callback_outcomes",
+    "callbacks_not_owed",
+)
 """Tables a pack of 0.1.0's workers does not hold: read as absent (`MonthlyPack.absent`),
 so the exports that need them can say so, and the others still work across releases."""
 
@@ -187,6 +193,60 @@ class ShareRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackRow:
+    """Call-backs owed on calls whose abandoned leg was offered on one channel in one
+    month (zero on a channel that owes none), and how they went."""
+
+    month: str
+    channel: str
+    owed: int = 0
+    first_attempted: int = 0
+    first_attempt_within_target: int = 0
+    first_attempt_us_sum: int = 0
+    resolved: int = 0
+    resolved_within_target: int = 0
+    attempts: int = 0
+
+    @property
+    def first_attempt_within_pct(self) -> Decimal | None:
+        return percent(self.first_attempt_within_target, self.owed)
+
+    @property
+    def resolved_within_pct(self) -> Decimal | None:
+        return percent(self.resolved_within_target, self.owed)
+
+    @property
+    def unresolved(self) -> int:
+        return self.owed - self.resolved
+
+    @property
+    def mean_first_attempt_seconds(self) -> Decimal | None:
+        return one_decimal(self.first_attempt_us_sum, self.first_attempted, US)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOutcomeRow:
+    """Attempts on owed call-backs of one channel and month with one outcome, and the
+    call-backs that outcome resolved."""
+
+    month: str
+    channel: str
+    outcome: str
+    attempts: int = 0
+    resolved: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackNotOwedRow:
+    """Call-backs on calls that owed none, by why (valid input, changing no figure)."""
+
+    month: str
+    channel: str
+    reason: str
+    callbacks: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerBandRow:
     """999 legs answered at the Force Control Room, by answer time."""
 
@@ -266,6 +326,9 @@ _TABLES: dict[str, type] = {
     "answer_bands": AnswerBandRow,
     "attendance_bands": AttendanceBandRow,
     "area_attendance": AreaAttendanceRow,
+    "callbacks": CallbackRow,
+    "callback_outcomes": CallbackOutcomeRow,
+    "callbacks_not_owed": CallbackNotOwedRow,
     "policies": PolicyUse,
     "queue_targets": QueueTargetUse,
 }
@@ -288,6 +351,9 @@ class MonthlyPack:
     answer_bands: tuple[AnswerBandRow, ...] = ()
     attendance_bands: tuple[AttendanceBandRow, ...] = ()
     area_attendance: tuple[AreaAttendanceRow, ...] = ()
+    callbacks: tuple[CallbackRow, ...] = ()
+    callback_outcomes: tuple[CallbackOutcomeRow, ...] = ()
+    callbacks_not_owed: tuple[CallbackNotOwedRow, ...] = ()
     policies: tuple[PolicyUse, ...] = ()
     queue_targets: tuple[QueueTargetUse, ...] = ()
     policy_names: dict[str, str] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from schemas import Area, Category, Channel, Grade, Queue
-from streams.core.buckets import ANSWER_BUCKETS_S, ATTENDANCE_BUCKETS_S
+from streams.core.buckets import ANSWER_BUCKETS_S, ATTENDANCE_BUCKETS_S, CALLBACK_BUCKETS_S
 
 DEFAULT_TARGETS_PATH = Path(__file__).resolve().parents[2] / "deploy" / "config" / "targets.yaml"
 
@@ -213,12 +213,50 @@ class NationalStandards(_Frozen):
         return (minutes.urban if area is Area.URBAN else minutes.rural) * 60_000_000
 
 
+class CallbackTargets(_Frozen):
+    """Call-backs owed on abandoned calls: the force's own targets, not national standards.
+    An abandoned call is judged by the set in force on the day its leg was offered."""
+
+    effective_from: date
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.EMERGENCY])
+    """Channels whose abandoned calls are owed a call-back."""
+    first_attempt_within_minutes: int = Field(default=10, gt=0)
+    resolve_within_minutes: int = Field(default=60, gt=0)
+    open_for_hours: int = Field(default=24, gt=0)
+    """How long an unresolved call-back stays owed (live) before it counts as unresolved."""
+    in_use_within_days: int = Field(default=7, gt=0)
+    """The page for a missed first attempt fires only while a call-back has been seen on
+    the channel within this many days: a force whose systems send none is not paged."""
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "CallbackTargets":
+        if self.resolve_within_minutes < self.first_attempt_within_minutes:
+            raise ValueError("resolve_within_minutes is shorter than first_attempt_within_minutes")
+        if self.open_for_hours * 60 < self.resolve_within_minutes:
+            raise ValueError("open_for_hours is shorter than resolve_within_minutes")
+        return self
+
+    @property
+    def first_attempt_us(self) -> int:
+        return self.first_attempt_within_minutes * 60_000_000
+
+    @property
+    def resolve_us(self) -> int:
+        return self.resolve_within_minutes * 60_000_000
+
+    @property
+    def stale_us(self) -> int:
+        return self.open_for_hours * 3_600_000_000
+
+
 HOME_OFFICE_999_BAND_S = 10
 WHITE_PAPER = date(2026, 1, 1)
 """The standards' start when a targets file names none."""
 
 
-_Dated = TypeVar("_Dated", CallHandlingTargets, ChatTargets, GradingPolicy, NationalStandards)
+_Dated = TypeVar(
+    "_Dated", CallHandlingTargets, CallbackTargets, ChatTargets, GradingPolicy, NationalStandards
+)
 
 
 def _in_force(sets: list[_Dated], day: date) -> _Dated:
@@ -237,10 +275,13 @@ class Targets(_Frozen):
     national_standards: list[NationalStandards] = Field(
         default_factory=lambda: [NationalStandards(effective_from=WHITE_PAPER)], min_length=1
     )
+    callbacks: list[CallbackTargets] = Field(
+        default_factory=lambda: [CallbackTargets(effective_from=date(2000, 1, 1))], min_length=1
+    )
 
     @model_validator(mode="after")
     def _dated_in_order(self) -> "Targets":
-        for name in ("call_handling", "chat", "national_standards"):
+        for name in ("call_handling", "chat", "national_standards", "callbacks"):
             dates = [s.effective_from for s in getattr(self, name)]
             if dates != sorted(set(dates)):
                 raise ValueError(f"{name}: effective_from dates must be distinct and ascending")
@@ -298,6 +339,14 @@ class Targets(_Frozen):
                         " minutes"
                     )
 
+        for callbacks in self.callbacks:
+            if callbacks.first_attempt_within_minutes * 60 not in CALLBACK_BUCKETS_S:
+                raise ValueError(
+                    f"callbacks from {callbacks.effective_from}: first_attempt_within_minutes "
+                    f"{callbacks.first_attempt_within_minutes} is not a bound of the time to "
+                    f"first attempt histogram; use one of {[s // 60 for s in CALLBACK_BUCKETS_S]}"
+                )
+
     def adopted_policies(self) -> list[GradingPolicy]:
         """Policies with a date, oldest first."""
         dated = [p for p in self.incident_grading if p.effective_from is not None]
@@ -318,6 +367,10 @@ class Targets(_Frozen):
         """The national standards incidents created and calls offered on ``day`` are
         published against (the earliest set covers older days)."""
         return _in_force(self.national_standards, day)
+
+    def callbacks_on(self, day: date) -> CallbackTargets:
+        """The call-back targets for calls whose abandoned leg was offered on ``day``."""
+        return _in_force(self.callbacks, day)
 
 
 class TargetsFileError(ValueError):

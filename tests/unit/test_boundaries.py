@@ -30,6 +30,7 @@ CLOSED_LABELS = {
     "area",
     "category",
     "response",
+    "outcome",
     # A grading policy id from the targets file: set by the force, never by a producer.
     "policy",
 }

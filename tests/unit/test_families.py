@@ -7,6 +7,9 @@ import pytest
 from schemas import Family
 from streams.core.families import FAMILIES, FamilySpec
 from streams.core.pack import (
+    CallbackNotOwedRow,
+    CallbackOutcomeRow,
+    CallbackRow,
     CallRow,
     ChatRow,
     CombinedWaitRow,
@@ -23,6 +26,9 @@ PACK_ROWS = {
     "legs": CallRow,
     "calls": CombinedWaitRow,
     "first_legs": FirstLegRow,
+    "callbacks": CallbackRow,
+    "callback_attempts": CallbackOutcomeRow,
+    "callbacks_not_owed": CallbackNotOwedRow,
     "chats": ChatRow,
     "reports": ReportRow,
     "incidents": IncidentGradeRow,

@@ -1,5 +1,5 @@
-"""Counts added after 0.1.0 (each call's first leg, `FirstLegCount`) sit in a tally of
-their own, kept beside the two every release reads: a checkpoint holds them under
+"""Counts added after 0.1.0 (each call's first leg, `FirstLegCount`, and call-backs owed)
+sit in tallies of their own, kept beside the two every release reads: a checkpoint holds them under
 ``later`` (and a lifecycle's held-back minutes under ``min_later``), which 0.1.0 passes
 over. Restored from a checkpoint 0.1.0 wrote, without them, the later tally is counted
 again from the lifecycles held, so the figures of every month still open are those of a
@@ -49,12 +49,20 @@ def first_legs(state: PartitionState) -> dict:
     return {(r.month, r.channel): (r.answered, r.answer_us_sum) for r in pack.first_legs}
 
 
+def later_figures(state: PartitionState) -> tuple:
+    """Every figure the later tallies give: first legs, and call-backs owed."""
+    pack = monthly_pack([state], TARGETS, (2026, 3), (2026, 11))
+    later = (pack.first_legs, pack.callbacks, pack.callback_outcomes, pack.callbacks_not_owed)
+    assert sum(r.owed for r in pack.callbacks) > 20  # something to lose
+    return later
+
+
 def as_written_by_0_1_0(record: bytes) -> bytes:
     """The record without what 0.1.0 does not write."""
     head, _, blob = record.partition(b"\n")
     content = orjson.loads(zlib.decompress(blob))
     ledger = content["ledger"] if "ledger" in content else content["changes"]
-    assert len(ledger["tallies"]) == 2 and len(ledger.pop("later")) == 1
+    assert len(ledger["tallies"]) == 2 and len(ledger.pop("later")) == 4
     for item in ledger["lifecycles"].values():
         if item is not None:
             item.pop("min_later", None)
@@ -76,7 +84,7 @@ def test_a_checkpoint_keeps_the_later_tally_apart_and_restores_it_whole() -> Non
     assert first_legs(whole)[("2026-03", "101")][0] > 20  # something to lose
     table: dict[bytes, bytes] = {}
     store(table, write(whole, Chain(), KEY))
-    assert first_legs(restored(table)) == first_legs(whole)
+    assert later_figures(restored(table)) == later_figures(whole)
 
 
 def test_restored_from_0_1_0_the_open_months_are_counted_again_from_the_calls_held() -> None:
@@ -89,7 +97,7 @@ def test_restored_from_0_1_0_the_open_months_are_counted_again_from_the_calls_he
     store(table, write(before, Chain(), KEY))
     table[KEY] = as_written_by_0_1_0(table[KEY])
     after = apply(restored(table), lines[k:], k)
-    assert first_legs(after) == first_legs(whole)
+    assert later_figures(after) == later_figures(whole)
 
 
 def test_changes_from_0_1_0_move_the_later_tally_with_the_calls_they_change() -> None:
@@ -104,7 +112,7 @@ def test_changes_from_0_1_0_move_the_later_tally_with_the_calls_they_change() ->
     assert [k for k, _ in changes] == [change_key(KEY, 2)]
     store(table, [(k, as_written_by_0_1_0(v)) for k, v in changes])  # as 0.1.0 writes them
     after = apply(restored(table), lines[k2:], k2)
-    assert first_legs(after) == first_legs(whole)
+    assert later_figures(after) == later_figures(whole)
 
 
 def test_a_month_closed_while_0_1_0_held_the_partition_keeps_what_was_counted() -> None:

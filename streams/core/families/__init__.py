@@ -11,7 +11,16 @@ place and no module asks which family it holds.
 """
 
 from schemas import Family
-from streams.core.families.calls import CALL_ROW, CALLS, FIRST_LEG_ROW, LEG_ROW, STANDARD_QUEUES
+from streams.core.families.calls import (
+    CALL_ROW,
+    CALLBACK_ATTEMPT_ROW,
+    CALLBACK_ROW,
+    CALLBACKS_NOT_OWED_ROW,
+    CALLS,
+    FIRST_LEG_ROW,
+    LEG_ROW,
+    STANDARD_QUEUES,
+)
 from streams.core.families.chats import CHAT_ROW, CHATS
 from streams.core.families.declare import (
     CONTACTS,
@@ -36,6 +45,9 @@ CONTACT_CHANNELS = tuple(
 """Channel share's channels: 999, 101, chat, online."""
 
 __all__ = [
+    "CALLBACKS_NOT_OWED_ROW",
+    "CALLBACK_ATTEMPT_ROW",
+    "CALLBACK_ROW",
     "CALLS",
     "CALL_ROW",
     "CHATS",

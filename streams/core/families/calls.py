@@ -3,9 +3,18 @@
 from datetime import date
 from typing import Any
 
-from schemas import Channel, Family, Queue
-from streams.core.buckets import ANSWER_BUCKETS_S
-from streams.core.calls import CallCount, CallLedger, FirstLegCount, LegCount
+from schemas import CallbackOutcome, Channel, Family, Queue
+from streams.core.buckets import ANSWER_BUCKETS_S, CALLBACK_BUCKETS_S
+from streams.core.callbacks import NotOwed
+from streams.core.calls import (
+    CallbackAttemptCount,
+    CallbackCount,
+    CallCount,
+    CallLedger,
+    FirstLegCount,
+    LegCount,
+    NotOwedCount,
+)
 from streams.core.families.declare import (
     CONTACTS,
     Contacts,
@@ -186,6 +195,151 @@ FIRST_LEG_ROW = Row(
 """Each call's first leg, for the public page's 101 mean answer time: the monthly pack
 only, no live metric."""
 
+_CALLBACK = ("channel", "window")
+_BY_OUTCOME = ("channel", "outcome", "window")
+CHANNEL = ("channel",)
+
+
+def _owing(targets: Targets, day: date) -> tuple[tuple[Channel], ...]:
+    return tuple((channel,) for channel in targets.callbacks_on(day).channels)
+
+
+CALLBACKS_OPEN = gauge(
+    "ccm_callbacks_open",
+    CHANNEL,
+    "Abandoned calls owed a call-back now: not yet resolved, within the staleness limit.",
+)
+CALLBACKS_OLDEST = gauge(
+    "ccm_callbacks_oldest_seconds",
+    CHANNEL,
+    "How long the longest-owed call-back has been owed now (since the abandon).",
+    "max",
+)
+CALLBACKS_ABOUT_TO_BREACH = gauge(
+    "ccm_callbacks_about_to_breach",
+    CHANNEL,
+    "Call-backs owed now with no attempt and at least 80 % of the first-attempt target gone.",
+)
+CALLBACKS_BREACHED = gauge(
+    "ccm_callbacks_breached",
+    CHANNEL,
+    "Call-backs owed now with no attempt past the first-attempt target.",
+)
+CALLBACK_ROW = Row(
+    "callbacks",
+    counts=(
+        Count(
+            CallbackCount.OWED,
+            "ccm_callbacks_owed",
+            "Abandoned calls owed a call-back, by when the abandoned leg was offered.",
+            _CALLBACK,
+            pack="owed",
+        ),
+        Count(
+            CallbackCount.FIRST_ATTEMPTED,
+            "ccm_callbacks_first_attempted",
+            "Owed call-backs with at least one attempt.",
+            _CALLBACK,
+            pack="first_attempted",
+        ),
+        Count(
+            CallbackCount.FIRST_ATTEMPT_WITHIN_TARGET,
+            "ccm_callbacks_first_attempt_within_target",
+            "Owed call-backs first attempted no later than the abandon plus the target.",
+            _CALLBACK,
+            pack="first_attempt_within_target",
+        ),
+        Count(
+            CallbackCount.FIRST_ATTEMPT_US_SUM,
+            "ccm_callbacks_first_attempt_wait_seconds",
+            "Sum of abandon-to-first-attempt times: mean = this / ccm_callbacks_first_attempted.",
+            _CALLBACK,
+            pack="first_attempt_us_sum",
+            scale=US,
+        ),
+        Count(CallbackCount.RESOLVED, pack="resolved"),
+        Count(
+            CallbackCount.RESOLVED_WITHIN_TARGET,
+            "ccm_callbacks_resolved_within_target",
+            "Owed call-backs resolved (reached, recontacted, referred) within the target.",
+            _CALLBACK,
+            pack="resolved_within_target",
+        ),
+        Count(CallbackCount.ATTEMPTS, pack="attempts"),
+    ),
+    labels=first_label,
+    key=lambda dim: str(dim[0]),
+    standard=_owing,
+    buckets=CALLBACK_BUCKETS_S,
+    histogram=Distribution(
+        MetricSpec(
+            "ccm_callback_first_attempt_seconds",
+            "histogram",
+            CHANNEL,
+            "Time from an abandon to its first call-back attempt.",
+        ),
+        timed=CallbackCount.FIRST_ATTEMPTED,
+        sum_us=CallbackCount.FIRST_ATTEMPT_US_SUM,
+    ),
+    gauges=(CALLBACKS_OPEN, CALLBACKS_OLDEST, CALLBACKS_ABOUT_TO_BREACH, CALLBACKS_BREACHED),
+)
+
+CALLBACK_ATTEMPT_ROW = Row(
+    "callback_attempts",
+    counts=(
+        Count(
+            CallbackAttemptCount.ATTEMPTS,
+            "ccm_callback_attempts",
+            "Call-back attempts on owed call-backs (up to the resolving one), by outcome.",
+            _BY_OUTCOME,
+            pack="attempts",
+        ),
+        Count(
+            CallbackAttemptCount.RESOLVED,
+            "ccm_callbacks_resolved",
+            "Owed call-backs resolved, by the outcome that resolved them.",
+            _BY_OUTCOME,
+            pack="resolved",
+        ),
+    ),
+    labels=lambda dim, _targets: (str(dim[0]), str(dim[1])),
+    key=lambda dim: (str(dim[0]), str(dim[1])),
+    standard=lambda targets, day: tuple(
+        (channel, outcome) for (channel,) in _owing(targets, day) for outcome in CallbackOutcome
+    ),
+)
+
+CALLBACKS_NOT_OWED_ROW = Row(
+    "callbacks_not_owed",
+    counts=(
+        Count(
+            NotOwedCount.CALLBACKS,
+            "ccm_callbacks_not_owed",
+            "Call-backs on calls that owe none (valid input, changing no other figure), by why.",
+            ("channel", "reason", "window"),
+            pack="callbacks",
+        ),
+    ),
+    labels=lambda dim, _targets: (str(dim[0]), str(dim[1])),
+    key=lambda dim: (str(dim[0]), str(dim[1])),
+    standard=lambda _targets, _day: tuple(
+        (channel, reason) for channel in Channel for reason in NotOwed
+    ),
+)
+
+CALLBACK_FIRST_ATTEMPT_TARGET = gauge(
+    "ccm_callback_first_attempt_target_seconds",
+    CHANNEL,
+    "First call-back attempt target in force today, on channels that owe call-backs.",
+    "max",
+)
+CALLBACK_RESOLVE_TARGET = gauge(
+    "ccm_callback_resolve_target_seconds",
+    CHANNEL,
+    "Call-back resolution target in force today, on channels that owe call-backs.",
+    "max",
+)
+
 ANSWER_TARGET = gauge(
     "ccm_call_answer_target_seconds",
     QUEUE,
@@ -213,7 +367,7 @@ SERVICE_LEVEL_FORMULA = MetricSpec(
 )
 
 
-def _calls_now(ledger: CallLedger, ref_us: int, _live: bool) -> Now:
+def _calls_now(ledger: CallLedger, ref_us: int, live: bool) -> Now:
     now = Now()
     for channel, queue, queued_us in ledger.waiting():
         q = (channel.value, queue.value)
@@ -224,10 +378,31 @@ def _calls_now(ledger: CallLedger, ref_us: int, _live: bool) -> Now:
             (LEGS_WAITING_OVER_TARGET, q, over),
             (OLDEST_CALL_WAIT, q, wait / US),
         ]
+    if live:  # replaying history: a call-back owed then is no reason to call anyone now
+        _callbacks_now(ledger, ref_us, now)
     return now
 
 
+def _callbacks_now(ledger: CallLedger, ref_us: int, now: Now) -> None:
+    for owed in ledger.callbacks_owed():
+        if not owed.open_at(ref_us):
+            continue
+        rules = ledger.callback_rules(owed.offered_us)
+        channel = (owed.channel.value,)
+        now.gauges += [
+            (CALLBACKS_OPEN, channel, 1),
+            (CALLBACKS_OLDEST, channel, (ref_us - owed.owed_us) / US),
+            (CALLBACKS_ABOUT_TO_BREACH, channel,
+             int(owed.about_to_breach(ref_us, rules.first_attempt_us))),
+            (CALLBACKS_BREACHED, channel, int(owed.breached(ref_us))),
+        ]  # fmt: skip
+
+
 def _call_targets(targets: Targets, day: date) -> TargetFigures:
+    callbacks = targets.callbacks_on(day)
+    for channel in callbacks.channels:
+        yield CALLBACK_FIRST_ATTEMPT_TARGET, (channel.value,), callbacks.first_attempt_us / US
+        yield CALLBACK_RESOLVE_TARGET, (channel.value,), callbacks.resolve_us / US
     calls = targets.calls_on(day)
     for channel, queue in STANDARD_QUEUES:
         target = calls.resolve(channel, queue)
@@ -244,7 +419,14 @@ CALLS = FamilySpec(
     ledger=CallLedger,
     stale=lambda rules: rules.stale_us,
     topic_setting="topic_calls",
-    rows=(LEG_ROW, CALL_ROW, FIRST_LEG_ROW),
+    rows=(
+        LEG_ROW,
+        CALL_ROW,
+        FIRST_LEG_ROW,
+        CALLBACK_ROW,
+        CALLBACK_ATTEMPT_ROW,
+        CALLBACKS_NOT_OWED_ROW,
+    ),
     metrics=(
         *LEG_ROW.specs(),
         POSITIONS_NEEDED,
@@ -254,11 +436,20 @@ CALLS = FamilySpec(
         OLDEST_CALL_WAIT,
         *CALL_ROW.specs(),
         CONTACTS,
+        *CALLBACK_ROW.specs(),
+        *CALLBACK_ATTEMPT_ROW.specs(),
+        *CALLBACKS_NOT_OWED_ROW.specs(),
+        CALLBACKS_OPEN,
+        CALLBACKS_OLDEST,
+        CALLBACKS_ABOUT_TO_BREACH,
+        CALLBACKS_BREACHED,
         # Targets in force, as series, so rules and dashboards compare against data.
         ANSWER_TARGET,
         CALL_SERVICE_LEVEL_OBJECTIVE,
         ABANDONMENT_OBJECTIVE,
         SERVICE_LEVEL_FORMULA,
+        CALLBACK_FIRST_ATTEMPT_TARGET,
+        CALLBACK_RESOLVE_TARGET,
     ),
     now=_calls_now,
     targets=_call_targets,
