@@ -115,6 +115,13 @@ class Call:
     call_id: str
     legs: list[Leg]
     ended: datetime
+    callbacks: list[tuple[int, str]] = field(default_factory=list)
+    """Call-back attempts: (µs after the first leg's outcome, outcome), in time order."""
+
+    @property
+    def abandoned_at(self) -> datetime:
+        first = self.legs[0]
+        return first.queued + timedelta(microseconds=first.wait_us)
 
 
 @dataclass
@@ -272,6 +279,7 @@ def generate(
         log.incidents.append(
             Incident(f"inc-{n}", created, grade, "urban", CATEGORIES[i % 6], "open")
         )
+    _call_backs(log, random.Random(seed * 1_000_003 + 36))
     if specials:
         for i in range(5):
             queued = datetime(2026, 3, 2, 9, tzinfo=UTC) + timedelta(minutes=7 * i)
@@ -279,6 +287,29 @@ def generate(
             log.too_late.append(Call(f"late-call-{i}", [leg], queued + timedelta(minutes=3)))
     log.lines = _lines(log, rng)
     return log
+
+
+CALLBACK_DELAYS_S = [0, 30, 299, 599.999999, 600, 600.000001, 900, 3599, 3600, 3600.000001]
+CALLBACK_DELAYS_S += [7200, 86_399.999999, 86_400, 90_000]
+"""First attempts, in seconds after the abandon: either side of the 10-minute and 60-minute
+targets and of the 24-hour limit."""
+CALLBACK_OUTCOMES = ["no_answer", "engaged", "voicemail", "reached", "reached", "recontacted",
+                     "referred"]  # fmt: skip
+
+
+def _call_backs(log: Log, rng: random.Random) -> None:
+    """Call-backs, drawn from a random stream of their own so the other events stay the
+    same: most abandoned 999 calls, a few answered ones and abandoned 101 calls (which owe
+    none)."""
+    for call in log.calls:
+        first = call.legs[0]
+        owes = first.channel == "999" and not first.answered
+        if rng.random() >= (0.85 if owes else 0.05):
+            continue
+        after_us = _us(rng.choice(CALLBACK_DELAYS_S))
+        for _ in range(rng.randrange(1, 4)):
+            call.callbacks.append((after_us, rng.choice(CALLBACK_OUTCOMES)))
+            after_us += rng.randrange(60, 1800) * US
 
 
 def _stamp(moment: datetime, rng: random.Random) -> str:
@@ -338,6 +369,11 @@ def _events(log: Log) -> list[tuple[datetime, dict]]:
             add(at, "incident.closed", "storm", attended=True, **ids)
         elif inc.outcome == "closed_unattended":
             add(at, "incident.closed", "storm", attended=False, **ids)
+    # Last, so that every other event keeps its id and place in the random stream.
+    for call in log.calls:
+        for after_us, outcome in call.callbacks:
+            at = call.abandoned_at + timedelta(microseconds=after_us)
+            add(at, "call.callback", "cti", call_id=call.call_id, outcome=outcome)
     return out
 
 

@@ -21,7 +21,7 @@ from schemas import Category
 from streams.core.bands import HOME_OFFICE_999_BANDS, in_bands
 from streams.core.monthly import ALL, HIGH_HARM
 from streams.core.months import one_decimal, percent
-from streams.core.pack import CallRow, IncidentGradeRow, MonthlyPack
+from streams.core.pack import CallbackRow, CallRow, IncidentGradeRow, MonthlyPack
 from streams.core.service_level import service_level
 from streams.core.timebase import US
 
@@ -89,6 +89,7 @@ def kpi_rows(pack: MonthlyPack) -> list[Kpi]:
     rows: list[Kpi] = []
     for month in pack.months:
         rows += _calls(pack, month)
+        rows += _callbacks(pack, month)
         rows += _chats(pack, month)
         rows += _online(pack, month)
         rows += _incidents(pack, month)
@@ -173,6 +174,53 @@ def _home_office(month: str, queues: dict[tuple[str, str], dict[str, int]]) -> I
             channel=HOME_OFFICE_CHANNEL,
             queue=queue,
         )
+
+
+# --- call-backs --------------------------------------------------------------------------
+
+RESOLVING_OUTCOMES = ("reached", "recontacted", "referred")
+
+
+def callback_channels(rows: Iterable[CallbackRow]) -> list[str]:
+    """999 always (the channel that owes call-backs by default), and any other channel
+    whose abandoned calls were owed one in the pack's months."""
+    rows = list(rows)
+    owed = {r.channel for r in rows if r.owed}
+    return [c for c in dict.fromkeys(r.channel for r in rows) if c == "999" or c in owed]
+
+
+def _callbacks(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
+    """Call-backs owed on abandoned calls, by the month the abandoned leg was offered."""
+    channels = callback_channels(pack.callbacks)
+    contacts = {r.channel: r.contacts for r in pack.shares if r.month == month}
+    for r in pack.callbacks:
+        if r.month != month or r.channel not in channels:
+            continue
+        on = {"channel": r.channel}
+        yield _count(month, "callbacks_owed", r.owed, contacts.get(r.channel, 0), **on)
+        yield _percent(
+            month, "callback_first_attempt_within_target", r.first_attempt_within_target, r.owed,
+            **on,
+        )  # fmt: skip
+        yield _percent(
+            month, "callback_resolved_within_target", r.resolved_within_target, r.owed, **on
+        )
+        yield _seconds(
+            month,
+            "callback_average_first_attempt_seconds",
+            r.first_attempt_us_sum,
+            r.first_attempted,
+            **on,
+        )
+        resolved = {
+            o.outcome: o.resolved
+            for o in pack.callback_outcomes
+            if o.month == month and o.channel == r.channel
+        }
+        for outcome in RESOLVING_OUTCOMES:
+            yield _count(month, f"callbacks_resolved_{outcome}", resolved.get(outcome, 0), r.owed,
+                         **on)  # fmt: skip
+        yield _count(month, "callbacks_unresolved", r.unresolved, r.owed, **on)
 
 
 # --- chat and online ---------------------------------------------------------------------

@@ -16,8 +16,10 @@ from typing import Any
 from openpyxl import Workbook
 
 from streams.core.bands import HOME_OFFICE_999_BANDS, in_bands
+from streams.core.kpis import RESOLVING_OUTCOMES, callback_channels
 from streams.core.monthly import (
     CATEGORY_GROUPS,
+    CallbackRow,
     CallRow,
     ChatRow,
     IncidentRow,
@@ -144,6 +146,52 @@ def _call_sheets(wb: Workbook, pack: MonthlyPack) -> None:
                 summed(rows, month="Total"),
                 HOME_OFFICE_MEASURES,
             )
+
+
+CALLBACK_MEASURES: list[Measure] = [
+    ("Abandoned calls owed a call-back", lambda r: r.owed, COUNT),
+    ("First attempt within target", lambda r: r.first_attempt_within_target, COUNT),
+    ("% first attempt within target", lambda r: r.first_attempt_within_pct, PERCENT),
+    ("Resolved within target", lambda r: r.resolved_within_target, COUNT),
+    ("% resolved within target", lambda r: r.resolved_within_pct, PERCENT),
+    ("Average time to first attempt (s)", lambda r: r.mean_first_attempt_seconds, SECONDS),
+    ("Attempts", lambda r: r.attempts, COUNT),
+    ("Unresolved", lambda r: r.unresolved, COUNT),
+]
+
+
+def _callback_sheet(wb: Workbook, pack: MonthlyPack) -> None:
+    channels = callback_channels(pack.callbacks)
+    if not channels:
+        return
+    sheet = Sheet(
+        wb.create_sheet("Call-backs"),
+        pack.months,
+        "Call-backs owed on abandoned calls",
+        "Abandoned calls by the month the abandoned leg was offered; targets: see the "
+        "targets file. Resolved: reached, recontacted or referred.",
+    )
+    for channel in channels:
+        rows: list[CallbackRow] = [r for r in pack.callbacks if r.channel == channel]
+        by_outcome = {
+            (o.month, o.outcome): o.resolved for o in pack.callback_outcomes if o.channel == channel
+        }
+        measures = [
+            *CALLBACK_MEASURES,
+            *(
+                (f"Resolved: {outcome}",
+                 lambda r, o=outcome, resolved=by_outcome: sum(
+                     v for (m, oc), v in resolved.items() if oc == o and r.month in (m, "Total")),
+                 COUNT)
+                for outcome in RESOLVING_OUTCOMES
+            ),
+        ]  # fmt: skip
+        sheet.block(
+            f"{channel} call-backs",
+            {r.month: r for r in rows},
+            summed(rows, month="Total"),
+            measures,
+        )
 
 
 CHAT_MEASURES: list[Measure] = [
@@ -288,6 +336,7 @@ def build_workbook(pack: MonthlyPack) -> Workbook:
     _incident_sheets(wb, pack)
     incident_measures_sheet(wb, pack)
     _call_sheets(wb, pack)
+    _callback_sheet(wb, pack)
     _contact_sheet(wb, pack)
     _notes_sheet(wb, pack)
     return wb

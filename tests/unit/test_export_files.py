@@ -59,9 +59,31 @@ def test_workbook_sheets(workbook) -> None:
         "Calls 101 Switchboard",
         "Calls 101 FCR",
         "Calls 101 Resolution Centre",
+        "Call-backs",
         "Live Chat and online",
         "Notes",
     ]
+
+
+def test_the_call_back_block_holds_the_packs_counts_and_rates(workbook, pack) -> None:
+    block = blocks(workbook["Call-backs"])["999 call-backs"]
+    rows = {r.month: r for r in pack.callbacks if r.channel == "999"}
+    months = [m for m in pack.months]
+    owed = block["Abandoned calls owed a call-back"]
+    assert [c.value for c in owed[: len(months)]] == [rows[m].owed for m in months]
+    assert owed[len(months)].value == sum(r.owed for r in rows.values()) > 0
+    within = block["% first attempt within target"]
+    for i, month in enumerate(months):
+        r = rows[month]
+        expected = None if not r.owed else round(r.first_attempt_within_target / r.owed, 3)
+        assert (within[i].value if within[i].value is None else round(within[i].value, 3)) == (
+            expected
+        )
+    reached = block["Resolved: reached"]
+    by_month = {
+        (o.month, o.outcome): o.resolved for o in pack.callback_outcomes if o.channel == "999"
+    }
+    assert [c.value for c in reached[: len(months)]] == [by_month[(m, "reached")] for m in months]
 
 
 def test_incident_blocks_have_the_panel_layout(workbook, pack: MonthlyPack) -> None:

@@ -186,6 +186,51 @@ def _call_rows(log: data.Log, month: str) -> list[dict]:
     return rows
 
 
+RESOLVING = ("reached", "recontacted", "referred")
+FIRST_ATTEMPT_US, RESOLVE_US, OPEN_US = 600 * US, 3600 * US, 86_400 * US
+"""The shipped call-back targets, written out: 10 minutes, 60 minutes, open 24 hours."""
+
+
+def _callback_rows(log: data.Log, month: str) -> list[dict]:
+    """Abandoned 999 calls (each generated call has one 999 leg) owe a call-back, counted
+    in the month the leg was offered; 101 and answered calls owe none."""
+    owed = [
+        c
+        for c in log.calls
+        if c.legs[0].channel == "999" and not c.legs[0].answered
+        and month_of(c.legs[0].queued) == month
+    ]  # fmt: skip
+    contacts = sum(
+        1 for c in log.calls if c.legs[0].channel == "999" and month_of(c.legs[0].queued) == month
+    )
+    within = resolved_within = first_sum = attempted = unresolved = 0
+    by_outcome = Counter()
+    for call in owed:
+        tries = sorted(call.callbacks)
+        if tries:
+            attempted += 1
+            first_sum += tries[0][0]
+            within += tries[0][0] <= FIRST_ATTEMPT_US
+        resolving = next(((t, o) for t, o in tries if o in RESOLVING), None)
+        if resolving is None or resolving[0] >= OPEN_US:
+            unresolved += 1
+            continue
+        by_outcome[resolving[1]] += 1
+        resolved_within += resolving[0] <= RESOLVE_US
+    on = {"channel": "999"}
+    return [
+        count_row(month, "callbacks_owed", len(owed), contacts, **on),
+        percent_row(month, "callback_first_attempt_within_target", within, len(owed), **on),
+        percent_row(month, "callback_resolved_within_target", resolved_within, len(owed), **on),
+        seconds_row(month, "callback_average_first_attempt_seconds", first_sum, attempted, **on),
+        *(
+            count_row(month, f"callbacks_resolved_{o}", by_outcome[o], len(owed), **on)
+            for o in RESOLVING
+        ),
+        count_row(month, "callbacks_unresolved", unresolved, len(owed), **on),
+    ]
+
+
 def _chat_rows(log: data.Log, month: str) -> list[dict]:
     chats = [c for c in log.chats if month_of(c.requested) == month]
     accepted = [c for c in chats if c.accepted]
@@ -353,6 +398,7 @@ def expected_kpis(log: data.Log, partitions: int = 6, months: list[str] = MONTHS
     rows = []
     for month in months:
         rows += _call_rows(log, month)
+        rows += _callback_rows(log, month)
         rows += _chat_rows(log, month)
         rows += _online_rows(log, month)
         rows += _incident_rows(log, month, partitions)
@@ -398,6 +444,14 @@ def test_every_measure_is_there(kpis: list[dict]) -> None:
         "home_office_999_10s_to_60s",
         "home_office_999_60s_or_more",
         "home_office_999_average_answer_seconds",
+        "callbacks_owed",
+        "callback_first_attempt_within_target",
+        "callback_resolved_within_target",
+        "callback_average_first_attempt_seconds",
+        "callbacks_resolved_reached",
+        "callbacks_resolved_recontacted",
+        "callbacks_resolved_referred",
+        "callbacks_unresolved",
         "chat_service_level",
         "chat_abandonment",
         "chat_average_wait_seconds",
