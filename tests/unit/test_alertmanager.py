@@ -153,13 +153,24 @@ def _inhibited(tmp_path, alerts: list[dict[str, str]]) -> dict[str, list[str]]:
             f"{base}/alerts", body, {"Content-Type": "application/json"}, method="POST"
         )
         urllib.request.urlopen(request, timeout=5)
-        with urllib.request.urlopen(f"{base}/alerts", timeout=5) as response:
-            found = json.load(response)
-        by_fingerprint = {a["fingerprint"]: _name(a["labels"]) for a in found}
-        return {
-            _name(a["labels"]): sorted(by_fingerprint[f] for f in a["status"]["inhibitedBy"])
-            for a in found
-        }
+
+        def read() -> dict[str, list[str]]:
+            with urllib.request.urlopen(f"{base}/alerts", timeout=5) as response:
+                found = json.load(response)
+            by_fingerprint = {a["fingerprint"]: _name(a["labels"]) for a in found}
+            return {
+                _name(a["labels"]): sorted(by_fingerprint[f] for f in a["status"]["inhibitedBy"])
+                for a in found
+            }
+
+        # The inhibitor takes posted alerts in on a goroutine of its own: read at once on a
+        # loaded machine, no source alert is known yet and nothing shows inhibited. Every
+        # case here inhibits something, so wait for that, then read the whole answer.
+        deadline = time.monotonic() + 10
+        while not any(read().values()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        return read()
     finally:
         process.terminate()
         process.wait(timeout=20)
