@@ -57,7 +57,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if duration is None and args.out is not None:
         duration = timedelta(days=1)
     until = start + duration if duration is not None else None
-    events = simulate(SCENARIOS[args.scenario], args.seed, start, until)
+    config = SCENARIOS[args.scenario]
+    if args.callbacks == "off":
+        config = config.with_options(callbacks=None)
+    events = simulate(config, args.seed, start, until)
     speed = args.speed
     if speed is None:
         speed = 0.0 if args.out is not None else 1.0
@@ -71,7 +74,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     horizon = f"until {rfc3339(int(until.timestamp() * 1000))}" if until else "until stopped"
     print(
-        f"ccm simulate: scenario {args.scenario}, seed {args.seed}, from "
+        f"ccm simulate: scenario {args.scenario}, seed {args.seed}, call-backs "
+        f"{args.callbacks}, from "
         f"{rfc3339(int(start.timestamp() * 1000))} {horizon}, "
         + (f"{speed:g}x real time" if speed else "as fast as possible"),
         file=sys.stderr,
@@ -134,6 +138,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--scenario", choices=scenarios, default="normal-day", help="preset (default normal-day)"
     )
     simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    simulate.add_argument(
+        "--callbacks",
+        choices=("on", "off"),
+        default="on",
+        help="call back abandoned 999 calls (call.callback events; default on); off for a "
+        "force whose systems do not send them. Every other event is the same either way",
+    )
     simulate.add_argument(
         "--speed",
         type=_speed,

@@ -79,6 +79,40 @@ class Surge:
 
 
 @dataclass(frozen=True, slots=True)
+class Callbacks:
+    """Call-backs to abandoned 999 calls (the caller may be unable to speak).
+
+    Each abandon is called back after a lognormal delay; an attempt that does not
+    resolve (no answer, engaged, voicemail) is retried after another, up to
+    ``max_attempts``, after which the call-back is left unresolved. With a staffing
+    shortfall every delay is longer: the team answers the queue first.
+    """
+
+    first_attempt_median_minutes: float = 3.0
+    first_attempt_spread: float = 0.8
+    """Standard deviation of the log of the delay: about 7 % of first attempts after 10 min."""
+    min_delay_seconds: float = 30
+    """No attempt sooner than this after the abandon or the attempt before."""
+    retry_median_minutes: float = 10.0
+    retry_spread: float = 0.5
+    outcome_mix: tuple[tuple[str, float], ...] = (
+        ("reached", 0.55),
+        ("recontacted", 0.10),
+        ("referred", 0.03),
+        ("no_answer", 0.18),
+        ("engaged", 0.04),
+        ("voicemail", 0.10),
+    )
+    """Outcome of each attempt; the first three resolve the call-back."""
+    max_attempts: int = 3
+    """Attempts before giving up: 0.32 ** 3, about 3 % of call-backs, are never resolved."""
+    shortfall_slowdown: float = 2.0
+    """Delays are multiplied by (1 / staffing_factor) ** this: 1.8 with a quarter missing."""
+    handlers: int = 4
+    """Handlers making call-backs (pseudonymous ids h-cb-000 ...)."""
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationConfig:
     emergency: Demand = Demand(900, _EMERGENCY_BY_HOUR, _EMERGENCY_BY_WEEKDAY)
     non_emergency: Demand = Demand(1650, _NON_EMERGENCY_BY_HOUR, _NON_EMERGENCY_BY_WEEKDAY)
@@ -151,6 +185,8 @@ class SimulationConfig:
     regrade_share: float = 0.06
     close_median_minutes: float = 90
     surge: Surge | None = None
+    callbacks: Callbacks | None = Callbacks()
+    """None: abandoned 999 calls are not called back (a force that does not send them)."""
 
     def with_options(self, **changes: object) -> "SimulationConfig":
         return replace(self, **changes)

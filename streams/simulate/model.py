@@ -7,7 +7,8 @@ when a queue is short of staff. 101 calls are answered at the switchboard, then 
 put through to the Force Control Room or the Resolution Centre: a second leg. Live Chat
 is staffed 07:00-23:00. Online reports are triaged some time after submission. A share
 of handled contacts raises an incident with a grade, an area and a category; incidents
-are sometimes regraded, attended (sometimes after their target) and closed.
+are sometimes regraded, attended (sometimes after their target) and closed. Abandoned
+999 calls are called back, with retries, until the caller is reached (``Callbacks``).
 
 Pure: no I/O and no clock. Same seed, start and configuration give the same events,
 byte for byte. Identifiers are derived from the seed and start, never from a person.
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from schemas import Family
+from schemas import CallbackOutcome, Family
+from streams.core.callbacks import RESOLVING
 from streams.simulate.config import Demand, Pool, SimulationConfig
 from streams.simulate.roster import rostered
 
@@ -124,6 +126,11 @@ class Simulation:
                 "patience",
                 "routing",
                 "incident",
+                # Call-backs draw from their own stream and number their events apart
+                # (``_callback``: ids ``cb<n>``, not ``e<n>``), so with them on or off
+                # every other event is the same. They do take scheduling numbers
+                # (``_seq``), but those only break ties, and later ones shift together.
+                "callback",
             )
         }
         self.desks = {
@@ -145,9 +152,18 @@ class Simulation:
         self._counters[kind] = n
         return f"{self.prefix}-{kind}{n}"
 
-    def _emit(self, family: Family, key: str, event_type: str, source: str, **fields) -> None:
+    def _emit(
+        self,
+        family: Family,
+        key: str,
+        event_type: str,
+        source: str,
+        *,
+        event_id: str | None = None,
+        **fields,
+    ) -> None:
         body = {
-            "event_id": self._id("e"),
+            "event_id": event_id or self._id("e"),
             "event_type": event_type,
             "occurred_at": rfc3339(self._now),
             "schema_version": 1,
@@ -323,6 +339,12 @@ class Simulation:
             return
         self._call_event("call.abandoned", waiter.contact_id, queue=desk.name)
         self._call_event("call.ended", waiter.contact_id)
+        if waiter.channel == "999" and self.config.callbacks is not None:
+            first = self._callback_delay_ms(
+                self.config.callbacks.first_attempt_median_minutes,
+                self.config.callbacks.first_attempt_spread,
+            )
+            self._at(self._now + first, self._callback, waiter.contact_id, 1)
 
     def _answer(self, desk: _Desk, waiter: _Waiter, handler: str) -> None:
         done_ms = self._now + self._handle_ms(desk.pool)
@@ -367,6 +389,36 @@ class Simulation:
 
     def _call_event(self, event_type: str, call_id: str, **fields: object) -> None:
         self._emit(Family.CALLS, call_id, event_type, "cti", call_id=call_id, **fields)
+
+    # -- call-backs ----------------------------------------------------------------
+
+    def _callback_delay_ms(self, median_minutes: float, spread: float) -> int:
+        """Lognormal, slower when the roster is short (``Callbacks.shortfall_slowdown``)."""
+        c = self.config.callbacks
+        assert c is not None
+        slowdown = (1 / self.config.staffing_factor) ** c.shortfall_slowdown
+        minutes = self._rng["callback"].lognormvariate(math.log(median_minutes), spread)
+        return max(round(c.min_delay_seconds * 1000), round(minutes * slowdown * MINUTE_MS))
+
+    def _callback(self, call_id: str, attempt: int) -> None:
+        c = self.config.callbacks
+        assert c is not None
+        rng = self._rng["callback"]
+        outcome = _pick(rng, c.outcome_mix)
+        handler = f"h-cb-{rng.randrange(c.handlers):03d}"
+        self._emit(
+            Family.CALLS,
+            call_id,
+            "call.callback",
+            "cti",
+            event_id=self._id("cb"),  # not an "e" number: the others' ids stay as they were
+            call_id=call_id,
+            outcome=outcome,
+            handler_id=handler,
+        )
+        if CallbackOutcome(outcome) not in RESOLVING and attempt < c.max_attempts:
+            retry = self._callback_delay_ms(c.retry_median_minutes, c.retry_spread)
+            self._at(self._now + retry, self._callback, call_id, attempt + 1)
 
     # -- arrivals ------------------------------------------------------------------
 

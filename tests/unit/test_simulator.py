@@ -1,6 +1,7 @@
 """The simulator: deterministic, valid, in event-time order, and calibrated on the
 force's published answer times (Essex Police, 2020: 999 7 s, switchboard 8 s,
-FCR 101 3 min 18 s, Resolution Centre 3 min 32 s)."""
+FCR 101 3 min 18 s, Resolution Centre 3 min 32 s). Abandoned 999 calls are called back,
+and the call-backs add to the events without moving any other."""
 
 import json
 from collections import Counter, defaultdict
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from schemas import Envelope, decode
+from schemas import CallbackOutcome, Envelope, decode
 from streams.replay import Pacer
 from streams.simulate import SCENARIOS, SimEvent, simulate
 from streams.simulate.send import send_events
@@ -22,8 +23,13 @@ WEEK = timedelta(days=7)
 
 
 @cache
-def run(scenario: str = "normal-day", seed: int = 1, days: int = 1) -> tuple[SimEvent, ...]:
-    return tuple(simulate(SCENARIOS[scenario], seed, MONDAY, MONDAY + days * DAY))
+def run(
+    scenario: str = "normal-day", seed: int = 1, days: int = 1, callbacks: bool = True
+) -> tuple[SimEvent, ...]:
+    config = SCENARIOS[scenario]
+    if not callbacks:
+        config = config.with_options(callbacks=None)
+    return tuple(simulate(config, seed, MONDAY, MONDAY + days * DAY))
 
 
 def legs(events: tuple[SimEvent, ...]) -> dict[tuple[str, str], list[tuple[str, float]]]:
@@ -88,7 +94,7 @@ def test_every_event_is_valid_keyed_and_in_event_time_order() -> None:
 def test_every_event_type_appears_on_a_normal_day() -> None:
     kinds = Counter(e.body["event_type"] for e in run())
     assert set(kinds) == {
-        "call.queued", "call.answered", "call.abandoned", "call.ended",
+        "call.queued", "call.answered", "call.abandoned", "call.ended", "call.callback",
         "chat.requested", "chat.accepted", "chat.abandoned", "chat.ended",
         "report.submitted", "report.triaged",
         "incident.created", "incident.regraded", "incident.attended", "incident.closed",
@@ -260,6 +266,90 @@ def test_ccm_simulate_out_writes_the_generator_s_events(tmp_path, capsys) -> Non
     expected = simulate(SCENARIOS["normal-day"], 4, MONDAY, MONDAY + timedelta(hours=2))
     assert out.read_bytes() == b"".join(e.to_json() + b"\n" for e in expected)
     assert f"wrote {len(out.read_bytes().splitlines())} events" in capsys.readouterr().err
+
+
+def is_callback(e: SimEvent) -> bool:
+    return e.body["event_type"] == "call.callback"
+
+
+@pytest.mark.parametrize("scenario", ["normal-day", "staffing-shortfall"])
+def test_call_backs_leave_every_other_event_as_it_was(scenario: str) -> None:
+    on = run(scenario, days=2)
+    off = run(scenario, days=2, callbacks=False)
+    assert not any(is_callback(e) for e in off)
+    assert sum(1 for e in on if is_callback(e)) > 5
+    # The same lines (ids, times, bodies), in the same order, call-backs only added.
+    assert [e.to_json() for e in on if not is_callback(e)] == [e.to_json() for e in off]
+
+
+def first_attempts(events: tuple[SimEvent, ...]) -> dict[str, float]:
+    """Call id -> minutes from the 999 abandon to the first call-back attempt, checking
+    on the way that call-backs follow abandoned 999 calls only, never before the abandon,
+    with a valid outcome, none after the attempt that resolved it."""
+    channel: dict[str, str] = {}
+    abandoned: dict[str, int] = {}
+    attempts: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    valid = {o.value for o in CallbackOutcome}
+    resolving = {"reached", "recontacted", "referred"}
+    for e in events:
+        kind = e.body["event_type"]
+        if kind == "call.queued":
+            channel.setdefault(e.key, e.body["channel"])
+        elif kind == "call.abandoned":
+            abandoned.setdefault(e.key, e.at_ms)
+        elif kind == "call.callback":
+            assert e.key == e.body["call_id"]
+            assert e.key in abandoned, "a call-back before (or without) its abandon"
+            assert channel[e.key] == "999"
+            assert e.at_ms > abandoned[e.key]
+            assert e.body["outcome"] in valid
+            assert not any(outcome in resolving for _, outcome in attempts[e.key])
+            attempts[e.key].append((e.at_ms, e.body["outcome"]))
+    end_ms = max(e.at_ms for e in events)
+    for call_id, at_ms in abandoned.items():
+        # Every abandoned 999 call is called back (bar the last hours' still to come).
+        if channel[call_id] == "999" and at_ms < end_ms - 6 * 3_600_000:
+            assert attempts[call_id], call_id
+    assert max(len(made) for made in attempts.values()) <= 3
+    return {c: (made[0][0] - abandoned[c]) / 60_000 for c, made in attempts.items()}
+
+
+def test_call_backs_follow_abandoned_999_calls_with_retries_and_valid_outcomes() -> None:
+    events = run("staffing-shortfall", days=2)
+    first_attempts(events)
+    outcomes = Counter(e.body["outcome"] for e in events if is_callback(e))
+    # Failed attempts are tried again: every outcome turns up over a few hundred.
+    assert set(outcomes) == {o.value for o in CallbackOutcome}
+    tried: dict[str, int] = Counter(e.key for e in events if is_callback(e))
+    assert any(n > 1 for n in tried.values())
+
+
+def test_a_staffing_shortfall_lets_call_backs_slip_past_their_target() -> None:
+    # A normal day abandons only a handful of 999 calls, so a week of them is measured.
+    normal = list(first_attempts(run(days=7)).values())
+    short = list(first_attempts(run("staffing-shortfall", days=2)).values())
+    assert len(normal) > 30 and len(short) > 30
+
+    def late(minutes: list[float]) -> float:
+        return sum(1 for m in minutes if m > 10) / len(minutes)
+
+    assert 0 < late(normal) < 0.15  # most within minutes, a tail past 10
+    assert late(short) > late(normal) + 0.05
+
+
+def test_ccm_simulate_callbacks_off_leaves_them_out(tmp_path) -> None:
+    from streams.cli import main
+
+    on, off = tmp_path / "on.jsonl", tmp_path / "off.jsonl"
+    argv = ["simulate", "--scenario", "staffing-shortfall", "--seed", "4", "--duration", "6h"]
+    argv += ["--start", "2026-03-09T12:00:00+00:00"]
+    assert main([*argv, "--out", str(on)]) == 0
+    assert main([*argv, "--callbacks", "off", "--out", str(off)]) == 0
+    with_them = on.read_bytes().splitlines()
+    assert len(with_them) > len(off.read_bytes().splitlines())
+    assert [line for line in with_them if b'"call.callback"' not in line] == (
+        off.read_bytes().splitlines()
+    )
 
 
 def test_ccm_simulate_refuses_a_start_without_an_offset(capsys) -> None:
