@@ -23,7 +23,7 @@ DIGESTS = {
     "channel_share.csv": "0561f17dec0020072d54e505d4089966fbcef49b7f40b2bb7b948b0bf67e34ba",
     "chat.csv": "4285702bdd7b958d8f280067e35ccd18d9243f61e899f0bc3286930a7173c322",
     "incident_attendance.csv": "f66b1656359eb3f5ae2710a958715fc05d1e05c2ed0203364c65ddaa759d76f0",
-    "kpis.csv": "c4409a66ae179b95e53bd602c6189bc999f4173d72795c515fa3239efcb6240a",
+    "kpis.csv": "c8857554d9f9e30db9c8fa85c1feaf59df7a2ae2b7fd0a7fdf5422d10b6149ff",
     "online_reports.csv": "59d2961c140d5ff2a33ee0a46e22f57db406616a5f1dd54dd6051d7b129189d1",
 }
 
@@ -34,7 +34,7 @@ PUBLIC_DIGESTS = {
         "7b6b7b7562a15ddd6ad74a92d55e20f7efa960e2552bb7d358aed4ea0d23a618"
     ),
 }
-WORKBOOK_DIGEST = "ecf4e650c2538c367d57aec09f6d91a95813fae5f67b675728819fb700e4e238"
+WORKBOOK_DIGEST = "89a7d8035e8810ceff907a52385f7f9c6286e0a775a45bcd3cc997e67d26308e"
 """Of every sheet's title and the values of its cells, row by row (`cell_values`)."""
 
 MONTHS = ["--from", "2026-03", "--to", "2026-04"]
