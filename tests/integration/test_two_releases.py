@@ -74,8 +74,11 @@ def group(
 def stream(env: dict[str, str], tmp_path: Path) -> tuple[Path, int]:
     """A simulated stream to replay, and the monthly CSVs the log gives (in tmp_path/log)."""
     events = tmp_path / "events.jsonl"
+    # No call.callback: 0.1.0 does not know it, so a force sends call-backs only once
+    # every worker runs 0.2.0 (docs/operating.md). The call-backs owed on abandoned calls
+    # are counted all the same, and cross the upgrade in the later tallies.
     made = ccm(env, "simulate", "--seed", "11", "--start", START, "--duration", f"{DAYS}d",
-               "--out", str(events))  # fmt: skip
+               "--callbacks", "off", "--out", str(events))  # fmt: skip
     assert made.returncode == 0, made.stderr
     from_log = ccm(env, "export", "monthly", "--from", START[:7], "--to", START[:7],
                    "--format", "csv", "--out", str(tmp_path / "log"), "--from-log",
