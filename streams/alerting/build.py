@@ -5,6 +5,7 @@ from pathlib import Path
 import yaml
 
 from streams.alerting.alertmanager import Delivery, alertmanager_config
+from streams.alerting.callback_alerts import callback_alerts
 from streams.alerting.kpi_alerts import call_alerts, chat_alerts, incident_alerts
 from streams.alerting.live_alerts import live_incident_alerts
 from streams.alerting.pipeline_alerts import pipeline_alerts
@@ -27,6 +28,7 @@ def alert_groups(targets: Targets) -> tuple[Group, ...]:
         Group("ccm-kpi-alerts", tuple(call_alerts(targets) + chat_alerts(targets))),
         Group("ccm-incident-kpi-alerts", tuple(incident_alerts(targets))),
         Group("ccm-incident-alerts", tuple(live_incident_alerts(targets))),
+        Group("ccm-callback-alerts", tuple(callback_alerts(targets))),
         Group("ccm-pipeline-alerts", tuple(pipeline_alerts(targets))),
     )
 

@@ -43,6 +43,10 @@ INCIDENTS_MET = "policy_response_window:ccm_incidents_met:ratio"
 INCIDENTS_SCORED = "policy_response_window:ccm_incidents_scored:sum"
 INCIDENT_OBJECTIVE = "policy_response:ccm_incident_objective_ratio:max"
 CONSUMER_LAG = "family:ccm_consumer_lag_messages:sum"
+CALLBACK = "channel, window"
+CALLBACKS_OWED = "channel_window:ccm_callbacks_owed:sum"
+CALLBACK_FIRST_ATTEMPT = "channel_window:ccm_callbacks_first_attempt_within_target:ratio"
+CALLBACK_ATTEMPTS = "channel_window:ccm_callback_attempts:sum"
 
 
 def _calls() -> list[Record]:
@@ -102,6 +106,20 @@ def _calls() -> list[Record]:
         ),
     ]
     return records
+
+
+def _callbacks() -> list[Record]:
+    return [
+        Record(CALLBACKS_OWED, _sum(CALLBACK, "ccm_callbacks_owed")),
+        # Divided by every call-back owed, attempted or not, as the monthly KPIs divide
+        # it: one still in time counts as a miss until attempted.
+        Record(
+            CALLBACK_FIRST_ATTEMPT,
+            _ratio(CALLBACK, "ccm_callbacks_first_attempt_within_target", "ccm_callbacks_owed"),
+        ),
+        # Every outcome: the alerts ask only whether call-backs are being made at all.
+        Record(CALLBACK_ATTEMPTS, _sum(CALLBACK, "ccm_callback_attempts")),
+    ]
 
 
 def _chats() -> list[Record]:
@@ -171,6 +189,7 @@ def _pipeline() -> list[Record]:
 def recording_groups() -> tuple[Group, ...]:
     return (
         Group("ccm-calls", tuple(_calls())),
+        Group("ccm-callbacks", tuple(_callbacks())),
         Group("ccm-chats-reports", tuple(_chats() + _reports())),
         Group("ccm-incidents", tuple(_incidents())),
         Group("ccm-pipeline", tuple(_pipeline())),

@@ -227,6 +227,10 @@ class CallbackTargets(_Frozen):
     in_use_within_days: int = Field(default=7, gt=0)
     """The page for a missed first attempt fires only while a call-back has been seen on
     the channel within this many days: a force whose systems send none is not paged."""
+    first_attempt_objective: Ratio = 0.9
+    """Share of call-backs owed to be first attempted within target: the burn-rate
+    alerts' objective. The force's own setting; no series carries it, the generated
+    rules hold it as a number."""
 
     @model_validator(mode="after")
     def _in_order(self) -> "CallbackTargets":

@@ -237,8 +237,21 @@ def test_a_rollback_before_the_switch_leaves_the_previous_release_exact(
     side_by_side(env, group.events, running=new, joining=old)
     new.stop()  # the rollback replaces the last pod of the new release
     drained(kafka_settings, old, group.app_id, group.lines)
-    assert exports_equal(env, old, tmp_path / "log", tmp_path / "rolled-back")
+    # 0.1.0 counts no call-backs: its pack gives every file but kpis.csv's call-back rows.
+    log = without_call_backs(tmp_path / "log", tmp_path / "log-0.1.0")
+    assert exports_equal(env, old, log, tmp_path / "rolled-back")
     ran_whole(old, 2)
+
+
+def without_call_backs(log_dir: Path, out: Path) -> Path:
+    """The log's monthly files with kpis.csv's call-back rows taken out."""
+    out.mkdir()
+    for path in log_dir.iterdir():
+        lines = path.read_bytes().splitlines(keepends=True)
+        kept = [line for line in lines if b",callback" not in line]
+        assert (len(kept) < len(lines)) == (path.name == "kpis.csv"), path.name
+        (out / path.name).write_bytes(b"".join(kept))
+    return out
 
 
 def public_equal(env: dict[str, str], worker: WorkerProcess, events: Path, out: Path) -> bool:

@@ -15,7 +15,9 @@ from openpyxl import load_workbook
 
 from streams.cli import main
 from streams.core.monthly import AnswerBandRow, AttendanceBandRow, MonthlyPack, monthly_pack
+from streams.core.pack import LATER_TABLES
 from streams.core.public import PublicRow, answer_times, attendance_times, suppress
+from streams.export.csv import write_monthly_csv
 from streams.export.from_log import run_lines
 from streams.export.public import write_public_csv
 from streams.export.xlsx import write_monthly_xlsx
@@ -584,7 +586,7 @@ def test_a_pack_from_a_0_1_0_worker_gives_the_monthly_export_and_says_why_not_th
     files are as from a current worker, and the public export refuses, saying what to do,
     rather than publishing zeros for figures it never kept."""
     body = pack.to_json()
-    old = {k: v for k, v in body.items() if k not in ("first_legs", "area_attendance")}
+    old = {k: v for k, v in body.items() if k not in LATER_TABLES}
     _PackServer.body, _PackServer.seen = json.dumps(old).encode(), []
     server = HTTPServer(("127.0.0.1", 0), _PackServer)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -596,6 +598,17 @@ def test_a_pack_from_a_0_1_0_worker_gives_the_monthly_export_and_says_why_not_th
     finally:
         server.shutdown()
     assert monthly[0] == 0 and (tmp_path / "m" / "kpis.csv").exists()
+    assert (
+        f"the worker at http://127.0.0.1:{server.server_port} runs an older ccm release, which "
+        "does not count call-backs: this export has no call-back figures."
+    ) in monthly[2]
+    whole = write_monthly_csv(pack, tmp_path / "whole")
+    for path in whole:
+        lines = path.read_text().splitlines(keepends=True)
+        if path.name == "kpis.csv":
+            lines = [line for line in lines if ",callback" not in line]
+            assert len(lines) < len(path.read_text().splitlines())
+        assert (tmp_path / "m" / path.name).read_text() == "".join(lines), path.name
     assert public[0] == 2 and not (tmp_path / "p").exists()
     assert (
         f"the worker at http://127.0.0.1:{server.server_port} runs an older ccm release, whose "

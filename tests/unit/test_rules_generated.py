@@ -17,7 +17,7 @@ from tests.conftest import REPO
 TARGETS = load_targets(DEFAULT_TARGETS_PATH)
 CLOSED = {
     "severity": {"page", "ticket"},
-    "kind": {"kpi", "incident", "pipeline"},
+    "kind": {"kpi", "incident", "callback", "pipeline"},
     "family": {f.value for f in Family},
     "channel": {c.value for c in Channel},
     "queue": {q.value for q in Queue},
@@ -54,7 +54,7 @@ def test_every_alert_has_severity_summary_description_and_its_runbook_section() 
         for rule in group["rules"]
         if "alert" in rule
     ]
-    assert len(rules) == 36  # with CcmCheckpointUnreadable
+    assert len(rules) == 39  # with the call-back page and burn rates
     for rule in rules:
         assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}, rule
         assert rule["labels"]["severity"] in ("page", "ticket"), rule
@@ -95,6 +95,8 @@ def burn_rules(targets: Targets) -> list[tuple[str, dict, list[float], list[floa
             budgets = [s.resolve(c, q).abandonment_objective for s in targets.call_handling]
         elif alert.name == "ChatServiceLevelBurning":
             budgets = [1 - s.service_level_objective for s in targets.chat]
+        elif alert.name == "CallbackFirstAttemptBurning":
+            budgets = [1 - s.first_attempt_objective for s in targets.callbacks]
         else:
             assert alert.name == "IncidentAttendanceBurning", alert.name
             response = Response(labels["response"])
@@ -110,8 +112,8 @@ def burn_rules(targets: Targets) -> list[tuple[str, dict, list[float], list[floa
 def test_shipped_objectives_can_fire_every_pair() -> None:
     rules = burn_rules(TARGETS)
     # 4 queues' service level, 2 queues' abandonment, chat, emergency and priority
-    # incidents: a page and a ticket each.
-    assert len(rules) == 18
+    # incidents, 999 call-backs first attempted: a page and a ticket each.
+    assert len(rules) == 20
     for name, labels, factors, budgets in rules:
         assert len(set(factors)) == 1, (name, labels, factors)  # both windows, one factor
         for budget in budgets:
@@ -126,7 +128,9 @@ def test_shipped_objectives_can_fire_every_pair() -> None:
 objective = st.floats(min_value=0.01, max_value=1.0, allow_nan=False)
 
 
-def _with_objectives(sl: list[float], abandonment: float, chat: float, incident: tuple) -> Targets:
+def _with_objectives(
+    sl: list[float], abandonment: float, chat: float, incident: tuple, callback: float = 0.9
+) -> Targets:
     data = yaml.safe_load(DEFAULT_TARGETS_PATH.read_text())
     queues = data["call_handling"][0]["queues"]
     for queue, value in zip(queues, sl, strict=True):
@@ -142,6 +146,10 @@ def _with_objectives(sl: list[float], abandonment: float, chat: float, incident:
     for queue in later["queues"]:
         queue["service_level_objective"] = max(0.01, 1 - (1 - queue["service_level_objective"]) / 2)
     data["call_handling"].append(later)
+    data["callbacks"][0]["first_attempt_objective"] = callback
+    later = dict(data["callbacks"][0], effective_from="2030-04-01")
+    later["first_attempt_objective"] = max(0.01, 1 - (1 - callback) / 2)
+    data["callbacks"].append(later)
     return Targets.model_validate(data)
 
 
@@ -151,15 +159,17 @@ def _with_objectives(sl: list[float], abandonment: float, chat: float, incident:
     objective.filter(lambda o: o < 1),
     objective.filter(lambda o: o < 1),
     st.tuples(objective.filter(lambda o: o < 1), objective.filter(lambda o: o < 1)),
+    objective.filter(lambda o: o < 1),
 )
-def test_every_burn_rate_pair_can_fire_at_every_objective(sl, abandonment, chat, incident):
-    targets = _with_objectives(sl, abandonment, chat, incident)
+def test_every_burn_rate_pair_can_fire_at_every_objective(sl, abandonment, chat, incident, cb):
+    targets = _with_objectives(sl, abandonment, chat, incident, cb)
     rules = burn_rules(targets)
     assert {n for n, *_ in rules} == {
         "CallServiceLevelBurning",
         "CallAbandonmentHigh",
         "ChatServiceLevelBurning",
         "IncidentAttendanceBurning",
+        "CallbackFirstAttemptBurning",
     }
     for name, labels, factors, budgets in rules:
         for factor in factors:
@@ -202,6 +212,8 @@ def test_docs_kpis_names_recording_rules_that_exist() -> None:
         ":ccm_chat_service_level_objective_ratio:max",
         "family:ccm_consumer_lag_messages:sum",
         "channel_queue:ccm_call_abandonment_objective_ratio:max",
+        "channel_window:ccm_callbacks_owed:sum",
+        "channel_window:ccm_callback_attempts:sum",
     }
 
 
