@@ -183,6 +183,12 @@ def _query(port: int, promql: str) -> list[dict]:
         return json.load(response)["data"]["result"]
 
 
+def _alerts(port: int) -> list[dict]:
+    """Prometheus's alerts, pending and firing."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/alerts", timeout=10) as answer:
+        return json.load(answer)["data"]["alerts"]
+
+
 def _wait_for(
     what: str, found, timeout_s: float, logs: list[Path], receiver: Receiver, more=lambda: ""
 ):
@@ -239,12 +245,45 @@ def test_pages_and_tickets_reach_their_receivers_and_a_stopped_worker_pages_no_k
             category="robbery",
             source="storm",
         )
-        replay(kafka_settings, [incident], tmp_path / "incident.jsonl")
+        # Two abandoned 999 calls: "cb-late" 12 min ago (its 10-minute first-attempt target
+        # passed 2 minutes ago), "cb-kept" 7 min ago, called back below while in time.
+        now = datetime.now(UTC)
+
+        def call(event_type: str, call_id: str, ago: timedelta, **fields) -> dict:
+            when = (now - ago).isoformat(timespec="seconds")
+            return event(event_type, occurred_at=when, call_id=call_id, **fields)
+
+        calls = [
+            call("call.queued", "cb-late", timedelta(minutes=12, seconds=20), channel="999"),
+            call("call.abandoned", "cb-late", timedelta(minutes=12)),
+            call("call.queued", "cb-kept", timedelta(minutes=7, seconds=20), channel="999"),
+            call("call.abandoned", "cb-kept", timedelta(minutes=7)),
+        ]
+        replay(kafka_settings, [incident, *calls], tmp_path / "incident.jsonl")
         producer = KafkaProducer(**kafka_settings.kafka_python_config())
         producer.send(kafka_settings.topic_calls, key=b"x", value=b"{not json")
         producer.flush()
         producer.close()
 
+        # No call-back has been seen on 999: the breached one must not page. Once its
+        # breach is in Prometheus and the rules have run over it, the alert is not even
+        # pending (its expression is empty, so its `for:` never starts).
+        _wait_for(
+            "the breached call-back in Prometheus",
+            lambda: _query(prometheus_port, 'sum(ccm_callbacks_breached{channel="999"}) == 1'),
+            60,
+            logs,
+            receiver,
+        )
+        time.sleep(5)  # five rule evaluations over it
+        assert not [a for a in _alerts(prometheus_port) if a["labels"]["alertname"].startswith(
+            "CallbackFirstAttempt")]  # fmt: skip
+        # A call-back made in time on the other call: call-backs are now in use on 999.
+        replay(
+            kafka_settings,
+            [call("call.callback", "cb-kept", timedelta(seconds=10), outcome="reached")],
+            tmp_path / "callback.jsonl",
+        )
         (page,) = _wait_for(
             "about-to-breach page",
             lambda: _page(receiver, "EmergencyIncidentAboutToBreach"),
@@ -283,6 +322,20 @@ def test_pages_and_tickets_reach_their_receivers_and_a_stopped_worker_pages_no_k
             "Runbook: docs/runbook.md#ccmdeadlettersarriving"
         )
 
+        (missed,) = _wait_for(
+            "missed call-back page",
+            lambda: _page(receiver, "CallbackFirstAttemptBreached"),
+            180,
+            logs,
+            receiver,
+        )
+        assert missed["payload"]["summary"] == (
+            "1 abandoned 999 call(s) with no call-back attempted within 10 min"
+        )
+        assert missed["links"] == [
+            {"href": "docs/runbook.md#callbackfirstattemptbreached", "text": "Runbook"}
+        ]
+
         worker.stop()
         (down,) = _wait_for(
             "worker-down page", lambda: _page(receiver, "CcmWorkerDown"), 120, logs, receiver
@@ -304,6 +357,7 @@ def test_pages_and_tickets_reach_their_receivers_and_a_stopped_worker_pages_no_k
     paged = {p["payload"]["custom_details"]["alertname"] for p in receiver.pages()}
     assert not paged & kpi, paged
     assert paged <= {
+        "CallbackFirstAttemptBreached",
         "EmergencyIncidentAboutToBreach",
         "EmergencyIncidentBreachedUnattended",
         "CcmWorkerDown",
