@@ -1,7 +1,8 @@
 """The command team's month: month to date (the `month` window, Europe/London) and the
 months before it, as the Police, Fire and Crime Panel sees them: emergency and priority
 incidents met, high-harm categories, residential burglary attended within its target,
-the Home Office 999 measure, 101 abandonment and channel share.
+the Home Office 999 measure, 101 abandonment, channel share, and call-backs of abandoned
+calls first attempted and resolved within their targets.
 
 The trend panels plot the month-to-date figure day by day over six months: each
 month's last value is that month's figure, as the monthly export gives it."""
@@ -11,11 +12,71 @@ from dashboards.objectives import Objectives
 from dashboards.panels import Query, bar_panel, dashboard, pie_panel, stat_panel, time_panel
 from dashboards.promql import sel
 from schemas import Category, Channel, Queue
+from streams.core.calls import CallbackCount
 from streams.core.targets import Response
 
 UID = "ccm-command-team"
 MONTH = "month"
 TREND_INTERVAL = "1d"
+
+
+def _callback_panels(objectives: Objectives) -> list:
+    callbacks = objectives.callbacks
+    first_min = callbacks.first_attempt_within_minutes
+    resolve_min = callbacks.resolve_within_minutes
+    objective = callbacks.first_attempt_objective
+    panels = []
+    for channel in callbacks.channels:
+        labels = sel(channel=channel.value, window=MONTH)
+        first = promql.callbacks_within_target(CallbackCount.FIRST_ATTEMPT_WITHIN_TARGET, labels)
+        resolved = promql.callbacks_within_target(CallbackCount.RESOLVED_WITHIN_TARGET, labels)
+        of_owed = (
+            f"of those owed on {channel.value} calls abandoned this month (one still in time "
+            "counts once it is met)"
+        )
+        # The targets file sets an objective for first attempts only: resolved stays blue.
+        panels += [
+            stat_panel(
+                f"{channel.value} call-backs first attempted within {first_min} min, month to date",
+                f"First attempted within {first_min} min of the abandon, {of_owed}; "
+                f"objective {objective:.0%}.",
+                "percentunit",
+                [Query(first, "first attempt")],
+                thresholds.at_least(objective),
+                w=4,
+                decimals=1,
+            ),
+            stat_panel(
+                f"{channel.value} call-backs resolved within {resolve_min} min, month to date",
+                f"Reached, recontacted or referred within {resolve_min} min of the abandon, "
+                f"{of_owed}.",
+                "percentunit",
+                [Query(resolved, "resolved")],
+                w=4,
+                decimals=1,
+            ),
+            stat_panel(
+                f"{channel.value} mean time to first call-back attempt, month to date",
+                f"From the abandon to the first attempt, of those attempted; red at the "
+                f"{first_min} min target.",
+                "s",
+                [Query(promql.callback_mean_first_attempt(labels), "mean")],
+                thresholds.wait_within(first_min * 60),
+                w=4,
+                decimals=0,
+            ),
+            time_panel(
+                f"{channel.value} call-backs within target",
+                f"Month to date, day by day: first attempted within {first_min} min and "
+                f"resolved within {resolve_min} min, of those owed; the dashed lines are "
+                "where first attempts turn amber and green.",
+                "percentunit",
+                [Query(first, "first attempt"), Query(resolved, "resolved")],
+                thresholds.at_least(objective),
+                interval=TREND_INTERVAL,
+            ),
+        ]
+    return panels
 
 
 def build(objectives: Objectives):
@@ -182,5 +243,5 @@ def build(objectives: Objectives):
         __doc__.split(":", 1)[0] + ".",
         refresh="5m",
         time_from="now-180d",
-        rows=[month, trend],
+        rows=[month, trend, ("Call-backs", _callback_panels(objectives))],
     )

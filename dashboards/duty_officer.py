@@ -1,12 +1,19 @@
 """The duty officer's view: the alerts firing now, emergency incidents about to breach and
-breached, emergency incidents met today and the 999 service level against their
-objectives, and how fast each is burning its error budget."""
+breached, call-backs of abandoned calls about to breach and breached, emergency incidents
+met today and the 999 service level against their objectives, and how fast each is
+burning its error budget."""
 
 from dashboards import promql, thresholds
 from dashboards.objectives import Objectives
 from dashboards.panels import Query, dashboard, stat_panel, table_panel, time_panel
 from dashboards.promql import sel
 from schemas import Channel, Queue
+from streams.core.callbacks import ABOUT_TO_BREACH
+from streams.core.families.calls import (
+    CALLBACKS_ABOUT_TO_BREACH,
+    CALLBACKS_BREACHED,
+    CALLBACKS_OPEN,
+)
 from streams.core.targets import Response
 
 UID = "ccm-duty-officer"
@@ -14,6 +21,47 @@ BURN_UNIT = "suffix:\N{MULTIPLICATION SIGN}"
 """Burn rates read as multiples: a rate of 2 spends the error budget twice as fast as allowed."""
 FIRING = 'ALERTS{alertstate="firing"}'
 """Prometheus's own series of firing alerts: empty while nothing fires."""
+
+
+def _callback_panels(objectives: Objectives) -> list:
+    callbacks = objectives.callbacks
+    first_attempt = f"{callbacks.first_attempt_within_minutes} min first-attempt target"
+    panels = []
+    for channel in callbacks.channels:
+        now = sel(channel=channel.value)
+        panels += [
+            stat_panel(
+                f"{channel.value} call-backs about to breach",
+                f"Call-backs owed on abandoned {channel.value} calls with no attempt yet and "
+                f"{ABOUT_TO_BREACH:.0%} or more of the {first_attempt} gone.",
+                "short",
+                [Query(f"sum({CALLBACKS_ABOUT_TO_BREACH.name}{now})", "now")],
+                thresholds.none_wanted(),
+                w=4,
+            ),
+            stat_panel(
+                f"{channel.value} call-backs breached, not attempted",
+                f"Call-backs owed on abandoned {channel.value} calls with no attempt yet, "
+                f"past the {first_attempt}.",
+                "short",
+                [Query(f"sum({CALLBACKS_BREACHED.name}{now})", "now")],
+                thresholds.none_wanted(),
+                w=4,
+            ),
+            time_panel(
+                f"{channel.value} call-backs owed, about to breach and breached",
+                "Through the shift: call-backs owed (attempted or not, until resolved), and "
+                "those with no attempt yet about to breach or past the target.",
+                "short",
+                [
+                    Query(f"sum({CALLBACKS_OPEN.name}{now})", "owed"),
+                    Query(f"sum({CALLBACKS_ABOUT_TO_BREACH.name}{now})", "about to breach"),
+                    Query(f"sum({CALLBACKS_BREACHED.name}{now})", "breached"),
+                ],
+                w=16,
+            ),
+        ]
+    return panels
 
 
 def build(objectives: Objectives):
@@ -85,6 +133,7 @@ def build(objectives: Objectives):
             ),
         ],
     )
+    owed_callbacks = ("Call-backs", _callback_panels(objectives))
     service = (
         "999 calls",
         [
@@ -157,5 +206,5 @@ def build(objectives: Objectives):
         __doc__.split(":", 1)[0] + ".",
         refresh="30s",
         time_from="now-6h",
-        rows=[alerts, emergencies, service, burn],
+        rows=[alerts, emergencies, owed_callbacks, service, burn],
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from schemas import Category, Channel, Queue
 from streams.core.targets import (
+    CallbackTargets,
     ChatTargets,
     GradingPolicy,
     ResolvedQueueTarget,
@@ -32,6 +33,10 @@ class Objectives:
     @property
     def chat(self) -> ChatTargets:
         return self.targets.chat[-1]
+
+    @property
+    def callbacks(self) -> CallbackTargets:
+        return self.targets.callbacks[-1]
 
     @property
     def policy(self) -> GradingPolicy:

@@ -5,6 +5,8 @@ partitions), and reads one window; burn rates divide the share missed by the sha
 the objective allows, the objective read from the target series.
 """
 
+from streams.core.calls import CallbackCount
+from streams.core.families import CALLBACK_ROW
 from streams.core.service_level import promql_terms
 from streams.core.targets import ServiceLevelFormula
 
@@ -76,6 +78,28 @@ def category_target_met(labels: str) -> str:
 def channel_share(window: str) -> str:
     labels = sel(window=window)
     return f"sum by (channel) (ccm_contacts{labels}) / scalar(sum(ccm_contacts{labels}))"
+
+
+def callback_count(count: CallbackCount) -> str:
+    """The windowed gauge a call-back count shows as, read off its declaration, so a
+    renamed gauge renames the panels with it."""
+    (metric,) = [c.metric for c in CALLBACK_ROW.counts if c.count is count and c.metric]
+    return metric
+
+
+def callbacks_within_target(within: CallbackCount, labels: str) -> str:
+    """A share of the call-backs owed (first attempted, or resolved, within target), as
+    the monthly KPIs divide it: by every call-back owed, attempted or not."""
+    owed = callback_count(CallbackCount.OWED)
+    return _ratio(f"{callback_count(within)}{labels}", f"{owed}{labels}")
+
+
+def callback_mean_first_attempt(labels: str) -> str:
+    """Mean time from abandon to first attempt, of those attempted."""
+    return _ratio(
+        f"{callback_count(CallbackCount.FIRST_ATTEMPT_US_SUM)}{labels}",
+        f"{callback_count(CallbackCount.FIRST_ATTEMPTED)}{labels}",
+    )
 
 
 def burn_rate(met_share: str, objective_series: str) -> str:

@@ -2,7 +2,8 @@
 refreshing every 10 seconds. Per queue, calls waiting now, the oldest wait, service level
 and abandonment for 15 min, 1 h and today against target, ASA, the live service level
 with legs already past target, and the handlers needed now; then Live Chat, incidents
-awaiting attendance and about to breach by grade, and today's channel mix."""
+awaiting attendance and about to breach by grade, and today's channel mix; and the
+call-backs owed on abandoned calls now, the oldest, and those not attempted in time."""
 
 from dashboards import promql, thresholds
 from dashboards.objectives import Objectives
@@ -10,6 +11,7 @@ from dashboards.panels import Query, bar_panel, dashboard, pie_panel, stat_panel
 from dashboards.promql import sel
 from schemas import Channel, Queue
 from streams.core.families import STANDARD_QUEUES
+from streams.core.families.calls import CALLBACKS_BREACHED, CALLBACKS_OLDEST, CALLBACKS_OPEN
 from streams.export.xlsx import QUEUE_LABELS
 
 UID = "ccm-supervisor-wallboard"
@@ -109,6 +111,46 @@ def _queue_panels(objectives: Objectives, channel: Channel, queue: Queue) -> lis
     return panels
 
 
+def _callback_panels(objectives: Objectives) -> list:
+    callbacks = objectives.callbacks
+    # Owed means unresolved, attempted or not, so the oldest is held to the resolution
+    # target: held to the first-attempt one it would turn red while a call-back already
+    # tried is still in time. The first-attempt target has a tile of its own instead.
+    resolve_s = callbacks.resolve_within_minutes * 60
+    panels = []
+    for channel in callbacks.channels:
+        now = sel(channel=channel.value)
+        panels += [
+            stat_panel(
+                f"{channel.value} call-backs owed",
+                f"Abandoned {channel.value} calls owed a call-back now: not yet reached, "
+                f"recontacted or referred, and abandoned within {callbacks.open_for_hours} h.",
+                "short",
+                [Query(f"sum({CALLBACKS_OPEN.name}{now})", "owed")],
+                w=3,
+            ),
+            stat_panel(
+                f"Oldest {channel.value} call-back owed",
+                f"How long since the abandon the longest-owed call-back has waited; red at "
+                f"the {callbacks.resolve_within_minutes} min resolution target.",
+                "s",
+                [Query(f"max({CALLBACKS_OLDEST.name}{now})", "oldest")],
+                thresholds.wait_within(resolve_s),
+                w=3,
+            ),
+            stat_panel(
+                f"{channel.value} call-backs not attempted in time",
+                f"Call-backs owed with no attempt yet, past the "
+                f"{callbacks.first_attempt_within_minutes} min first-attempt target.",
+                "short",
+                [Query(f"sum({CALLBACKS_BREACHED.name}{now})", "breached")],
+                thresholds.none_wanted(),
+                w=3,
+            ),
+        ]
+    return panels
+
+
 def build(objectives: Objectives):
     chat_target = objectives.chat.accept_within_seconds
     rows = [
@@ -164,6 +206,7 @@ def build(objectives: Objectives):
             ],
         )
     )
+    rows.append(("Call-backs", _callback_panels(objectives)))
     return dashboard(
         UID,
         "Supervisor wallboard",

@@ -114,5 +114,5 @@ def test_every_panel_query_returns_data(
     }
     allowed = {name: expr for name, expr in empty.items() if expr in EMPTY_ALLOWED or name in quiet}
     assert set(empty) - set(allowed) == set(), {n: empty[n] for n in set(empty) - set(allowed)}
-    assert len(answers) == 104  # every panel query of the four dashboards
+    assert len(answers) == 117  # every panel query of the four dashboards
     print(f"{len(answers)} panel queries, {len(allowed)} allowed empty: {sorted(allowed)}")

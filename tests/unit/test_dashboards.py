@@ -161,7 +161,7 @@ def test_every_panel_query_parses_with_promtool(tmp_path: Path) -> None:
     for data in BUILT.values():
         for query in panel_queries(data):
             rules.append({"record": f"ccm:panel:q{len(rules)}", "expr": widened(data, query.expr)})
-    assert len(rules) == 104
+    assert len(rules) == 117
     path = tmp_path / "panels.rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
     checked = subprocess.run(
@@ -219,6 +219,34 @@ def test_colours_come_from_the_targets_file() -> None:
     ]  # fmt: skip
     titles = [p.get("title") for p in panels(rebuilt["command-team"])]
     assert "Residential burglary attended within 45 min, month to date" in titles
+
+
+def test_callback_colours_come_from_the_targets_file() -> None:
+    assert _steps(_panel("supervisor-wallboard", "Oldest 999 call-back owed")) == [
+        (None, "green"), (2880, "orange"), (3600, "red"),
+    ]  # fmt: skip
+    data = yaml.safe_load((REPO / "deploy/config/targets.yaml").read_text())
+    newer = copy.deepcopy(data["callbacks"][0])
+    newer.update(effective_from="2027-04-01", first_attempt_within_minutes=5,
+                 resolve_within_minutes=30, first_attempt_objective=0.8)  # fmt: skip
+    data["callbacks"].append(newer)
+    rebuilt = build_all(parse_targets(data))
+
+    def steps(board: str, title: str) -> list[tuple]:
+        (panel,) = [p for p in panels(rebuilt[board]) if p.get("title") == title]
+        return _steps(panel)
+
+    # The oldest owed is unresolved, so held to the resolution target; the mean time to
+    # first attempt to the first-attempt target.
+    assert steps("supervisor-wallboard", "Oldest 999 call-back owed") == [
+        (None, "green"), (1440, "orange"), (1800, "red"),
+    ]  # fmt: skip
+    assert steps("command-team", "999 mean time to first call-back attempt, month to date") == [
+        (None, "green"), (240, "orange"), (300, "red"),
+    ]  # fmt: skip
+    assert steps("command-team", "999 call-backs first attempted within 5 min, month to date") == [
+        (None, "red"), (0.7, "orange"), (0.8, "green"),
+    ]  # fmt: skip
 
 
 def test_target_lines_are_the_exported_target_series() -> None:
