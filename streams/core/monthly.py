@@ -256,24 +256,27 @@ def _first_leg_rows(sums: _Sums, months: list[Month]) -> Iterable[FirstLegRow]:
     return _per_channel(sums, FIRST_LEG_ROW, months, FirstLegRow)
 
 
-def _callback_outcome_rows(sums: _Sums, months: list[Month]) -> Iterable[CallbackOutcomeRow]:
-    row = CALLBACK_ATTEMPT_ROW
+def _per_channel_and(
+    sums: _Sums, row: Row, months: list[Month], second: Iterable[str], make
+) -> Iterable:
+    """``make(month, channel, value, **fields)`` for each month, call channel and value of
+    the row's second dimension, from ``row``'s counts (zero when quiet)."""
     monthly = _by_month(sums.rows[row.name])
     for month in months:
         for channel in CALL_CHANNELS:
-            for outcome in CallbackOutcome:
-                v = monthly.get((month, (channel, outcome.value)), [0] * row.width)
-                yield CallbackOutcomeRow(month_label(month), channel, outcome.value, **row.pack(v))
+            for value in second:
+                v = monthly.get((month, (channel, value)), [0] * row.width)
+                yield make(month_label(month), channel, value, **row.pack(v))
+
+
+def _callback_outcome_rows(sums: _Sums, months: list[Month]) -> Iterable[CallbackOutcomeRow]:
+    outcomes = [o.value for o in CallbackOutcome]
+    return _per_channel_and(sums, CALLBACK_ATTEMPT_ROW, months, outcomes, CallbackOutcomeRow)
 
 
 def _not_owed_rows(sums: _Sums, months: list[Month]) -> Iterable[CallbackNotOwedRow]:
-    row = CALLBACKS_NOT_OWED_ROW
-    monthly = _by_month(sums.rows[row.name])
-    for month in months:
-        for channel in CALL_CHANNELS:
-            for reason in NotOwed:
-                v = monthly.get((month, (channel, reason.value)), [0] * row.width)
-                yield CallbackNotOwedRow(month_label(month), channel, reason.value, **row.pack(v))
+    reasons = [r.value for r in NotOwed]
+    return _per_channel_and(sums, CALLBACKS_NOT_OWED_ROW, months, reasons, CallbackNotOwedRow)
 
 
 def _incident_grade_rows(
