@@ -6,8 +6,10 @@ import json
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from schemas import Family, RejectReason
+from schemas import CallbackOutcome, Family, RejectReason
 from streams.checkpoints import Chain, read, write
 from streams.core.calls import CallbackCount, CallLedger
 from streams.core.figures import compute
@@ -231,3 +233,38 @@ def test_the_monthly_pack_has_the_call_backs_of_the_month() -> None:
     outcomes = {(r.outcome): (r.attempts, r.resolved) for r in pack.callback_outcomes
                 if r.channel == "999" and (r.attempts or r.resolved)}  # fmt: skip
     assert outcomes == {"engaged": (1, 0), "referred": (1, 1), "reached": (1, 1)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3000), st.sampled_from(list(CallbackOutcome))),
+             max_size=5, unique_by=lambda t: t[0]),
+    st.booleans(),
+    st.randoms(use_true_random=False),
+)  # fmt: skip
+def test_arrival_order_within_the_grace_and_duplicates_change_no_figure(
+    attempts, answered_later, rng
+) -> None:
+    events = [queued("a", 0), abandoned("a", 20)]
+    if answered_later:
+        events += [queued("a", 100), answered("a", 160)]
+    events += [callback("a", 20 + s, outcome.value) for s, outcome in attempts]
+    events += [queued("b", 3600 + 60, "101", "switchboard")]  # moves stream time on
+    in_order = Run().send(*events)
+    shuffled = events[:-1] + [rng.choice(events[:-1]) for _ in range(3)]  # with repeats
+    rng.shuffle(shuffled)
+    arrived = Run().send(*shuffled, events[-1])
+    assert arrived.dead == in_order.dead == []
+    for mine, theirs in zip(arrived.state.ledger.tallies[3:], in_order.state.ledger.tallies[3:],
+                            strict=True):  # fmt: skip
+        assert counted(mine.days) == counted(theirs.days)
+
+
+def counted(days: dict) -> dict:
+    """A tally's day rows without the all-zero ones a contribution taken back leaves."""
+    return {
+        (dim, day): list(vector)
+        for dim, by_day in days.items()
+        for day, vector in by_day.items()
+        if any(vector)
+    }
