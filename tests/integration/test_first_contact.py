@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CONTROLLER_PORT_OFFSET, REPO
-from tests.integration.test_demo import ctrl_c, results
+from tests.integration.test_demo import at_a_terminal, ctrl_c, results
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def test_make_run_as_written_shows_service_level_on_the_default_ports(tmp_path: 
     with log_path.open("wb") as log:
         demo = subprocess.Popen(
             ["make", "run"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=at_a_terminal,
         )  # fmt: skip
     launched = time.monotonic()
     shown: set[tuple[str, str]] = set()
