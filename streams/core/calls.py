@@ -393,6 +393,8 @@ class CallLedger(Ledger):
         self._targets_by_day: dict[tuple[date, Channel, Queue], ResolvedQueueTarget] = {}
         self._callback_rules: dict[date, CallbackRules] = {}
         self._known: tuple[Call, Legs] | None = None
+        self._owed: tuple[Call, Owed | NotOwed] | None = None
+        """What that same call owes, asked as often (settled? overdue? what counts?)."""
         """The legs of the call an event is being applied to, asked for several times an
         event: one call's only, so a month of calls does not each keep its legs."""
 
@@ -406,7 +408,7 @@ class CallLedger(Ledger):
         return Call()
 
     def update(self, call: Call, event: Envelope, event_us: int, raw: bytes) -> None:
-        self._known = None  # the call is about to change
+        self._known = self._owed = None  # the call is about to change
         if isinstance(event, CallQueued):
             queue = event.queue
             if any(q.queue is queue and q.at_us == event_us for q in call.queued):
@@ -509,12 +511,17 @@ class CallLedger(Ledger):
 
     def owed(self, call: Call) -> Owed | NotOwed:
         """What the call owes by way of a call-back (`streams.core.callbacks`)."""
+        known = self._owed
+        if known is not None and known[0] is call:
+            return known[1]
         legs = self._legs(call)[0]
-        if not legs:
-            return NotOwed.NOT_ABANDONED
-        rules = self.callback_rules(legs[0].queued.at_us)
-        attempts = [Attempt(c.at_us, c.outcome) for c in call.callbacks]
-        return _owed_callback(legs_seen(call, legs), attempts, rules)
+        owed: Owed | NotOwed = NotOwed.NOT_ABANDONED
+        if legs:
+            rules = self.callback_rules(legs[0].queued.at_us)
+            attempts = [Attempt(c.at_us, c.outcome) for c in call.callbacks]
+            owed = _owed_callback(legs_seen(call, legs), attempts, rules)
+        self._owed = (call, owed)
+        return owed
 
     def _callback_counts(
         self, call: Call, channel: Channel, first_us: int
@@ -605,7 +612,7 @@ class CallLedger(Ledger):
         call.outcomes = tuple(o for o in call.outcomes if all(o is not g for g in gone))
         call.queued = tuple(q for q in call.queued if all(q is not g for g in gone))
         call.callbacks = tuple(c for c in call.callbacks if all(c is not g for g in gone))
-        self._known = None
+        self._known = self._owed = None
         if self.is_settled(call):
             _let_go_of_bytes(call)
         return dead

@@ -2,9 +2,10 @@
 evaluating the generated rules, a real Alertmanager delivering to a small webhook
 receiver standing in for PagerDuty and the ticket channel.
 
-The rules are the committed ones; only Prometheus's intervals (1 s) and Alertmanager's
-waits (seconds) are shortened, and its configuration comes from the same generator
-with the receiver's address, a secrets folder and office hours all week."""
+The rules are the committed ones; only Prometheus's intervals (1 s), the alerts' `for:`
+(a quarter of each; `promtool test rules` checks them whole, tests/unit/test_alert_rules.py)
+and Alertmanager's waits (seconds) are shortened, and its configuration comes from the
+same generator with the receiver's address, a secrets folder and office hours all week."""
 
 import json
 import os
@@ -141,15 +142,32 @@ def alertmanager(receiver: Receiver, tmp_path: Path) -> Iterator[int]:
         _stop(process)
 
 
+FOR_SCALE = 4
+"""How much shorter each alert's `for:` is here than in the committed rules."""
+
+
+def seconds(duration: str) -> float:
+    """A Prometheus duration of whole units (``30s``, ``2m``, ``1h``) in seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    return float(duration[:-1]) * units[duration[-1]]
+
+
 def _prometheus(
     worker: WorkerProcess, alertmanager_port: int, tmp_path: Path
 ) -> tuple[subprocess.Popen, int]:
     binary = shutil.which("prometheus")
     assert binary, "Prometheus is missing: run deploy/install-system-deps"
     production = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    alerts = yaml.safe_load((REPO / ALERTS_FILE).read_text())
+    for group in alerts["groups"]:
+        for rule in group["rules"]:
+            if "for" in rule:
+                rule["for"] = f"{seconds(rule['for']) / FOR_SCALE:g}s"
+    alerts_file = tmp_path / "alerts.rules.yml"
+    alerts_file.write_text(yaml.safe_dump(alerts))
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(REPO / RECORDING_FILE), str(REPO / ALERTS_FILE)],
+        "rule_files": [str(REPO / RECORDING_FILE), str(alerts_file)],
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]
         },
