@@ -162,7 +162,7 @@ def _prometheus(
     for group in alerts["groups"]:
         for rule in group["rules"]:
             if "for" in rule:
-                rule["for"] = f"{seconds(rule['for']) / FOR_SCALE:g}s"
+                rule["for"] = f"{round(1000 * seconds(rule['for']) / FOR_SCALE)}ms"
     alerts_file = tmp_path / "alerts.rules.yml"
     alerts_file.write_text(yaml.safe_dump(alerts))
     config = {
