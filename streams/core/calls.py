@@ -533,23 +533,17 @@ class CallLedger(Ledger):
             not_owed = (len(call.callbacks),)
             return NOTHING, NOTHING, Contribution((((channel, owed), first_us, not_owed),))
         offered_us, dim = owed.offered_us, (owed.channel,)
-        first_us_sum = waited = 0
-        if owed.first_attempt_us is not None:
-            waited = owed.first_attempt_us - owed.owed_us
-            first_us_sum = waited
+        attempted = owed.first_attempt_us is not None
+        waited = owed.first_attempt_us - owed.owed_us if owed.first_attempt_us is not None else 0
         vector = (  # in CallbackCount's order
             1,
-            int(owed.first_attempt_us is not None),
+            int(attempted),
             int(owed.first_attempt_within),
-            first_us_sum,
+            waited,
             int(owed.resolved_us is not None),
             int(owed.resolved_within),
             owed.attempts,
-        ) + (
-            _CALLBACK_BUCKETS_FROM[bisect_left(_CALLBACK_BOUNDS_US, waited)]
-            if owed.first_attempt_us is not None
-            else _CALLBACK_BUCKETS_FROM[-1]
-        )
+        ) + _CALLBACK_BUCKETS_FROM[bisect_left(_CALLBACK_BOUNDS_US, waited) if attempted else -1]
         by_outcome: dict[CallbackOutcome, list[int]] = {}
         for outcome in owed.outcomes:
             by_outcome.setdefault(outcome, [0, 0])[0] += 1
