@@ -16,6 +16,9 @@ import orjson
 
 from schemas import Envelope, Family, RejectReason, Source, decode
 from streams.core.families import FAMILIES
+from streams.core.layout import FORMAT_4, LayoutMismatch, Layouts, layouts, move_ledger
+from streams.core.layout import from_json as layouts_from_json
+from streams.core.layout import to_json as layouts_to_json
 from streams.core.ledger import Conflict, DeadLetter, Duplicate, Ledger
 from streams.core.targets import Targets
 from streams.core.timebase import LiveClock, TimeRules, from_us, london_month_end_us, to_us
@@ -27,7 +30,8 @@ partition handed to a worker of that release during a rolling upgrade is never o
 cannot read (docs/operating.md, "Upgrades and rollbacks")."""
 WRITABLE_VERSIONS = (4, 5)
 """5 is 4 naming the release that wrote it, so that a worker that cannot read a
-checkpoint can say which release to run."""
+checkpoint can say which release to run, and each tally's counts by name
+(`streams.core.layout`), so that a release that adds a count reads it with no migration."""
 RESTORABLE_VERSIONS = (2, 3, 4, 5)
 """Version 2 kept one leg per queue of a call, and versions 2 and 3 the ids of events
 where 4 keeps their digests; both are read into the shape of 4."""
@@ -46,6 +50,10 @@ def _where_raised(error: Exception) -> str:
         return "unknown"
     frame = frames[-1]
     return f"{Path(frame.filename).name}:{frame.lineno}"
+
+
+LAYOUTS: dict[str, Layouts] = {f.value: layouts(spec.rows) for f, spec in FAMILIES.items()}
+"""Each family's tallies as this release keeps them."""
 
 
 def make_ledger(family: Family, targets: Targets, rules: TimeRules) -> Ledger:
@@ -214,8 +222,8 @@ class PartitionState:
         """The whole state, for a checkpoint that needs nothing before it, after ``head``
         (a record's header: written in place, the blob is not copied to put it there), in
         format ``version`` (one of `WRITABLE_VERSIONS`; 5 names its ``writer``)."""
-        parts = _with_counts(self._counts(version, writer), b"ledger", self.ledger.to_json_parts())
-        return _compressed(parts, head)
+        parts = self._in_layout(version, self.ledger.to_json_parts())
+        return _compressed(_with_counts(self._counts(version, writer), b"ledger", parts), head)
 
     def track_changes(self) -> None:
         """From now on remember what changes, so that `changes` can say it: a worker's
@@ -230,8 +238,18 @@ class PartitionState:
         this state now."""
         if self.ledger.changed is None:
             raise RuntimeError("changes asked of a state that does not track them")
-        parts = _with_counts(self._counts(version, writer), b"changes", self.ledger.changes_parts())
-        return _compressed(parts, head)
+        parts = self._in_layout(version, self.ledger.changes_parts())
+        return _compressed(_with_counts(self._counts(version, writer), b"changes", parts), head)
+
+    def _in_layout(self, version: int, parts: Iterator[bytes]) -> Iterator[bytes]:
+        """The ledger's JSON in the layout format ``version`` holds: format 4 by the
+        positions of `FORMAT_4`, whatever this release counts."""
+        family = self.family.value
+        if version >= 5 or LAYOUTS[family] == FORMAT_4[family]:
+            return parts
+        data = orjson.loads(b"".join(parts))
+        move_ledger(data, LAYOUTS[family], FORMAT_4[family], dropping=True)
+        return iter((orjson.dumps(data),))
 
     def apply_changes(self, blob: bytes) -> None:
         body = orjson.loads(zlib.decompress(blob))
@@ -239,7 +257,7 @@ class PartitionState:
         if Family(body["family"]) is not self.family:
             raise ValueError(f"changes of {body['family']} given to a {self.family.value} state")
         self._load_counts(body)
-        self.ledger.apply_changes(body["changes"])
+        self.ledger.apply_changes(_in_this_layout(body, "changes"))
 
     def _counts(self, version: int, writer: str) -> dict:
         if version not in WRITABLE_VERSIONS:
@@ -259,6 +277,7 @@ class PartitionState:
         }
         if version >= 5:
             counts["writer"] = writer
+            counts["layout"] = layouts_to_json(LAYOUTS[self.family.value])
         return counts
 
     def _load_counts(self, body: dict) -> None:
@@ -280,7 +299,7 @@ class PartitionState:
         _check_version(body)
         state = cls(Family(body["family"]), targets, rules, live)
         state._load_counts(body)
-        state.ledger.load_json(body["ledger"])
+        state.ledger.load_json(_in_this_layout(body, "ledger"))
         state.restored_from = body["v"]
         return state
 
@@ -300,6 +319,23 @@ def _check_version(body: dict) -> None:
             f"({', '.join(map(str, RESTORABLE_VERSIONS))}): run that release or a later one "
             "for this partition (docs/operating.md, 'Upgrades and rollbacks')"
         )
+
+
+def _in_this_layout(body: dict, part: str) -> dict:
+    """The checkpoint's ``part`` (the ledger, or its changes) moved by name into the
+    layout this release keeps."""
+    family = body["family"]
+    held = layouts_from_json(body["layout"]) if "layout" in body else FORMAT_4[family]
+    data: dict = body[part]
+    try:
+        move_ledger(data, held, LAYOUTS[family])
+    except LayoutMismatch as error:
+        writer = body.get("writer")
+        raise UnreadableCheckpoint(
+            f"{error} (checkpoint format {body.get('v')}"
+            + (f", written by ccm {writer})" if writer else ")")
+        ) from error
+    return data
 
 
 def _with_counts(counts: dict, name: bytes, parts: Iterator[bytes]) -> Iterator[bytes]:

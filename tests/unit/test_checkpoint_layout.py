@@ -1,0 +1,96 @@
+"""Checkpoints read by the counts' names (`streams.core.layout`): format 5 records each
+tally's layout, a layout other than this release's is moved into it by name, and one
+holding a count this release does not know is refused with what to run, never misread."""
+
+import zlib
+
+import orjson
+import pytest
+
+from streams.checkpoints import Chain, write
+from streams.core.families import FAMILIES
+from streams.core.layout import FORMAT_4, layouts
+from streams.core.partition import LAYOUTS, PartitionState, UnreadableCheckpoint
+from tests.unit.test_checkpoint_formats import KEY, RULES, TARGETS, applied, body, calls
+
+LEGS = 0
+UNDER_60S = "answered_under_60s"
+
+
+def tally_rows(state: PartitionState, index: int) -> dict:
+    tally = state.ledger.tallies[index]
+    return {"days": tally.days, "live_days": tally.live_days, "minutes": tally.minutes}
+
+
+def record(blob: dict) -> bytes:
+    return zlib.compress(orjson.dumps(blob))
+
+
+def test_this_release_keeps_the_format_4_layout_so_format_4_needs_no_moving() -> None:
+    assert {f.value: layouts(spec.rows) for f, spec in FAMILIES.items()} == LAYOUTS
+    assert LAYOUTS == FORMAT_4
+
+
+def test_format_5_records_every_tallys_counts_by_name() -> None:
+    state = applied(calls(2))
+    five = body(write(state, Chain(), KEY, 5, "0.2.0")[0][1])
+    assert [name for name, _ in five["layout"]] == [
+        "legs", "calls", "first_legs", "callbacks", "callback_attempts", "callbacks_not_owed"
+    ]  # fmt: skip
+    legs = five["layout"][0][1]
+    assert legs[:4] == ["offered", "answered", "answered_within_target", "answered_under_10s"]
+    assert legs[11:13] == ["le_1", "le_2"] and len(legs) == 11 + 18
+    assert "layout" not in body(write(state, Chain(), KEY)[0][1])  # format 4: by position
+
+
+def without_a_count(snapshot: dict, name: str) -> dict:
+    """The snapshot as a release that did not count ``name`` in the legs tally wrote it."""
+    layout = snapshot["layout"][LEGS][1]
+    gone = layout.index(name)
+    snapshot["layout"][LEGS][1] = layout[:gone] + layout[gone + 1 :]
+    for table in ("minutes", "days", "live_days"):
+        for _dim, by_bucket in snapshot["ledger"]["tallies"][LEGS][table]:
+            for entry in by_bucket:
+                del entry[1][gone]
+    for item in snapshot["ledger"]["lifecycles"].values():
+        for counts, _waits in item.get("min", [])[LEGS : LEGS + 1]:
+            for entry in counts:
+                del entry[2][gone]
+    return snapshot
+
+
+def test_a_count_the_checkpoint_did_not_keep_starts_at_zero_and_the_rest_keep_their_values() -> (
+    None
+):
+    # Ten 999 calls answered in 7 s: each counts under 10 s, under 60 s and in the buckets
+    # of 10 s and above.
+    state = applied(calls(10))
+    older = without_a_count(body(write(state, Chain(), KEY, 5, "0.2.0")[0][1]), UNDER_60S)
+    restored = PartitionState.restore(record(older), TARGETS, RULES)
+    at = LAYOUTS["calls"][LEGS][1].index(UNDER_60S)
+    day = next(iter(restored.ledger.tallies[LEGS].days.values()))
+    (vector,) = day.values()
+    assert vector[:5] == [10, 10, 10, 10, 0] and vector[at] == 0
+    assert vector[at + 1 :] == [0, 0, 0, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]
+    # Taken from where they were, not shifted by one.
+    before = next(iter(state.ledger.tallies[LEGS].days.values()))
+    (whole,) = before.values()
+    assert [v for i, v in enumerate(vector) if i != at] == [
+        v for i, v in enumerate(whole) if i != at
+    ]
+
+
+def test_a_count_this_release_does_not_know_is_refused_with_what_to_run() -> None:
+    state = applied(calls(1))
+    newer = body(write(state, Chain(), KEY, 5, "0.3.0")[0][1])
+    newer["layout"][LEGS][1][0] = "transferred_out"
+    with pytest.raises(UnreadableCheckpoint, match=r"transferred_out.*0\.3\.0"):
+        PartitionState.restore(record(newer), TARGETS, RULES)
+
+
+def test_tallies_in_another_order_are_refused() -> None:
+    state = applied(calls(1))
+    other = body(write(state, Chain(), KEY, 5, "0.3.0")[0][1])
+    other["layout"][0][0], other["layout"][1][0] = "calls", "legs"
+    with pytest.raises(UnreadableCheckpoint, match="'calls' where this release keeps 'legs'"):
+        PartitionState.restore(record(other), TARGETS, RULES)
