@@ -5,9 +5,8 @@ partitions), and reads one window; burn rates divide the share missed by the sha
 the objective allows, the objective read from the target series.
 """
 
+from streams.core import measures
 from streams.core.calls import CallbackCount
-from streams.core.families import CALLBACK_ROW
-from streams.core.service_level import promql_terms
 from streams.core.targets import ServiceLevelFormula
 
 
@@ -24,26 +23,17 @@ def sel(**labels: str) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def _ratio(numerator: str, denominator: str, by: str = "") -> str:
-    group = f" by ({by})" if by else ""
-    return f"sum{group} ({numerator}) / sum{group} ({denominator})"
-
-
 def leg_service_level(formula: ServiceLevelFormula, labels: str, by: str = "") -> str:
     """Service level by the queue's own formula (the one the force reports)."""
-    return _ratio(*promql_terms(formula, labels), by)
+    return measures.SERVICE_LEVEL[formula].promql(labels, by)
 
 
 def leg_abandonment(labels: str, by: str = "") -> str:
-    return _ratio(
-        f"ccm_call_legs_abandoned{labels}",
-        f"ccm_call_legs_answered{labels} + ccm_call_legs_abandoned{labels}",
-        by,
-    )
+    return measures.CALL_ABANDONMENT.promql(labels, by)
 
 
 def leg_asa(labels: str) -> str:
-    return _ratio(f"ccm_call_legs_answered_wait_seconds{labels}", f"ccm_call_legs_answered{labels}")
+    return measures.CALL_ASA.promql(labels)
 
 
 def live_service_level(windowed: str, now: str) -> str:
@@ -56,23 +46,15 @@ def live_service_level(windowed: str, now: str) -> str:
 
 
 def home_office_999(window: str) -> str:
-    labels = sel(channel="999", window=window)
-    return _ratio(f"ccm_call_legs_answered_under_10s{labels}", f"ccm_call_legs_answered{labels}")
+    return measures.HOME_OFFICE_999_UNDER_10S.promql(sel(window=window))
 
 
 def incidents_met(labels: str, by: str = "") -> str:
-    return _ratio(
-        f"ccm_incidents_met{labels}",
-        f"ccm_incidents_met{labels} + ccm_incidents_missed{labels}",
-        by,
-    )
+    return measures.INCIDENTS_MET.promql(labels, by)
 
 
 def category_target_met(labels: str) -> str:
-    return _ratio(
-        f"ccm_incidents_category_target_met{labels}",
-        f"ccm_incidents_category_target_met{labels} + ccm_incidents_category_target_missed{labels}",
-    )
+    return measures.CATEGORY_TARGET_MET.promql(labels)
 
 
 def channel_share(window: str) -> str:
@@ -80,26 +62,21 @@ def channel_share(window: str) -> str:
     return f"sum by (channel) (ccm_contacts{labels}) / scalar(sum(ccm_contacts{labels}))"
 
 
-def callback_count(count: CallbackCount) -> str:
-    """The windowed gauge a call-back count shows as, read off its declaration, so a
-    renamed gauge renames the panels with it."""
-    (metric,) = [c.metric for c in CALLBACK_ROW.counts if c.count is count and c.metric]
-    return metric
+CALLBACKS_WITHIN_TARGET = {
+    CallbackCount.FIRST_ATTEMPT_WITHIN_TARGET: measures.CALLBACK_FIRST_ATTEMPT,
+    CallbackCount.RESOLVED_WITHIN_TARGET: measures.CALLBACK_RESOLVED,
+}
 
 
 def callbacks_within_target(within: CallbackCount, labels: str) -> str:
     """A share of the call-backs owed (first attempted, or resolved, within target), as
     the monthly KPIs divide it: by every call-back owed, attempted or not."""
-    owed = callback_count(CallbackCount.OWED)
-    return _ratio(f"{callback_count(within)}{labels}", f"{owed}{labels}")
+    return CALLBACKS_WITHIN_TARGET[within].promql(labels)
 
 
 def callback_mean_first_attempt(labels: str) -> str:
     """Mean time from abandon to first attempt, of those attempted."""
-    return _ratio(
-        f"{callback_count(CallbackCount.FIRST_ATTEMPT_US_SUM)}{labels}",
-        f"{callback_count(CallbackCount.FIRST_ATTEMPTED)}{labels}",
-    )
+    return measures.CALLBACK_MEAN_FIRST_ATTEMPT.promql(labels)
 
 
 def burn_rate(met_share: str, objective_series: str) -> str:

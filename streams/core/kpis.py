@@ -13,16 +13,17 @@ Values are rounded half up to one decimal from the exact integer counts
 (`streams.core.months`); a value with nothing to divide by is None (blank).
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from schemas import Category
+from streams.core import measures
 from streams.core.bands import HOME_OFFICE_999_BANDS, in_bands
+from streams.core.measures import Ratio
 from streams.core.monthly import ALL, HIGH_HARM
 from streams.core.months import one_decimal, percent
 from streams.core.pack import CallbackRow, CallRow, IncidentGradeRow, MonthlyPack
-from streams.core.service_level import service_level
 from streams.core.timebase import US
 
 NOT_HIGH_HARM = "not_high_harm"
@@ -84,6 +85,18 @@ def _count(month: str, measure: str, n: int, out_of: int, **dims: str) -> Kpi:
     return Kpi(month, measure, n, out_of, n, "count", **dims)
 
 
+def measured(month: str, measure: Ratio, value: Callable[[str], int], **dims: str) -> Kpi:
+    """The row of a declared measure, from the pack fields ``value`` gives by name."""
+    top, bottom = measure.of(value)
+    if measure.unit == "percent":
+        return _percent(month, measure.name, top, bottom, **dims)
+    return _seconds(month, measure.name, top, bottom, **dims)
+
+
+def _fields(row: object) -> Callable[[str], int]:
+    return lambda name: getattr(row, name)
+
+
 def kpi_rows(pack: MonthlyPack) -> list[Kpi]:
     """Every measure of every month, month by month, in a fixed order."""
     rows: list[Kpi] = []
@@ -115,21 +128,18 @@ def _sum_calls(rows: Sequence[CallRow]) -> dict[str, int]:
 def _calls(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
     calls = [r for r in pack.calls if r.month == month]
     for r in calls:
-        top, bottom = service_level(r.formula, lambda name, r=r: getattr(r, name))
         dims = {"channel": r.channel, "queue": r.queue, "formula": r.formula}
-        yield _percent(month, "call_service_level", top, bottom, **dims)
+        yield measured(month, r.service_level, _fields(r), **dims)
     # The rest does not depend on the formula: one row per queue over the whole month.
     by_queue: dict[tuple[str, str], list[CallRow]] = {}
     for r in calls:
         by_queue.setdefault((r.channel, r.queue), []).append(r)
     queues = {where: _sum_calls(rows) for where, rows in by_queue.items()}
     for (channel, queue), t in queues.items():
-        outcomes = t["answered"] + t["abandoned"]
         where = {"channel": channel, "queue": queue}
-        yield _percent(month, "call_abandonment", t["abandoned"], outcomes, **where)
+        yield measured(month, measures.CALL_ABANDONMENT, t.__getitem__, **where)
     for (channel, queue), t in queues.items():
-        where = {"channel": channel, "queue": queue}
-        yield _seconds(month, "call_asa_seconds", t["answer_us_sum"], t["answered"], **where)
+        yield measured(month, measures.CALL_ASA, t.__getitem__, channel=channel, queue=queue)
     for r in pack.longest_waits:
         if r.month == month:
             waited = r.longest_wait_us is not None
@@ -143,13 +153,7 @@ def _calls(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
             )
     for r in pack.combined_waits:
         if r.month == month:
-            yield _seconds(
-                month,
-                "call_combined_wait_seconds",
-                r.combined_wait_us_sum,
-                r.settled,
-                channel=r.channel,
-            )
+            yield measured(month, measures.CALL_COMBINED_WAIT, _fields(r), channel=r.channel)
     for (channel, queue), t in queues.items():
         where = {"channel": channel, "queue": queue}
         yield _count(month, "call_short_abandoned", t["short_abandoned"], t["offered"], **where)
@@ -169,8 +173,7 @@ def _home_office(month: str, queues: dict[tuple[str, str], dict[str, int]]) -> I
         yield _seconds(
             month,
             "home_office_999_average_answer_seconds",
-            t["answer_us_sum"],
-            t["answered"],
+            *measures.CALL_ASA.of(t.__getitem__),
             channel=HOME_OFFICE_CHANNEL,
             queue=queue,
         )
@@ -179,6 +182,11 @@ def _home_office(month: str, queues: dict[tuple[str, str], dict[str, int]]) -> I
 # --- call-backs --------------------------------------------------------------------------
 
 RESOLVING_OUTCOMES = ("reached", "recontacted", "referred")
+CALLBACK_MEASURES = (
+    measures.CALLBACK_FIRST_ATTEMPT,
+    measures.CALLBACK_RESOLVED,
+    measures.CALLBACK_MEAN_FIRST_ATTEMPT,
+)
 
 
 def callback_channels(rows: Iterable[CallbackRow]) -> list[str]:
@@ -198,20 +206,8 @@ def _callbacks(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
             continue
         on = {"channel": r.channel}
         yield _count(month, "callbacks_owed", r.owed, contacts.get(r.channel, 0), **on)
-        yield _percent(
-            month, "callback_first_attempt_within_target", r.first_attempt_within_target, r.owed,
-            **on,
-        )  # fmt: skip
-        yield _percent(
-            month, "callback_resolved_within_target", r.resolved_within_target, r.owed, **on
-        )
-        yield _seconds(
-            month,
-            "callback_average_first_attempt_seconds",
-            r.first_attempt_us_sum,
-            r.first_attempted,
-            **on,
-        )
+        for measure in CALLBACK_MEASURES:
+            yield measured(month, measure, _fields(r), **on)
         resolved = {
             o.outcome: o.resolved
             for o in pack.callback_outcomes
@@ -226,14 +222,15 @@ def _callbacks(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
 # --- chat and online ---------------------------------------------------------------------
 
 
+CHAT_MEASURES = (measures.CHAT_SERVICE_LEVEL, measures.CHAT_ABANDONMENT, measures.CHAT_WAIT)
+
+
 def _chats(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
     for r in pack.chats:
         if r.month != month:
             continue
-        outcomes = r.accepted + r.abandoned
-        yield _percent(month, "chat_service_level", r.accepted_within_target, outcomes)
-        yield _percent(month, "chat_abandonment", r.abandoned, outcomes)
-        yield _seconds(month, "chat_average_wait_seconds", r.accept_us_sum, r.accepted)
+        for measure in CHAT_MEASURES:
+            yield measured(month, measure, _fields(r))
         yield _count(month, "chats_requested_while_closed", r.outside_hours, r.requested)
 
 
@@ -244,18 +241,11 @@ def _online(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
         yield _count(month, "reports_submitted", r.submitted, submitted, report_type=r.report_type)
     yield _count(month, "reports_submitted", submitted, submitted, report_type=REPORT_TYPE_ALL)
     for r in reports:
-        yield _seconds(
-            month,
-            "report_average_triage_seconds",
-            r.triage_us_sum,
-            r.triaged,
-            report_type=r.report_type,
-        )
-    yield _seconds(
+        yield measured(month, measures.REPORT_TRIAGE, _fields(r), report_type=r.report_type)
+    yield measured(
         month,
-        "report_average_triage_seconds",
-        sum(r.triage_us_sum for r in reports),
-        sum(r.triaged for r in reports),
+        measures.REPORT_TRIAGE,
+        lambda name: sum(getattr(r, name) for r in reports),
         report_type=REPORT_TYPE_ALL,
     )
     for r in pack.shares:
@@ -284,6 +274,10 @@ def _total(rows: Iterable[IncidentGradeRow], name: str) -> int:
     return sum(getattr(r, name) for r in rows)
 
 
+def _totals(rows: list[IncidentGradeRow]) -> Callable[[str], int]:
+    return lambda name: _total(rows, name)
+
+
 def _incidents(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
     rows = [r for r in pack.incident_grades if r.month == month]
     policies = list(dict.fromkeys(r.policy for r in rows))
@@ -296,24 +290,20 @@ def _incidents(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
             of_group = [r for r in by_policy[policy] if in_group(r.category, group)]
             for response in scored[policy]:
                 chosen = [r for r in of_group if r.response == response and r.scored]
-                met, not_met = _total(chosen, "met"), _total(chosen, "not_met")
-                yield _percent(
+                yield measured(
                     month,
-                    "incident_target_met",
-                    met,
-                    met + not_met,
+                    measures.INCIDENTS_MET,
+                    _totals(chosen),
                     policy=policy,
                     response=response,
                     category=group,
                 )
             for grade in grades[policy]:
                 chosen = [r for r in of_group if r.grade == grade]
-                met, not_met = _total(chosen, "met"), _total(chosen, "not_met")
-                yield _percent(
+                yield measured(
                     month,
-                    "incident_target_met",
-                    met,
-                    met + not_met,
+                    measures.INCIDENTS_MET,
+                    _totals(chosen),
                     policy=policy,
                     grade=str(grade),
                     category=group,
@@ -321,13 +311,7 @@ def _incidents(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
     # Attendance does not depend on the policy: every incident created, whatever scored it.
     for group in KPI_CATEGORY_GROUPS:
         chosen = [r for r in rows if in_group(r.category, group)]
-        yield _percent(
-            month,
-            "incident_attendance_rate",
-            _total(chosen, "attended"),
-            _total(chosen, "created"),
-            category=group,
-        )
+        yield measured(month, measures.INCIDENT_ATTENDANCE, _totals(chosen), category=group)
     for policy in policies:
         responses = list(dict.fromkeys(r.response for r in by_policy[policy]))
         for group in KPI_CATEGORY_GROUPS:
@@ -337,11 +321,10 @@ def _incidents(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
                     for r in by_policy[policy]
                     if r.response == response and in_group(r.category, group)
                 ]
-                yield _seconds(
+                yield measured(
                     month,
-                    "incident_average_attendance_seconds",
-                    _total(chosen, "attendance_us_sum"),
-                    _total(chosen, "attendance_timed"),
+                    measures.INCIDENT_ATTENDANCE_TIME,
+                    _totals(chosen),
                     policy=policy,
                     response=response,
                     category=group,

@@ -4,12 +4,38 @@ Each row type is one table of the export; `MonthlyPack` holds them all and goes
 to and from plain JSON (the worker's export endpoint) without loss.
 """
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from decimal import Decimal
 from typing import Any
 
+from streams.core.families import (
+    CALL_ROW,
+    CALLBACK_ATTEMPT_ROW,
+    CALLBACK_ROW,
+    CALLBACKS_NOT_OWED_ROW,
+    CHAT_ROW,
+    FIRST_LEG_ROW,
+    INCIDENT_ROW,
+    LEG_ROW,
+    REPORT_ROW,
+    Row,
+)
+from streams.core.measures import (
+    CALL_ABANDONMENT,
+    CALL_ASA,
+    CALL_COMBINED_WAIT,
+    CALLBACK_FIRST_ATTEMPT,
+    CALLBACK_MEAN_FIRST_ATTEMPT,
+    CALLBACK_RESOLVED,
+    CHAT_ABANDONMENT,
+    CHAT_SERVICE_LEVEL,
+    CHAT_WAIT,
+    REPORT_TRIAGE,
+    SERVICE_LEVEL,
+    Ratio,
+)
 from streams.core.months import one_decimal, percent
-from streams.core.service_level import service_level
+from streams.core.targets import ServiceLevelFormula
 from streams.core.timebase import US
 
 PACK_VERSION = 2
@@ -27,35 +53,51 @@ so the exports that need them can say so, and the others still work across relea
 # --- rows: counts only; every ratio is derived ------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CallRow:
-    """Call legs offered at one queue in one month under one service-level formula."""
+def declared(
+    name: str, doc: str, keys: tuple[tuple[str, type], ...], row: Row, figures: type = object
+) -> Any:
+    """The pack row of a family's tally: its ``keys``, then a field for each count the
+    row's declaration puts in the pack (`Row.pack_fields`), so that a count declared
+    there is a column here with nothing else written; ``figures`` adds what is derived
+    from them (its ``__slots__`` empty)."""
+    counts = [(f, int, field(default=0)) for f in row.pack_fields]
+    made = make_dataclass(name, [*keys, *counts], bases=(figures,), frozen=True, slots=True)
+    made.__module__, made.__doc__ = __name__, doc
+    return made
 
-    month: str
-    channel: str
-    queue: str
+
+class _CallFigures:
+    __slots__ = ()
     formula: str
-    offered: int = 0
-    answered: int = 0
-    answered_within_target: int = 0
-    answered_under_10s: int = 0
-    answered_under_60s: int = 0
-    abandoned: int = 0
-    abandoned_within_target: int = 0
-    short_abandoned: int = 0
-    answer_us_sum: int = 0
+
+    @property
+    def service_level(self) -> Ratio:
+        """The measure of the formula the queue reported under."""
+        return SERVICE_LEVEL[ServiceLevelFormula(self.formula)]
 
     @property
     def service_level_pct(self) -> Decimal | None:
-        return percent(*service_level(self.formula, lambda name: getattr(self, name)))
+        return self.service_level.value(self._field)
 
     @property
     def abandonment_pct(self) -> Decimal | None:
-        return percent(self.abandoned, self.answered + self.abandoned)
+        return CALL_ABANDONMENT.value(self._field)
 
     @property
     def asa_seconds(self) -> Decimal | None:
-        return one_decimal(self.answer_us_sum, self.answered, US)
+        return CALL_ASA.value(self._field)
+
+    def _field(self, name: str) -> int:
+        return getattr(self, name)
+
+
+CallRow = declared(
+    "CallRow",
+    "Call legs offered at one queue in one month under one service-level formula.",
+    (("month", str), ("channel", str), ("queue", str), ("formula", str)),
+    LEG_ROW,
+    _CallFigures,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,94 +132,90 @@ class LongestWaitRow:
     """None when no leg offered that month has an outcome."""
 
 
-@dataclass(frozen=True, slots=True)
-class CombinedWaitRow:
-    """Calls first offered on one channel in one month whose every leg has an outcome,
-    and the sum of their legs' waits (the caller's wait across transfers)."""
-
-    month: str
-    channel: str
-    settled: int = 0
-    combined_wait_us_sum: int = 0
+class _CombinedWaitFigures:
+    __slots__ = ()
 
     @property
     def average_seconds(self) -> Decimal | None:
-        return one_decimal(self.combined_wait_us_sum, self.settled, US)
+        return CALL_COMBINED_WAIT.value(lambda name: getattr(self, name))
 
 
-@dataclass(frozen=True, slots=True)
-class FirstLegRow:
-    """Calls first offered on one channel in one month: how many had their first leg
-    answered, and those first legs' waits summed (the caller's first wait)."""
+CombinedWaitRow = declared(
+    "CombinedWaitRow",
+    "Calls first offered on one channel in one month whose every leg has an outcome, and "
+    "the sum of their legs' waits (the caller's wait across transfers).",
+    (("month", str), ("channel", str)),
+    CALL_ROW,
+    _CombinedWaitFigures,
+)
 
-    month: str
-    channel: str
-    answered: int = 0
-    answer_us_sum: int = 0
+
+class _FirstLegFigures:
+    __slots__ = ()
+    answer_us_sum: int
+    answered: int
 
     @property
     def mean_seconds(self) -> Decimal | None:
         return one_decimal(self.answer_us_sum, self.answered, US)
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentGradeRow:
-    """Incidents created in one month, scored by one policy, counted under one grade (the
-    grade they met or missed their target under, or have now), of one category."""
-
-    month: str
-    policy: str
-    grade: int
-    response: str
-    category: str
-    scored: bool
-    """Whether the grade has an attendance target under the policy."""
-    created: int = 0
-    met: int = 0
-    not_met: int = 0
-    attended: int = 0
-    attendance_timed: int = 0
-    attendance_us_sum: int = 0
-    attended_within_60m: int = 0
-    """With an attendance event no later than 60 minutes after creation."""
-    downgraded_after_breach: int = 0
+FirstLegRow = declared(
+    "FirstLegRow",
+    "Calls first offered on one channel in one month: how many had their first leg "
+    "answered, and those first legs' waits summed (the caller's first wait).",
+    (("month", str), ("channel", str)),
+    FIRST_LEG_ROW,
+    _FirstLegFigures,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class ChatRow:
-    month: str
-    requested: int = 0
-    accepted: int = 0
-    accepted_within_target: int = 0
-    abandoned: int = 0
-    abandoned_within_target: int = 0
-    outside_hours: int = 0
-    accept_us_sum: int = 0
+IncidentGradeRow = declared(
+    "IncidentGradeRow",
+    "Incidents created in one month, scored by one policy, counted under one grade (the "
+    "grade they met or missed their target under, or have now), of one category; "
+    "``scored``: whether the grade has an attendance target under the policy.",
+    (("month", str), ("policy", str), ("grade", int), ("response", str), ("category", str),
+     ("scored", bool)),
+    INCIDENT_ROW,
+)  # fmt: skip
+
+
+class _ChatFigures:
+    __slots__ = ()
 
     @property
     def service_level_pct(self) -> Decimal | None:
-        return percent(self.accepted_within_target, self.accepted + self.abandoned)
+        return CHAT_SERVICE_LEVEL.value(lambda name: getattr(self, name))
 
     @property
     def abandonment_pct(self) -> Decimal | None:
-        return percent(self.abandoned, self.accepted + self.abandoned)
+        return CHAT_ABANDONMENT.value(lambda name: getattr(self, name))
 
     @property
     def average_wait_seconds(self) -> Decimal | None:
-        return one_decimal(self.accept_us_sum, self.accepted, US)
+        return CHAT_WAIT.value(lambda name: getattr(self, name))
 
 
-@dataclass(frozen=True, slots=True)
-class ReportRow:
-    month: str
-    report_type: str
-    submitted: int = 0
-    triaged: int = 0
-    triage_us_sum: int = 0
+ChatRow = declared("ChatRow", "Chats requested in one month.", (("month", str),), CHAT_ROW,
+                   _ChatFigures)  # fmt: skip
+
+
+class _ReportFigures:
+    __slots__ = ()
 
     @property
     def average_triage_seconds(self) -> Decimal | None:
-        return one_decimal(self.triage_us_sum, self.triaged, US)
+        return REPORT_TRIAGE.value(lambda name: getattr(self, name))
+
+
+ReportRow = declared(
+    "ReportRow",
+    "Online reports of one type submitted in one month.",
+    (("month", str), ("report_type", str)),
+    REPORT_ROW,
+    _ReportFigures,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,28 +230,18 @@ class ShareRow:
         return percent(self.contacts, self.month_contacts)
 
 
-@dataclass(frozen=True, slots=True)
-class CallbackRow:
-    """Call-backs owed on calls whose abandoned leg was offered on one channel in one
-    month (zero on a channel that owes none), and how they went."""
-
-    month: str
-    channel: str
-    owed: int = 0
-    first_attempted: int = 0
-    first_attempt_within_target: int = 0
-    first_attempt_us_sum: int = 0
-    resolved: int = 0
-    resolved_within_target: int = 0
-    attempts: int = 0
+class _CallbackFigures:
+    __slots__ = ()
+    owed: int
+    resolved: int
 
     @property
     def first_attempt_within_pct(self) -> Decimal | None:
-        return percent(self.first_attempt_within_target, self.owed)
+        return CALLBACK_FIRST_ATTEMPT.value(lambda name: getattr(self, name))
 
     @property
     def resolved_within_pct(self) -> Decimal | None:
-        return percent(self.resolved_within_target, self.owed)
+        return CALLBACK_RESOLVED.value(lambda name: getattr(self, name))
 
     @property
     def unresolved(self) -> int:
@@ -221,29 +249,34 @@ class CallbackRow:
 
     @property
     def mean_first_attempt_seconds(self) -> Decimal | None:
-        return one_decimal(self.first_attempt_us_sum, self.first_attempted, US)
+        return CALLBACK_MEAN_FIRST_ATTEMPT.value(lambda name: getattr(self, name))
 
 
-@dataclass(frozen=True, slots=True)
-class CallbackOutcomeRow:
-    """Attempts on owed call-backs of one channel and month with one outcome, and the
-    call-backs that outcome resolved."""
-
-    month: str
-    channel: str
-    outcome: str
-    attempts: int = 0
-    resolved: int = 0
+CallbackRow = declared(
+    "CallbackRow",
+    "Call-backs owed on calls whose abandoned leg was offered on one channel in one month "
+    "(zero on a channel that owes none), and how they went.",
+    (("month", str), ("channel", str)),
+    CALLBACK_ROW,
+    _CallbackFigures,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class CallbackNotOwedRow:
-    """Call-backs on calls that owed none, by why (valid input, changing no figure)."""
+CallbackOutcomeRow = declared(
+    "CallbackOutcomeRow",
+    "Attempts on owed call-backs of one channel and month with one outcome, and the "
+    "call-backs that outcome resolved.",
+    (("month", str), ("channel", str), ("outcome", str)),
+    CALLBACK_ATTEMPT_ROW,
+)
 
-    month: str
-    channel: str
-    reason: str
-    callbacks: int = 0
+
+CallbackNotOwedRow = declared(
+    "CallbackNotOwedRow",
+    "Call-backs on calls that owe none, of one channel and month, by why.",
+    (("month", str), ("channel", str), ("reason", str)),
+    CALLBACKS_NOT_OWED_ROW,
+)
 
 
 @dataclass(frozen=True, slots=True)

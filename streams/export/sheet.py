@@ -11,10 +11,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from streams.core.measures import SERVICE_LEVEL
 from streams.core.monthly import ALL, HIGH_HARM
 from streams.core.months import parse_month
-from streams.core.service_level import words as formula_words
-from streams.core.targets import ServiceLevelFormula
 
 COUNT = "#,##0"
 PERCENT = "0.0%"
@@ -48,7 +47,7 @@ QUEUE_LABELS = {
     "switchboard": "Switchboard",
     "resolution_centre": "Resolution Centre",
 }
-FORMULA_LABELS = {formula.value: formula_words(formula) for formula in ServiceLevelFormula}
+FORMULA_LABELS = {formula.value: measure.words() for formula, measure in SERVICE_LEVEL.items()}
 CHANNEL_LABELS = {
     "999": "999 calls",
     "101": "101 calls",

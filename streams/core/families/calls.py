@@ -93,6 +93,7 @@ LEG_ROW = Row(
             "Answered legs answered in strictly less than 10 s (Home Office 999 measure).",
             pack="answered_under_10s",
         ),
+        _leg(LegCount.ANSWERED_UNDER_60S, None, pack="answered_under_60s"),
         _leg(
             LegCount.ABANDONED,
             "ccm_call_legs_abandoned",
@@ -131,7 +132,6 @@ LEG_ROW = Row(
             "ccm_call_legs_handled.",
             scale=US,
         ),
-        _leg(LegCount.ANSWERED_UNDER_60S, None, pack="answered_under_60s"),
     ),
     labels=lambda dim, _targets: (str(dim[0]), str(dim[1])),
     key=lambda dim: (str(dim[0]), str(dim[1])),

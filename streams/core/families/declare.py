@@ -74,7 +74,8 @@ class Row:
 
     name: str
     counts: tuple[Count, ...]
-    """Every count of the row's enum, in the catalog's order."""
+    """Every count of the row's enum: those shown in the catalog's order, those in the
+    pack in the order of its row's fields."""
     labels: Callable[[Dim, Targets], Labels]
     """A dimension's label values, the window aside."""
     key: Callable[[Dim], Hashable]
@@ -113,6 +114,12 @@ class Row:
             for c in self.counts
             if c.metric is not None and (c.shown_where is None or c.shown_where(dim, targets))
         )
+
+    @cached_property
+    def pack_fields(self) -> tuple[str, ...]:
+        """The monthly pack row's count fields, in the order of the declaration."""
+        named = (c.pack for c in self.counts if c.pack is not None)
+        return (*named, *(name for name, _ in self.bucket_fields))
 
     def pack(self, vector: list[int]) -> dict[str, int]:
         """The monthly pack row's fields this vector fills."""
