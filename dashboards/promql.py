@@ -7,6 +7,7 @@ the objective allows, the objective read from the target series.
 
 from streams.core import measures
 from streams.core.calls import CallbackCount
+from streams.core.families.calls import LEGS_WAITING_OVER_TARGET
 from streams.core.targets import ServiceLevelFormula
 
 
@@ -38,11 +39,8 @@ def leg_asa(labels: str) -> str:
 
 def live_service_level(windowed: str, now: str) -> str:
     """Service level of the last 15 minutes with legs waiting past target as misses."""
-    return (
-        f"sum (ccm_call_legs_answered_within_target{windowed}) / "
-        f"(sum (ccm_call_legs_answered{windowed} + ccm_call_legs_abandoned{windowed}) "
-        f"+ sum (ccm_call_legs_waiting_over_target{now}))"
-    )
+    top, bottom = measures.SERVICE_LEVEL[ServiceLevelFormula.STRICT].terms(windowed)
+    return f"sum ({top}) / (sum ({bottom}) + sum ({LEGS_WAITING_OVER_TARGET.name}{now}))"
 
 
 def home_office_999(window: str) -> str:

@@ -6,9 +6,12 @@ what was done to it. Rules that aggregate every label away start with a colon
 Each keeps the ``window`` label, so one rule serves the 15m, 1h, 24h and today views.
 """
 
+from collections.abc import Iterable
+
 from streams.alerting.rules import Group, Record
 from streams.core import measures
-from streams.core.measures import SERVICE_LEVEL, Ratio
+from streams.core.families.calls import LEGS_WAITING_OVER_TARGET
+from streams.core.measures import MEASURES, SERVICE_LEVEL, Ratio
 from streams.core.targets import ServiceLevelFormula
 
 CALL = "channel, queue, window"
@@ -48,9 +51,32 @@ CALLBACK_FIRST_ATTEMPT = measures.CALLBACK_FIRST_ATTEMPT.record
 CALLBACK_ATTEMPTS = "channel_window:ccm_callback_attempts:sum"
 
 
-def _calls() -> list[Record]:
-    records = [Record(CALL_OUTCOMES, _sum(CALL, OUTCOMES))]
-    records += [_record(measure) for measure in SERVICE_LEVEL.values()]
+GROUPS = (
+    ("ccm-calls", ("legs", "calls", "first_legs")),
+    ("ccm-callbacks", ("callbacks", "callback_attempts", "callbacks_not_owed")),
+    ("ccm-chats-reports", ("chats", "reports")),
+    ("ccm-incidents", ("incidents",)),
+)
+"""Each rule group and the family rows whose measures it records."""
+
+
+def _measured(registry: Iterable[Ratio], rows: tuple[str, ...]) -> list[Record]:
+    """The recording rule of every measure declared over ``rows`` that has one."""
+    return [_record(m) for m in registry if m.by is not None and m.row.name in rows]
+
+
+def _live_service_level() -> str:
+    """The last 15 minutes' service level with legs still waiting past the target as
+    misses, by the strict formula whatever the queue reports: a live view of the queue."""
+    top, bottom = SERVICE_LEVEL[ServiceLevelFormula.STRICT].terms('{window="15m"}')
+    return (
+        f"sum by (channel, queue) ({top})\n/\n(\nsum by (channel, queue) ({bottom})\n"
+        f"+\nsum by (channel, queue) ({LEGS_WAITING_OVER_TARGET.name})\n)"
+    )
+
+
+def _calls(measured: list[Record]) -> list[Record]:
+    records = [Record(CALL_OUTCOMES, _sum(CALL, OUTCOMES)), *measured]
     # The formula the force reports for each queue, chosen by data (the formula info
     # series of the targets in force), labelled with it: every figure says its formula.
     reported = "\nor\n".join(
@@ -60,19 +86,7 @@ def _calls() -> list[Record]:
     )
     records += [
         Record(CALL_REPORTED, reported),
-        Record(
-            "channel_queue:ccm_call_live_service_level:ratio",
-            # Legs still waiting past the target are already misses.
-            'sum by (channel, queue) (ccm_call_legs_answered_within_target{window="15m"})\n/\n(\n'
-            'sum by (channel, queue) (ccm_call_legs_answered{window="15m"}'
-            ' + ccm_call_legs_abandoned{window="15m"})\n'
-            "+\nsum by (channel, queue) (ccm_call_legs_waiting_over_target)\n)",
-        ),
-        _record(measures.HOME_OFFICE_999_UNDER_10S),
-        _record(measures.CALL_ABANDONMENT),
-        _record(measures.CALL_ASA),
-        _record(measures.CALL_AHT),
-        _record(measures.CALL_COMBINED_WAIT),
+        Record("channel_queue:ccm_call_live_service_level:ratio", _live_service_level()),
         Record(
             "channel_window:ccm_contacts:share",
             _sum("channel, window", "ccm_contacts")
@@ -90,42 +104,29 @@ def _calls() -> list[Record]:
     return records
 
 
-def _callbacks() -> list[Record]:
+def _callbacks(measured: list[Record]) -> list[Record]:
     return [
         Record(CALLBACKS_OWED, _sum(CALLBACK, "ccm_callbacks_owed")),
-        # Divided by every call-back owed, attempted or not, as the monthly KPIs divide
-        # it: one still in time counts as a miss until attempted.
-        _record(measures.CALLBACK_FIRST_ATTEMPT),
+        *measured,
         # Every outcome: the alerts ask only whether call-backs are being made at all.
         Record(CALLBACK_ATTEMPTS, _sum(CALLBACK, "ccm_callback_attempts")),
     ]
 
 
-def _chats() -> list[Record]:
+def _chats_reports(measured: list[Record]) -> list[Record]:
     _, outcomes = measures.CHAT_ABANDONMENT.terms()
     return [
         Record(CHAT_OUTCOMES, _sum("window", outcomes)),
-        _record(measures.CHAT_SERVICE_LEVEL),
-        _record(measures.CHAT_ABANDONMENT),
-        _record(measures.CHAT_WAIT),
+        *measured,
         Record(CHAT_SL_OBJECTIVE, "max (ccm_chat_service_level_objective_ratio)"),
     ]
 
 
-def _reports() -> list[Record]:
-    return [_record(measures.REPORT_TRIAGE)]
-
-
-def _incidents() -> list[Record]:
+def _incidents(measured: list[Record]) -> list[Record]:
     _, scored = measures.INCIDENTS_MET.terms()
     return [
         Record(INCIDENTS_SCORED, _sum(INCIDENT, scored)),
-        _record(measures.INCIDENTS_MET),
-        _record(measures.INCIDENTS_MET_HIGH_HARM),
-        _record(measures.INCIDENTS_MET_BY_CATEGORY),
-        _record(measures.CATEGORY_TARGET_MET),
-        _record(measures.INCIDENT_ATTENDANCE),
-        _record(measures.INCIDENT_ATTENDANCE_TIME),
+        *measured,
         Record(INCIDENT_OBJECTIVE, "max by (policy, response) (ccm_incident_objective_ratio)"),
     ]
 
@@ -134,11 +135,19 @@ def _pipeline() -> list[Record]:
     return [Record(CONSUMER_LAG, "sum by (family) (ccm_consumer_lag_messages)")]
 
 
-def recording_groups() -> tuple[Group, ...]:
+_AROUND = {
+    "ccm-calls": _calls,
+    "ccm-callbacks": _callbacks,
+    "ccm-chats-reports": _chats_reports,
+    "ccm-incidents": _incidents,
+}
+"""What each group records beside its measures: sums the alerts gate on, objectives."""
+
+
+def recording_groups(registry: Iterable[Ratio] = MEASURES) -> tuple[Group, ...]:
+    """Every recording rule: each measure of ``registry`` in the group of its row."""
+    registry = tuple(registry)
     return (
-        Group("ccm-calls", tuple(_calls())),
-        Group("ccm-callbacks", tuple(_callbacks())),
-        Group("ccm-chats-reports", tuple(_chats() + _reports())),
-        Group("ccm-incidents", tuple(_incidents())),
+        *(Group(name, tuple(_AROUND[name](_measured(registry, rows)))) for name, rows in GROUPS),
         Group("ccm-pipeline", tuple(_pipeline())),
     )

@@ -14,13 +14,14 @@ Values are rounded half up to one decimal from the exact integer counts
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from schemas import Category
 from streams.core import measures
 from streams.core.bands import HOME_OFFICE_999_BANDS, in_bands
-from streams.core.measures import Ratio
+from streams.core.families import CALL_ROW, CALLBACK_ROW, CHAT_ROW, LEG_ROW, REPORT_ROW
+from streams.core.measures import MEASURES, SERVICE_LEVEL, Ratio
 from streams.core.monthly import ALL, HIGH_HARM
 from streams.core.months import one_decimal, percent
 from streams.core.pack import CallbackRow, CallRow, IncidentGradeRow, MonthlyPack
@@ -97,35 +98,39 @@ def _fields(row: object) -> Callable[[str], int]:
     return lambda name: getattr(row, name)
 
 
-def kpi_rows(pack: MonthlyPack) -> list[Kpi]:
-    """Every measure of every month, month by month, in a fixed order."""
+Over = dict[str, list[Ratio]]
+"""The monthly measures declared over each family row, by the row's name."""
+
+
+def kpi_rows(pack: MonthlyPack, registry: Iterable[Ratio] = MEASURES) -> list[Kpi]:
+    """Every measure of every month, month by month, in a fixed order: those of
+    ``registry`` over a row the pack holds whole come in the registry's order."""
+    over: Over = {}
+    for measure in registry:
+        if measure.monthly:
+            over.setdefault(measure.row.name, []).append(measure)
     rows: list[Kpi] = []
     for month in pack.months:
-        rows += _calls(pack, month)
-        rows += _callbacks(pack, month)
-        rows += _chats(pack, month)
-        rows += _online(pack, month)
+        rows += _calls(pack, month, over)
+        rows += _callbacks(pack, month, over)
+        rows += _chats(pack, month, over)
+        rows += _online(pack, month, over)
         rows += _incidents(pack, month)
     return rows
 
 
 # --- calls -------------------------------------------------------------------------------
 
+CALL_KEYS = ("month", "channel", "queue", "formula")
+
 
 def _sum_calls(rows: Sequence[CallRow]) -> dict[str, int]:
-    names = (
-        "offered",
-        "answered",
-        "answered_under_10s",
-        "answered_under_60s",
-        "abandoned",
-        "short_abandoned",
-        "answer_us_sum",
-    )
+    """A queue's counts over its formulas: every count field of the rows, added up."""
+    names = [f.name for f in fields(rows[0]) if f.name not in CALL_KEYS]
     return {n: sum(getattr(r, n) for r in rows) for n in names}
 
 
-def _calls(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
+def _calls(pack: MonthlyPack, month: str, over: Over) -> Iterator[Kpi]:
     calls = [r for r in pack.calls if r.month == month]
     for r in calls:
         dims = {"channel": r.channel, "queue": r.queue, "formula": r.formula}
@@ -135,11 +140,12 @@ def _calls(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
     for r in calls:
         by_queue.setdefault((r.channel, r.queue), []).append(r)
     queues = {where: _sum_calls(rows) for where, rows in by_queue.items()}
-    for (channel, queue), t in queues.items():
-        where = {"channel": channel, "queue": queue}
-        yield measured(month, measures.CALL_ABANDONMENT, t.__getitem__, **where)
-    for (channel, queue), t in queues.items():
-        yield measured(month, measures.CALL_ASA, t.__getitem__, channel=channel, queue=queue)
+    formulas = set(SERVICE_LEVEL.values())
+    for measure in over.get(LEG_ROW.name, []):
+        if measure in formulas:
+            continue
+        for (channel, queue), t in queues.items():
+            yield measured(month, measure, t.__getitem__, channel=channel, queue=queue)
     for r in pack.longest_waits:
         if r.month == month:
             waited = r.longest_wait_us is not None
@@ -151,9 +157,10 @@ def _calls(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
                 channel=r.channel,
                 queue=r.queue,
             )
-    for r in pack.combined_waits:
-        if r.month == month:
-            yield measured(month, measures.CALL_COMBINED_WAIT, _fields(r), channel=r.channel)
+    for measure in over.get(CALL_ROW.name, []):
+        for r in pack.combined_waits:
+            if r.month == month:
+                yield measured(month, measure, _fields(r), channel=r.channel)
     for (channel, queue), t in queues.items():
         where = {"channel": channel, "queue": queue}
         yield _count(month, "call_short_abandoned", t["short_abandoned"], t["offered"], **where)
@@ -182,11 +189,6 @@ def _home_office(month: str, queues: dict[tuple[str, str], dict[str, int]]) -> I
 # --- call-backs --------------------------------------------------------------------------
 
 RESOLVING_OUTCOMES = ("reached", "recontacted", "referred")
-CALLBACK_MEASURES = (
-    measures.CALLBACK_FIRST_ATTEMPT,
-    measures.CALLBACK_RESOLVED,
-    measures.CALLBACK_MEAN_FIRST_ATTEMPT,
-)
 
 
 def callback_channels(rows: Iterable[CallbackRow]) -> list[str]:
@@ -197,7 +199,7 @@ def callback_channels(rows: Iterable[CallbackRow]) -> list[str]:
     return [c for c in dict.fromkeys(r.channel for r in rows) if c == "999" or c in owed]
 
 
-def _callbacks(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
+def _callbacks(pack: MonthlyPack, month: str, over: Over) -> Iterator[Kpi]:
     """Call-backs owed on abandoned calls, by the month the abandoned leg was offered."""
     channels = callback_channels(pack.callbacks)
     contacts = {r.channel: r.contacts for r in pack.shares if r.month == month}
@@ -206,7 +208,7 @@ def _callbacks(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
             continue
         on = {"channel": r.channel}
         yield _count(month, "callbacks_owed", r.owed, contacts.get(r.channel, 0), **on)
-        for measure in CALLBACK_MEASURES:
+        for measure in over.get(CALLBACK_ROW.name, []):
             yield measured(month, measure, _fields(r), **on)
         resolved = {
             o.outcome: o.resolved
@@ -222,32 +224,30 @@ def _callbacks(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
 # --- chat and online ---------------------------------------------------------------------
 
 
-CHAT_MEASURES = (measures.CHAT_SERVICE_LEVEL, measures.CHAT_ABANDONMENT, measures.CHAT_WAIT)
-
-
-def _chats(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
+def _chats(pack: MonthlyPack, month: str, over: Over) -> Iterator[Kpi]:
     for r in pack.chats:
         if r.month != month:
             continue
-        for measure in CHAT_MEASURES:
+        for measure in over.get(CHAT_ROW.name, []):
             yield measured(month, measure, _fields(r))
         yield _count(month, "chats_requested_while_closed", r.outside_hours, r.requested)
 
 
-def _online(pack: MonthlyPack, month: str) -> Iterator[Kpi]:
+def _online(pack: MonthlyPack, month: str, over: Over) -> Iterator[Kpi]:
     reports = [r for r in pack.reports if r.month == month]
     submitted = sum(r.submitted for r in reports)
     for r in reports:
         yield _count(month, "reports_submitted", r.submitted, submitted, report_type=r.report_type)
     yield _count(month, "reports_submitted", submitted, submitted, report_type=REPORT_TYPE_ALL)
-    for r in reports:
-        yield measured(month, measures.REPORT_TRIAGE, _fields(r), report_type=r.report_type)
-    yield measured(
-        month,
-        measures.REPORT_TRIAGE,
-        lambda name: sum(getattr(r, name) for r in reports),
-        report_type=REPORT_TYPE_ALL,
-    )
+    for measure in over.get(REPORT_ROW.name, []):
+        for r in reports:
+            yield measured(month, measure, _fields(r), report_type=r.report_type)
+        yield measured(
+            month,
+            measure,
+            lambda name: sum(getattr(r, name) for r in reports),
+            report_type=REPORT_TYPE_ALL,
+        )
     for r in pack.shares:
         if r.month == month:
             yield _percent(month, "channel_share", r.contacts, r.month_contacts, channel=r.channel)
