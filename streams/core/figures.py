@@ -116,7 +116,7 @@ def compute(
         if family.staffing is not None:
             staffing = family.staffing
             _add_demand(demand.setdefault(staffing, {}), staffing, read[staffing.row], ref_us)
-    _put_windows(figures, windows, targets)
+    put_windows(figures, windows, targets)
     _positions(figures, demand, targets)
     readings.done()
     return figures
@@ -132,7 +132,7 @@ if any(c.combine != "sum" for f in FAMILIES.values() for r in f.rows for c in r.
     raise TypeError("a row's counts are added up over partitions: declare them combine='sum'")
 
 
-def _put_windows(figures: Figures, windows: Windows, targets: Targets) -> None:
+def put_windows(figures: Figures, windows: Windows, targets: Targets) -> None:
     for (_, dim), (family, row, by_window) in windows.items():
         labels, shown_counts = _layout(row, dim, targets)
         shown = [(figures.values[c.metric], c.count, c.scale) for c in shown_counts]

@@ -63,7 +63,14 @@ def declared(
     counts = [(f, int, field(default=0)) for f in row.pack_fields]
     made = make_dataclass(name, [*keys, *counts], bases=(figures,), frozen=True, slots=True)
     made.__module__, made.__doc__ = __name__, doc
+    made.__declared__ = (keys, figures)
     return made
+
+
+def with_row(row_type: Any, row: Row) -> Any:
+    """The pack row ``row_type`` as `declared` makes it over ``row`` instead."""
+    keys, figures = row_type.__declared__
+    return declared(row_type.__name__, row_type.__doc__, keys, row, figures)
 
 
 class _CallFigures:
