@@ -12,6 +12,7 @@ from streams.commands.common import (
 
 def cmd_rules_build(args: argparse.Namespace) -> int:
     from streams.alerting.build import generated_files, write
+    from streams.core.measures import in_doc
 
     targets = load_targets(args.targets or settings_from(args).targets_file)
     files = generated_files(targets, runbook_url=args.runbook_url)
@@ -19,7 +20,18 @@ def cmd_rules_build(args: argparse.Namespace) -> int:
     for path in files:
         state = "written" if args.root / path in changed else "unchanged"
         print(f"{path}: {state}", file=sys.stderr)
+    # The measures these rules record, as docs/kpis.md lists them.
+    doc = args.root / MEASURES_DOC
+    if doc.exists():
+        was = doc.read_text(encoding="utf-8")
+        now = in_doc(was)
+        if now != was:
+            doc.write_text(now, encoding="utf-8")
+        print(f"{MEASURES_DOC}: {'written' if now != was else 'unchanged'}", file=sys.stderr)
     return 0
+
+
+MEASURES_DOC = Path("docs/kpis.md")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

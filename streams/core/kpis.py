@@ -107,7 +107,7 @@ def kpi_rows(pack: MonthlyPack, registry: Iterable[Ratio] = MEASURES) -> list[Kp
     ``registry`` over a row the pack holds whole come in the registry's order."""
     over: Over = {}
     for measure in registry:
-        if measure.monthly:
+        if measure.monthly and measure.in_kpis:
             over.setdefault(measure.row.name, []).append(measure)
     rows: list[Kpi] = []
     for month in pack.months:

@@ -15,12 +15,13 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Literal
 
-from streams.core.calls import CallbackCount, CallCount, LegCount
+from streams.core.calls import CallbackCount, CallCount, FirstLegCount, LegCount
 from streams.core.chats import ChatCount
 from streams.core.families import (
     CALL_ROW,
     CALLBACK_ROW,
     CHAT_ROW,
+    FIRST_LEG_ROW,
     INCIDENT_ROW,
     LEG_ROW,
     REPORT_ROW,
@@ -55,7 +56,9 @@ class Ratio:
     where: tuple[tuple[str, str], ...] = ()
     """Label matchers every term carries (``!``: not equal), e.g. the 999 channel."""
     monthly: bool = True
-    """Whether the monthly pack holds its counts (so it has a ``kpis.csv`` row)."""
+    """Whether the monthly pack holds its counts."""
+    in_kpis: bool = True
+    """Whether, held there, it has ``kpis.csv`` rows."""
 
     def count(self, count: IntEnum) -> Count:
         return next(c for c in self.row.counts if c.count is count)
@@ -71,6 +74,11 @@ class Ratio:
         if name is None:
             raise ValueError(f"{self.name}: {count.name} is not in the monthly pack")
         return name
+
+    @property
+    def live(self) -> bool:
+        """Whether every count it reads is a live figure (so it has PromQL)."""
+        return all(self.count(c).metric is not None for c in (*self.top, *self.bottom))
 
     @property
     def record(self) -> str:
@@ -180,6 +188,12 @@ CALL_COMBINED_WAIT = Ratio(
     by=("channel", "window"),
 )  # fmt: skip
 
+FIRST_ANSWER = Ratio(
+    "call_first_answer_seconds", FIRST_LEG_ROW, (FirstLegCount.ANSWER_US_SUM,),
+    (FirstLegCount.ANSWERED,), "seconds", "", "A call's first leg's wait to answer, averaged: "
+    "the public page's 101 mean answer time.", in_kpis=False,
+)  # fmt: skip
+
 CALLBACK_FIRST_ATTEMPT = Ratio(
     "callback_first_attempt_within_target", CALLBACK_ROW,
     (CallbackCount.FIRST_ATTEMPT_WITHIN_TARGET,), (CallbackCount.OWED,), "percent",
@@ -265,6 +279,7 @@ MEASURES: tuple[Ratio, ...] = (
     CALL_AHT,
     HOME_OFFICE_999_UNDER_10S,
     CALL_COMBINED_WAIT,
+    FIRST_ANSWER,
     CALLBACK_FIRST_ATTEMPT,
     CALLBACK_RESOLVED,
     CALLBACK_MEAN_FIRST_ATTEMPT,
@@ -281,15 +296,34 @@ MEASURES: tuple[Ratio, ...] = (
 )
 
 
+DOC_START = (
+    "<!-- The table of measures: written by `ccm rules build` from streams/core/measures.py -->"
+)
+DOC_END = "<!-- end of the table of measures -->"
+
+
+def in_doc(text: str, measures: Iterable[Ratio] = MEASURES) -> str:
+    """``text`` (docs/kpis.md) with `table` between its markers."""
+    head, start, rest = text.partition(DOC_START)
+    _, end, tail = rest.partition(DOC_END)
+    if not (start and end):
+        raise ValueError(f"the table's markers are missing: {DOC_START} ... {DOC_END}")
+    return f"{head}{DOC_START}\n{table(measures)}{DOC_END}{tail}"
+
+
 def table(measures: Iterable[Ratio] = MEASURES) -> str:
     """The table of measures in docs/kpis.md: one line each, as declared."""
     lines = [
         "| measure | formula | unit | recording rule | in kpis.csv |",
         "|---|---|---|---|---|",
     ]
+    formulas = {measure: formula for formula, measure in SERVICE_LEVEL.items()}
     for m in measures:
         rule = f"`{m.record}`" if m.by is not None else ""
-        lines.append(
-            f"| {m.name} | {m.words()} | {m.unit} | {rule} | {'yes' if m.monthly else ''} |"
+        name = f"{m.name} (`{formulas[m].value}`)" if m in formulas else m.name
+        where = "".join(
+            f", {k} {'≠' if v.startswith('!') else '='} {v.lstrip('!')}" for k, v in m.where
         )
+        monthly = "yes" if m.monthly and m.in_kpis else ""
+        lines.append(f"| {name} | {m.words()}{where} | {m.unit} | {rule} | {monthly} |")
     return "\n".join(lines) + "\n"

@@ -30,13 +30,14 @@ from streams.core.measures import (
     CHAT_ABANDONMENT,
     CHAT_SERVICE_LEVEL,
     CHAT_WAIT,
+    FIRST_ANSWER,
+    INCIDENTS_MET,
     REPORT_TRIAGE,
     SERVICE_LEVEL,
     Ratio,
 )
-from streams.core.months import one_decimal, percent
+from streams.core.months import percent
 from streams.core.targets import ServiceLevelFormula
-from streams.core.timebase import US
 
 PACK_VERSION = 2
 LATER_TABLES = (
@@ -125,7 +126,7 @@ class IncidentRow:
 
     @property
     def pct_met(self) -> Decimal | None:
-        return percent(self.met, self.total)
+        return INCIDENTS_MET.value(lambda name: getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +160,10 @@ CombinedWaitRow = declared(
 
 class _FirstLegFigures:
     __slots__ = ()
-    answer_us_sum: int
-    answered: int
 
     @property
     def mean_seconds(self) -> Decimal | None:
-        return one_decimal(self.answer_us_sum, self.answered, US)
+        return FIRST_ANSWER.value(lambda name: getattr(self, name))
 
 
 FirstLegRow = declared(

@@ -15,11 +15,12 @@ import itertools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from streams.core.bands import HOME_OFFICE_999_BANDS, in_bands
+from streams.core.measures import CALL_ASA
 from streams.core.monthly import MonthlyPack
-from streams.core.months import one_decimal, percent
-from streams.core.timebase import US
+from streams.core.months import percent
 
 DEFAULT_THRESHOLD = 10
 
@@ -127,16 +128,16 @@ class Answers999:
 
 
 def answers_999(pack: MonthlyPack, threshold: int = DEFAULT_THRESHOLD) -> list[Answers999]:
-    sums: dict[str, list[int]] = {}
+    by_month: dict[str, list[Any]] = {}
     for row in pack.calls:
         if (row.channel, row.queue) == ("999", "fcr"):
-            found = sums.setdefault(row.month, [0, 0])
-            found[0] += row.answered
-            found[1] += row.answer_us_sum
+            by_month.setdefault(row.month, []).append(row)
     rows = []
     for bands in answer_times(pack, threshold):
-        answered, wait_us = sums.get(bands.month, (0, 0))
-        mean = None if bands.total is None else one_decimal(wait_us, answered, US)
+        of = by_month.get(bands.month, [])
+        mean = None
+        if bands.total is not None:
+            mean = CALL_ASA.value(lambda name, of=of: sum(getattr(r, name) for r in of))
         rows.append(Answers999(bands, mean))
     return rows
 

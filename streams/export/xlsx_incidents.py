@@ -12,6 +12,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from streams.core.kpis import in_group
+from streams.core.measures import INCIDENT_ATTENDANCE, INCIDENTS_MET
 from streams.core.monthly import CATEGORY_GROUPS, IncidentGradeRow, MonthlyPack
 from streams.core.months import percent
 from streams.export.sheet import CATEGORY_LABELS, COUNT, PERCENT, Measure, Sheet, words
@@ -37,7 +38,7 @@ def _block(sheet: Sheet, heading: str, rows: Rows, measures: list[Measure]) -> N
 MET_MEASURES: list[Measure] = [
     ("Met", _sum("met"), COUNT),
     ("Not Met", _sum("not_met"), COUNT),
-    ("% Met", lambda rs: percent(_sum("met")(rs), _sum("met")(rs) + _sum("not_met")(rs)), PERCENT),
+    ("% Met", lambda rs: INCIDENTS_MET.value(lambda name: _sum(name)(rs)), PERCENT),
 ]
 WITHIN_60M_MEASURES: list[Measure] = [
     ("Met", _sum("attended_within_60m"), COUNT),
@@ -47,7 +48,7 @@ WITHIN_60M_MEASURES: list[Measure] = [
 ATTENDANCE_MEASURES: list[Measure] = [
     ("Created", _sum("created"), COUNT),
     ("Attended", _sum("attended"), COUNT),
-    ("% Attended", lambda rs: percent(_sum("attended")(rs), _sum("created")(rs)), PERCENT),
+    ("% Attended", lambda rs: INCIDENT_ATTENDANCE.value(lambda name: _sum(name)(rs)), PERCENT),
 ]
 
 

@@ -12,6 +12,7 @@
 import ast
 from pathlib import Path
 
+from streams.core.measures import MEASURES
 from tests.conftest import REPO
 
 BAND_COUNTS = ("under_10s", "under_60s")
@@ -90,3 +91,58 @@ def test_the_check_finds_a_formula_decided_again(tmp_path: Path) -> None:
     again = tmp_path / "again.py"
     again.write_text('def f(r):\n    return r.formula == "ignore_abandons"\n')
     assert formulas_named(again) == [2]
+
+
+# --- the measures ------------------------------------------------------------------------
+
+MEASURE_HOME = REPO / "streams/core/measures.py"
+DIVIDING = {"percent", "one_decimal"}
+
+
+def _fields_of(measure, counts) -> set[str]:
+    return {measure.field(c) for c in counts}
+
+
+MONTHLY_TERMS = [
+    (m.name, _fields_of(m, m.top), _fields_of(m, m.bottom)) for m in MEASURES if m.monthly
+]
+
+
+def measures_worked_out(path: Path) -> list[tuple[int, str]]:
+    """(line, measure) where `percent` or `one_decimal` divides a measure's numerator
+    fields by its denominator's: a measure written out again."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not (isinstance(node, ast.Call) and len(node.args) >= 2):
+            continue
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else None
+        if isinstance(node.func, ast.Name):
+            called = node.func.id
+        if called not in DIVIDING:
+            continue
+        top, bottom = names_in(node.args[0]), names_in(node.args[1])
+        for name, fields_top, fields_bottom in MONTHLY_TERMS:
+            if fields_top <= top and fields_bottom & bottom:
+                found.append((node.lineno, name))
+    return found
+
+
+def test_each_measure_is_worked_out_in_one_module() -> None:
+    sources = [*(REPO / "streams").rglob("*.py"), *(REPO / "dashboards").rglob("*.py")]
+    elsewhere = {
+        str(path.relative_to(REPO)): found
+        for path in sorted(sources)
+        if path != MEASURE_HOME and (found := measures_worked_out(path))
+    }
+    assert elsewhere == {}
+
+
+def test_the_check_finds_a_measure_worked_out_again(tmp_path: Path) -> None:
+    again = tmp_path / "again.py"
+    again.write_text(
+        "def f(r):\n    return percent(r.abandoned, r.answered + r.abandoned)\n"
+        "def g(t):\n    return one_decimal(t['accept_us_sum'], t['accepted'], US)\n"
+    )
+    assert measures_worked_out(again) == [
+        (2, "call_abandonment"), (2, "chat_abandonment"), (4, "chat_average_wait_seconds")
+    ]  # fmt: skip
