@@ -13,6 +13,8 @@ from dashboards.panels import Query, bar_panel, dashboard, pie_panel, stat_panel
 from dashboards.promql import sel
 from schemas import Category, Channel, Queue
 from streams.core.calls import CallbackCount
+from streams.core.families.calls import CALL_SERVICE_LEVEL_OBJECTIVE
+from streams.core.families.incidents import INCIDENT_OBJECTIVE
 from streams.core.targets import Response
 
 UID = "ccm-command-team"
@@ -195,11 +197,11 @@ def build(objectives: Objectives):
                     Query(met("emergency"), "emergency"),
                     Query(met("priority"), "priority"),
                     Query(
-                        f"max(ccm_incident_objective_ratio{sel(response='emergency')})",
+                        f"max({INCIDENT_OBJECTIVE.name}{sel(response='emergency')})",
                         "emergency objective",
                     ),
                     Query(
-                        f"max(ccm_incident_objective_ratio{sel(response='priority')})",
+                        f"max({INCIDENT_OBJECTIVE.name}{sel(response='priority')})",
                         "priority objective",
                     ),
                 ],
@@ -214,7 +216,7 @@ def build(objectives: Objectives):
                     Query(service_999, "force"),
                     Query(promql.home_office_999(MONTH), "Home Office"),
                     Query(
-                        "max(ccm_call_service_level_objective_ratio"
+                        f"max({CALL_SERVICE_LEVEL_OBJECTIVE.name}"
                         f"{sel(channel='999', queue='fcr')})",
                         "objective",
                     ),

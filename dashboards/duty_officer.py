@@ -10,10 +10,14 @@ from dashboards.promql import sel
 from schemas import Channel, Queue
 from streams.core.callbacks import ABOUT_TO_BREACH
 from streams.core.families.calls import (
+    ABANDONMENT_OBJECTIVE,
+    CALL_SERVICE_LEVEL_OBJECTIVE,
     CALLBACKS_ABOUT_TO_BREACH,
     CALLBACKS_BREACHED,
     CALLBACKS_OPEN,
 )
+from streams.core.families.incidents import ABOUT_TO_BREACH as INCIDENTS_ABOUT_TO_BREACH
+from streams.core.families.incidents import BREACHED_UNATTENDED, INCIDENT_OBJECTIVE
 from streams.core.targets import Response
 
 UID = "ccm-duty-officer"
@@ -69,9 +73,9 @@ def build(objectives: Objectives):
     assert emergency is not None, "the grading policy has no emergency objective"
     target = objectives.queue(Channel.EMERGENCY, Queue.FCR)
     calls = {"channel": "999", "queue": "fcr"}
-    sl_objective = f"ccm_call_service_level_objective_ratio{sel(**calls)}"
-    abandon_objective = f"ccm_call_abandonment_objective_ratio{sel(**calls)}"
-    inc_objective = f"ccm_incident_objective_ratio{sel(response='emergency')}"
+    sl_objective = f"{CALL_SERVICE_LEVEL_OBJECTIVE.name}{sel(**calls)}"
+    abandon_objective = f"{ABANDONMENT_OBJECTIVE.name}{sel(**calls)}"
+    inc_objective = f"{INCIDENT_OBJECTIVE.name}{sel(response='emergency')}"
 
     def sl(window: str) -> str:
         return promql.leg_service_level(target.formula, sel(**calls, window=window))
@@ -97,7 +101,7 @@ def build(objectives: Objectives):
                 "Emergency incidents about to breach",
                 "Unattended emergency incidents with 80 % or more of their target gone.",
                 "short",
-                [Query(f"sum(ccm_incidents_about_to_breach{sel(response='emergency')})", "now")],
+                [Query(f"sum({INCIDENTS_ABOUT_TO_BREACH.name}{sel(response='emergency')})", "now")],
                 thresholds.none_wanted(),
                 w=4,
             ),
@@ -107,7 +111,7 @@ def build(objectives: Objectives):
                 "short",
                 [
                     Query(
-                        f"sum(ccm_incidents_breached_unattended{sel(response='emergency')})",
+                        f"sum({BREACHED_UNATTENDED.name}{sel(response='emergency')})",
                         "now",
                     )
                 ],

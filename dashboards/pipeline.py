@@ -12,6 +12,23 @@ from grafana_foundation_sdk.models import dashboard as model
 from dashboards.objectives import Objectives
 from dashboards.panels import Query, dashboard, stat_panel, time_panel
 from schemas import Family
+from streams.core.catalog import (
+    CHECKPOINT_ACKNOWLEDGED,
+    CHECKPOINT_DURATION,
+    CONSUMER_LAG,
+    CONSUMER_STALLED,
+    DEADLETTERS,
+    EVENTS_CONSUMED,
+    EVENTS_DUPLICATE,
+    EVENTS_LATE,
+    EVENTS_LOST,
+    EVENTS_REJECTED,
+    NEWEST_EVENT,
+    PARTITIONS_ASSIGNED,
+    PARTITIONS_LIVE,
+    STREAM_TIME,
+)
+from streams.core.families import MetricSpec
 
 UID = "ccm-pipeline-health"
 JOB = 'job="ccm-worker"'
@@ -32,8 +49,9 @@ def family_variable() -> board.CustomVariable:
     )
 
 
-def _rate(metric: str, by: str) -> str:
-    return f"sum by ({by}) (rate({metric}{F}[$__rate_interval]))"
+def _rate(counter: MetricSpec, by: str) -> str:
+    """Per second, summed across workers: a counter is exposed with ``_total``."""
+    return f"sum by ({by}) (rate({counter.name}_total{F}[$__rate_interval]))"
 
 
 def build(objectives: Objectives):
@@ -44,28 +62,28 @@ def build(objectives: Objectives):
                 "Events consumed per second, by family",
                 "Events read from each family's topic, every worker together.",
                 "eps",
-                [Query(_rate("ccm_events_consumed_total", "family"), "{{family}}")],
+                [Query(_rate(EVENTS_CONSUMED, "family"), "{{family}}")],
                 w=8,
             ),
             time_panel(
                 "Consumer lag, by family",
                 "Messages on the topics not yet read by the worker group.",
                 "short",
-                [Query(f"sum by (family) (ccm_consumer_lag_messages{F})", "{{family}}")],
+                [Query(f"sum by (family) ({CONSUMER_LAG.name}{F})", "{{family}}")],
                 w=8,
             ),
             time_panel(
                 "Consumers stalled, by family",
                 "1 while a family's consumer has lag but makes no progress.",
                 "short",
-                [Query(f"max by (family) (ccm_consumer_stalled{F})", "{{family}}")],
+                [Query(f"max by (family) ({CONSUMER_STALLED.name}{F})", "{{family}}")],
                 w=8,
             ),
             time_panel(
                 "Dead letters per second, by reason",
                 "Input sent to the dead-letter topic, by reason code (docs/event-contract.md).",
                 "eps",
-                [Query(_rate("ccm_deadletters_total", "reason"), "{{reason}}")],
+                [Query(_rate(DEADLETTERS, "reason"), "{{reason}}")],
                 w=8,
             ),
             time_panel(
@@ -74,10 +92,10 @@ def build(objectives: Objectives):
                 "offsets retention deleted before they were read (lost).",
                 "eps",
                 [
-                    Query(_rate("ccm_events_rejected_total", "family"), "rejected {{family}}"),
-                    Query(_rate("ccm_events_duplicate_total", "family"), "duplicate {{family}}"),
-                    Query(_rate("ccm_events_late_total", "family"), "late {{family}}"),
-                    Query(_rate("ccm_events_lost_total", "family"), "lost {{family}}"),
+                    Query(_rate(EVENTS_REJECTED, "family"), "rejected {{family}}"),
+                    Query(_rate(EVENTS_DUPLICATE, "family"), "duplicate {{family}}"),
+                    Query(_rate(EVENTS_LATE, "family"), "late {{family}}"),
+                    Query(_rate(EVENTS_LOST, "family"), "lost {{family}}"),
                 ],
                 w=8,
             ),
@@ -86,7 +104,7 @@ def build(objectives: Objectives):
                 "Wall clock minus stream time (the newest event time seen): how far behind "
                 "real time each family's figures are.",
                 "s",
-                [Query(f"time() - max by (family) (ccm_stream_time_seconds{F})", "{{family}}")],
+                [Query(f"time() - max by (family) ({STREAM_TIME.name}{F})", "{{family}}")],
                 w=8,
             ),
         ],
@@ -98,7 +116,7 @@ def build(objectives: Objectives):
                 "Stream time, by family",
                 "The newest event time each family has seen.",
                 "dateTimeAsIso",
-                [Query(f"max by (family) (ccm_stream_time_seconds{F}) * 1000", "{{family}}")],
+                [Query(f"max by (family) ({STREAM_TIME.name}{F}) * 1000", "{{family}}")],
                 w=8,
                 h=6,
             ),
@@ -109,7 +127,7 @@ def build(objectives: Objectives):
                 "s",
                 [
                     Query(
-                        "time() - max by (source) (ccm_newest_event_timestamp_seconds)",
+                        f"time() - max by (source) ({NEWEST_EVENT.name})",
                         "{{source}}",
                     )
                 ],
@@ -121,8 +139,10 @@ def build(objectives: Objectives):
                 "Partitions the workers hold, and those whose newest event is current.",
                 "short",
                 [
-                    Query(f"sum by (family) (ccm_partitions_assigned{F})", "assigned {{family}}"),
-                    Query(f"sum by (family) (ccm_partitions_live{F})", "live {{family}}"),
+                    Query(
+                        f"sum by (family) ({PARTITIONS_ASSIGNED.name}{F})", "assigned {{family}}"
+                    ),
+                    Query(f"sum by (family) ({PARTITIONS_LIVE.name}{F})", "live {{family}}"),
                 ],
                 w=8,
                 h=6,
@@ -138,8 +158,7 @@ def build(objectives: Objectives):
                 "s",
                 [
                     Query(
-                        "time() - min by (family) "
-                        f"(ccm_checkpoint_acknowledged_timestamp_seconds{F})",
+                        f"time() - min by (family) ({CHECKPOINT_ACKNOWLEDGED.name}{F})",
                         "{{family}}",
                     )
                 ],
@@ -150,7 +169,7 @@ def build(objectives: Objectives):
                 "How long the last checkpoint took: snapshot and Kafka's acknowledgement. "
                 "Checkpoints are spaced to spend at most a tenth of the time.",
                 "s",
-                [Query(f"max by (family) (ccm_checkpoint_duration_seconds{F})", "{{family}}")],
+                [Query(f"max by (family) ({CHECKPOINT_DURATION.name}{F})", "{{family}}")],
                 w=6,
             ),
             stat_panel(

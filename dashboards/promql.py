@@ -7,6 +7,7 @@ the objective allows, the objective read from the target series.
 
 from streams.core import measures
 from streams.core.calls import CallbackCount
+from streams.core.families import CONTACTS
 from streams.core.families.calls import LEGS_WAITING_OVER_TARGET
 from streams.core.targets import ServiceLevelFormula
 
@@ -57,7 +58,8 @@ def category_target_met(labels: str) -> str:
 
 def channel_share(window: str) -> str:
     labels = sel(window=window)
-    return f"sum by (channel) (ccm_contacts{labels}) / scalar(sum(ccm_contacts{labels}))"
+    contacts = f"{CONTACTS.name}{labels}"
+    return f"sum by (channel) ({contacts}) / scalar(sum({contacts}))"
 
 
 CALLBACKS_WITHIN_TARGET = {

@@ -11,7 +11,17 @@ from dashboards.panels import Query, bar_panel, dashboard, pie_panel, stat_panel
 from dashboards.promql import sel
 from schemas import Channel, Queue
 from streams.core.families import STANDARD_QUEUES
-from streams.core.families.calls import CALLBACKS_BREACHED, CALLBACKS_OLDEST, CALLBACKS_OPEN
+from streams.core.families.calls import (
+    CALLBACKS_BREACHED,
+    CALLBACKS_OLDEST,
+    CALLBACKS_OPEN,
+    LEGS_WAITING,
+    LEGS_WAITING_OVER_TARGET,
+    OLDEST_CALL_WAIT,
+    POSITIONS_NEEDED,
+)
+from streams.core.families.chats import CHATS_WAITING, OLDEST_CHAT_WAIT
+from streams.core.families.incidents import ABOUT_TO_BREACH, AWAITING_ATTENDANCE
 from streams.export.xlsx import QUEUE_LABELS
 
 UID = "ccm-supervisor-wallboard"
@@ -33,14 +43,14 @@ def _queue_panels(objectives: Objectives, channel: Channel, queue: Queue) -> lis
             f"{name}: waiting now",
             "Calls waiting to be answered at this queue now.",
             "short",
-            [Query(f"sum(ccm_call_legs_waiting{now})", "waiting")],
+            [Query(f"sum({LEGS_WAITING.name}{now})", "waiting")],
             w=2,
         ),
         stat_panel(
             f"{name}: oldest wait",
             f"How long the oldest waiting call has waited; red at the {target_s:g} s target.",
             "s",
-            [Query(f"max(ccm_call_oldest_wait_seconds{now})", "oldest")],
+            [Query(f"max({OLDEST_CALL_WAIT.name}{now})", "oldest")],
             thresholds.wait_within(target_s),
         ),
         stat_panel(
@@ -95,7 +105,7 @@ def _queue_panels(objectives: Objectives, channel: Channel, queue: Queue) -> lis
             f"{name}: past target",
             f"Calls waiting longer than {target_s:g} s now.",
             "short",
-            [Query(f"sum(ccm_call_legs_waiting_over_target{now})", "past target")],
+            [Query(f"sum({LEGS_WAITING_OVER_TARGET.name}{now})", "past target")],
             thresholds.none_wanted(),
             w=2,
         ),
@@ -104,7 +114,7 @@ def _queue_panels(objectives: Objectives, channel: Channel, queue: Queue) -> lis
             "Call handlers needed now to meet the target (Erlang C, demand of the last "
             "15 minutes).",
             "short",
-            [Query(f"sum(ccm_call_positions_needed{now})", "handlers")],
+            [Query(f"sum({POSITIONS_NEEDED.name}{now})", "handlers")],
             w=2,
         ),
     ]
@@ -165,13 +175,13 @@ def build(objectives: Objectives):
                     "Chats waiting",
                     "Live Chat requests not yet accepted.",
                     "short",
-                    [Query("sum(ccm_chats_waiting)", "waiting")],
+                    [Query(f"sum({CHATS_WAITING.name})", "waiting")],
                 ),
                 stat_panel(
                     "Oldest chat wait",
                     f"The oldest waiting chat; red at the {chat_target} s target.",
                     "s",
-                    [Query("max(ccm_chat_oldest_wait_seconds)", "oldest")],
+                    [Query(f"max({OLDEST_CHAT_WAIT.name})", "oldest")],
                     thresholds.wait_within(chat_target),
                 ),
                 bar_panel(
@@ -180,7 +190,7 @@ def build(objectives: Objectives):
                     "short",
                     [
                         Query(
-                            "sum by (grade, response) (ccm_incidents_awaiting_attendance)",
+                            f"sum by (grade, response) ({AWAITING_ATTENDANCE.name})",
                             "grade {{grade}} {{response}}",
                         )
                     ],
@@ -191,7 +201,7 @@ def build(objectives: Objectives):
                     "short",
                     [
                         Query(
-                            "sum by (grade, response) (ccm_incidents_about_to_breach)",
+                            f"sum by (grade, response) ({ABOUT_TO_BREACH.name})",
                             "grade {{grade}} {{response}}",
                         )
                     ],

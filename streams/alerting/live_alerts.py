@@ -3,7 +3,9 @@ unattended page at once; other breaches, downgrades after a breach and category
 commitments missed raise tickets. These read the wall clock (SPEC section 6), so a
 quiet night with no events still breaches, and a replay of history raises nothing."""
 
+from streams.alerting.counts import CATEGORY_TARGET_MISSED, DOWNGRADED_AFTER_BREACH
 from streams.alerting.rules import Alert
+from streams.core.families.incidents import ABOUT_TO_BREACH, BREACHED_UNATTENDED
 from streams.core.targets import Response, Targets
 
 GRADE = "policy, grade, response"
@@ -29,7 +31,7 @@ def live_incident_alerts(targets: Targets) -> list[Alert]:
     alerts = [
         Alert(
             "EmergencyIncidentAboutToBreach",
-            f'sum by ({GRADE}) (ccm_incidents_about_to_breach{{response="emergency"}}) > 0',
+            f'sum by ({GRADE}) ({ABOUT_TO_BREACH.name}{{response="emergency"}}) > 0',
             # Short: at 80 % of a 15-minute target three minutes are left to dispatch.
             "30s",
             "page",
@@ -42,7 +44,7 @@ def live_incident_alerts(targets: Targets) -> list[Alert]:
         ),
         Alert(
             "EmergencyIncidentBreachedUnattended",
-            f'sum by ({GRADE}) (ccm_incidents_breached_unattended{{response="emergency"}}) > 0',
+            f'sum by ({GRADE}) ({BREACHED_UNATTENDED.name}{{response="emergency"}}) > 0',
             "0s",
             "page",
             "{{ $value }} grade {{ $labels.grade }} emergency incident(s) past the attendance "
@@ -56,7 +58,7 @@ def live_incident_alerts(targets: Targets) -> list[Alert]:
         alerts.append(
             Alert(
                 "IncidentBreachedUnattended",
-                f'sum by ({GRADE}) (ccm_incidents_breached_unattended{{response=~"{others}"}}) > 0',
+                f'sum by ({GRADE}) ({BREACHED_UNATTENDED.name}{{response=~"{others}"}}) > 0',
                 "5m",
                 "ticket",
                 "{{ $value }} grade {{ $labels.grade }} {{ $labels.response }} incident(s) past "
@@ -69,7 +71,7 @@ def live_incident_alerts(targets: Targets) -> list[Alert]:
     alerts.append(
         Alert(
             "IncidentDowngradedAfterBreach",
-            f'sum by ({GRADE}) (ccm_incidents_downgraded_after_breach{{window="1h"}}) > 0',
+            f'sum by ({GRADE}) ({DOWNGRADED_AFTER_BREACH}{{window="1h"}}) > 0',
             "1m",
             "ticket",
             "{{ $value }} incident(s) downgraded to grade {{ $labels.grade }} after their "
@@ -84,7 +86,7 @@ def live_incident_alerts(targets: Targets) -> list[Alert]:
         alerts.append(
             Alert(
                 "IncidentCategoryTargetMissed",
-                "sum by (policy, category) (ccm_incidents_category_target_missed"
+                f"sum by (policy, category) ({CATEGORY_TARGET_MISSED}"
                 f'{{window="1h",category=~"{"|".join(categories)}"}}) > 0',
                 "1m",
                 "ticket",

@@ -9,11 +9,26 @@ from dataclasses import dataclass
 
 from schemas import Family
 from streams.alerting.burn import Severity
+from streams.alerting.recording import CONSUMER_LAG as LAG
 from streams.alerting.rules import Alert
+from streams.core.catalog import (
+    CHECKPOINT_ACKNOWLEDGED,
+    CHECKPOINTS_UNREADABLE,
+    CONSUMER_STALLED,
+    DEADLETTERS,
+    EVENTS_CONSUMED,
+    EVENTS_LOST,
+    STREAM_TIME,
+)
 from streams.core.targets import Targets
 
 JOB = "ccm-worker"
 LABELS = {"kind": "pipeline"}
+
+# Counters are exposed with ``_total``.
+DEADLETTERS_TOTAL = f"{DEADLETTERS.name}_total"
+EVENTS_LOST_TOTAL = f"{EVENTS_LOST.name}_total"
+EVENTS_CONSUMED_TOTAL = f"{EVENTS_CONSUMED.name}_total"
 
 
 @dataclass(frozen=True)
@@ -47,7 +62,7 @@ def chat_open_utc_hours(targets: Targets) -> tuple[int, int]:
 
 def _stale(family: Family, rule: Staleness, targets: Targets) -> Alert:
     expr = (
-        f'time() - max by (family) (ccm_stream_time_seconds{{family="{family.value}"}})'
+        f'time() - max by (family) ({STREAM_TIME.name}{{family="{family.value}"}})'
         f" > {rule.minutes * 60}"
     )
     when = ""
@@ -97,7 +112,7 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
     alerts += [
         Alert(
             "CcmConsumerStalled",
-            "max by (family) (ccm_consumer_stalled) == 1",
+            f"max by (family) ({CONSUMER_STALLED.name}) == 1",
             "2m",
             "page",
             "The {{ $labels.family }} consumer is behind and making no progress: those KPIs "
@@ -109,7 +124,7 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
         ),
         Alert(
             "CcmCheckpointUnreadable",
-            "sum by (family) (ccm_checkpoints_unreadable) > 0",
+            f"sum by (family) ({CHECKPOINTS_UNREADABLE.name}) > 0",
             "5m",
             "page",
             "{{ $value }} {{ $labels.family }} partitions are held by a worker that cannot "
@@ -121,7 +136,7 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
         ),
         Alert(
             "CcmConsumerLagHigh",
-            "family:ccm_consumer_lag_messages:sum > 1000",
+            f"{LAG} > 1000",
             "10m",
             "ticket",
             "{{ $value }} {{ $labels.family }} messages waiting to be applied",
@@ -131,8 +146,7 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
         ),
         Alert(
             "CcmConsumerLagGrowing",
-            "family:ccm_consumer_lag_messages:sum > 100\n"
-            "and deriv(family:ccm_consumer_lag_messages:sum[15m]) > 0",
+            f"{LAG} > 100\nand deriv({LAG}[15m]) > 0",
             "15m",
             "ticket",
             "{{ $labels.family }} consumer lag growing: {{ $value }} messages behind",
@@ -143,7 +157,7 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
         Alert(
             "CcmDeadLettersArriving",
             # Whole messages: increase() extrapolates to the window's edges (1 reads 1.02).
-            "round(sum by (family, reason) (increase(ccm_deadletters_total[10m]))) > 0",
+            f"round(sum by (family, reason) (increase({DEADLETTERS_TOTAL}[10m]))) > 0",
             "1m",
             "ticket",
             "{{ $value | humanize }} {{ $labels.family }} messages dead-lettered as "
@@ -157,8 +171,8 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
             "CcmEventsLost",
             # Totals restored from checkpoints and moved with partitions, so compare the
             # sum across workers with an hour ago rather than take a per-worker increase.
-            "sum by (family) (ccm_events_lost_total)\n"
-            "- sum by (family) (ccm_events_lost_total offset 1h) > 0",
+            f"sum by (family) ({EVENTS_LOST_TOTAL})\n"
+            f"- sum by (family) ({EVENTS_LOST_TOTAL} offset 1h) > 0",
             "5m",
             "ticket",
             "{{ $value }} {{ $labels.family }} messages deleted by retention before they were "
@@ -172,10 +186,10 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
             "CcmCheckpointsNotAcknowledged",
             # A worker checkpoints only what it has applied since the last checkpoint: on a
             # quiet family an old acknowledgement is normal, so ask for events applied too.
-            "time() - max by (family) (ccm_checkpoint_acknowledged_timestamp_seconds) > 120\n"
+            f"time() - max by (family) ({CHECKPOINT_ACKNOWLEDGED.name}) > 120\n"
             "and on (family)\n"
-            "sum by (family) (ccm_events_consumed_total)\n"
-            "- sum by (family) (ccm_events_consumed_total offset 10m) > 0",
+            f"sum by (family) ({EVENTS_CONSUMED_TOTAL})\n"
+            f"- sum by (family) ({EVENTS_CONSUMED_TOTAL} offset 10m) > 0",
             "2m",
             "ticket",
             "No {{ $labels.family }} checkpoint acknowledged by Kafka for "

@@ -8,9 +8,18 @@ Each keeps the ``window`` label, so one rule serves the 15m, 1h, 24h and today v
 
 from collections.abc import Iterable
 
+from streams.alerting import counts
 from streams.alerting.rules import Group, Record
-from streams.core import measures
-from streams.core.families.calls import LEGS_WAITING_OVER_TARGET
+from streams.core import catalog, measures
+from streams.core.families import CONTACTS
+from streams.core.families.calls import (
+    ABANDONMENT_OBJECTIVE,
+    CALL_SERVICE_LEVEL_OBJECTIVE,
+    LEGS_WAITING_OVER_TARGET,
+    SERVICE_LEVEL_FORMULA,
+)
+from streams.core.families.chats import CHAT_SERVICE_LEVEL_OBJECTIVE
+from streams.core.families.incidents import INCIDENT_OBJECTIVE as INCIDENT_OBJECTIVE_RATIO
 from streams.core.measures import MEASURES, SERVICE_LEVEL, Ratio
 from streams.core.targets import ServiceLevelFormula
 
@@ -36,19 +45,19 @@ def _record(measure: Ratio) -> Record:
 CALL_REPORTED = "channel_queue_window:ccm_call_service_level:ratio"
 CALL_OUTCOMES = "channel_queue_window:ccm_call_legs_with_outcome:sum"
 CALL_ABANDONMENT = measures.CALL_ABANDONMENT.record
-CALL_SL_OBJECTIVE = "channel_queue:ccm_call_service_level_objective_ratio:max"
-CALL_ABANDONMENT_OBJECTIVE = "channel_queue:ccm_call_abandonment_objective_ratio:max"
+CALL_SL_OBJECTIVE = f"channel_queue:{CALL_SERVICE_LEVEL_OBJECTIVE.name}:max"
+CALL_ABANDONMENT_OBJECTIVE = f"channel_queue:{ABANDONMENT_OBJECTIVE.name}:max"
 CHAT_SERVICE_LEVEL = measures.CHAT_SERVICE_LEVEL.record
 CHAT_OUTCOMES = "window:ccm_chats_with_outcome:sum"
-CHAT_SL_OBJECTIVE = ":ccm_chat_service_level_objective_ratio:max"
+CHAT_SL_OBJECTIVE = f":{CHAT_SERVICE_LEVEL_OBJECTIVE.name}:max"
 INCIDENTS_MET = measures.INCIDENTS_MET.record
 INCIDENTS_SCORED = "policy_response_window:ccm_incidents_scored:sum"
-INCIDENT_OBJECTIVE = "policy_response:ccm_incident_objective_ratio:max"
-CONSUMER_LAG = "family:ccm_consumer_lag_messages:sum"
+INCIDENT_OBJECTIVE = f"policy_response:{INCIDENT_OBJECTIVE_RATIO.name}:max"
+CONSUMER_LAG = f"family:{catalog.CONSUMER_LAG.name}:sum"
 CALLBACK = "channel, window"
-CALLBACKS_OWED = "channel_window:ccm_callbacks_owed:sum"
+CALLBACKS_OWED = f"channel_window:{counts.CALLBACKS_OWED}:sum"
 CALLBACK_FIRST_ATTEMPT = measures.CALLBACK_FIRST_ATTEMPT.record
-CALLBACK_ATTEMPTS = "channel_window:ccm_callback_attempts:sum"
+CALLBACK_ATTEMPTS = f"channel_window:{counts.CALLBACK_ATTEMPTS}:sum"
 
 
 GROUPS = (
@@ -81,24 +90,25 @@ def _calls(measured: list[Record]) -> list[Record]:
     # series of the targets in force), labelled with it: every figure says its formula.
     reported = "\nor\n".join(
         f'label_replace({service_level_record(f)}, "formula", "{f.value}", "", "")\n'
-        "  and on (channel, queue, formula) ccm_call_service_level_formula_info"
+        f"  and on (channel, queue, formula) {SERVICE_LEVEL_FORMULA.name}_info"
         for f in ServiceLevelFormula
     )
     records += [
         Record(CALL_REPORTED, reported),
         Record("channel_queue:ccm_call_live_service_level:ratio", _live_service_level()),
         Record(
-            "channel_window:ccm_contacts:share",
-            _sum("channel, window", "ccm_contacts")
+            f"channel_window:{CONTACTS.name}:share",
+            _sum("channel, window", CONTACTS.name)
             + "\n/ on (window) group_left ()\n"
-            + _sum("window", "ccm_contacts"),
+            + _sum("window", CONTACTS.name),
         ),
         Record(
-            CALL_SL_OBJECTIVE, "max by (channel, queue) (ccm_call_service_level_objective_ratio)"
+            CALL_SL_OBJECTIVE,
+            f"max by (channel, queue) ({CALL_SERVICE_LEVEL_OBJECTIVE.name})",
         ),
         Record(
             CALL_ABANDONMENT_OBJECTIVE,
-            "max by (channel, queue) (ccm_call_abandonment_objective_ratio)",
+            f"max by (channel, queue) ({ABANDONMENT_OBJECTIVE.name})",
         ),
     ]
     return records
@@ -106,10 +116,10 @@ def _calls(measured: list[Record]) -> list[Record]:
 
 def _callbacks(measured: list[Record]) -> list[Record]:
     return [
-        Record(CALLBACKS_OWED, _sum(CALLBACK, "ccm_callbacks_owed")),
+        Record(CALLBACKS_OWED, _sum(CALLBACK, counts.CALLBACKS_OWED)),
         *measured,
         # Every outcome: the alerts ask only whether call-backs are being made at all.
-        Record(CALLBACK_ATTEMPTS, _sum(CALLBACK, "ccm_callback_attempts")),
+        Record(CALLBACK_ATTEMPTS, _sum(CALLBACK, counts.CALLBACK_ATTEMPTS)),
     ]
 
 
@@ -118,7 +128,7 @@ def _chats_reports(measured: list[Record]) -> list[Record]:
     return [
         Record(CHAT_OUTCOMES, _sum("window", outcomes)),
         *measured,
-        Record(CHAT_SL_OBJECTIVE, "max (ccm_chat_service_level_objective_ratio)"),
+        Record(CHAT_SL_OBJECTIVE, f"max ({CHAT_SERVICE_LEVEL_OBJECTIVE.name})"),
     ]
 
 
@@ -127,12 +137,12 @@ def _incidents(measured: list[Record]) -> list[Record]:
     return [
         Record(INCIDENTS_SCORED, _sum(INCIDENT, scored)),
         *measured,
-        Record(INCIDENT_OBJECTIVE, "max by (policy, response) (ccm_incident_objective_ratio)"),
+        Record(INCIDENT_OBJECTIVE, f"max by (policy, response) ({INCIDENT_OBJECTIVE_RATIO.name})"),
     ]
 
 
 def _pipeline() -> list[Record]:
-    return [Record(CONSUMER_LAG, "sum by (family) (ccm_consumer_lag_messages)")]
+    return [Record(CONSUMER_LAG, f"sum by (family) ({catalog.CONSUMER_LAG.name})")]
 
 
 _AROUND = {

@@ -64,10 +64,7 @@ class Ratio:
         return next(c for c in self.row.counts if c.count is count)
 
     def metric(self, count: IntEnum) -> str:
-        name = self.count(count).metric
-        if name is None:
-            raise ValueError(f"{self.name}: {count.name} is not a live figure")
-        return name
+        return self.row.metric(count)
 
     def field(self, count: IntEnum) -> str:
         name = self.count(count).pack

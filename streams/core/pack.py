@@ -6,6 +6,7 @@ to and from plain JSON (the worker's export endpoint) without loss.
 
 from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from streams.core.families import (
@@ -54,6 +55,11 @@ so the exports that need them can say so, and the others still work across relea
 # --- rows: counts only; every ratio is derived ------------------------------------------
 
 
+def figure(measure: Ratio) -> Any:
+    """A pack row's figure of ``measure``, worked out from the row's own fields."""
+    return property(lambda row: measure.value(partial(getattr, row)))
+
+
 def declared(
     name: str, doc: str, keys: tuple[tuple[str, type], ...], row: Row, figures: type = object
 ) -> Any:
@@ -85,18 +91,10 @@ class _CallFigures:
 
     @property
     def service_level_pct(self) -> Decimal | None:
-        return self.service_level.value(self._field)
+        return self.service_level.value(partial(getattr, self))
 
-    @property
-    def abandonment_pct(self) -> Decimal | None:
-        return CALL_ABANDONMENT.value(self._field)
-
-    @property
-    def asa_seconds(self) -> Decimal | None:
-        return CALL_ASA.value(self._field)
-
-    def _field(self, name: str) -> int:
-        return getattr(self, name)
+    abandonment_pct = figure(CALL_ABANDONMENT)
+    asa_seconds = figure(CALL_ASA)
 
 
 CallRow = declared(
@@ -124,9 +122,7 @@ class IncidentRow:
     def total(self) -> int:
         return self.met + self.not_met
 
-    @property
-    def pct_met(self) -> Decimal | None:
-        return INCIDENTS_MET.value(lambda name: getattr(self, name))
+    pct_met = figure(INCIDENTS_MET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +139,7 @@ class LongestWaitRow:
 class _CombinedWaitFigures:
     __slots__ = ()
 
-    @property
-    def average_seconds(self) -> Decimal | None:
-        return CALL_COMBINED_WAIT.value(lambda name: getattr(self, name))
+    average_seconds = figure(CALL_COMBINED_WAIT)
 
 
 CombinedWaitRow = declared(
@@ -161,9 +155,7 @@ CombinedWaitRow = declared(
 class _FirstLegFigures:
     __slots__ = ()
 
-    @property
-    def mean_seconds(self) -> Decimal | None:
-        return FIRST_ANSWER.value(lambda name: getattr(self, name))
+    mean_seconds = figure(FIRST_ANSWER)
 
 
 FirstLegRow = declared(
@@ -190,17 +182,9 @@ IncidentGradeRow = declared(
 class _ChatFigures:
     __slots__ = ()
 
-    @property
-    def service_level_pct(self) -> Decimal | None:
-        return CHAT_SERVICE_LEVEL.value(lambda name: getattr(self, name))
-
-    @property
-    def abandonment_pct(self) -> Decimal | None:
-        return CHAT_ABANDONMENT.value(lambda name: getattr(self, name))
-
-    @property
-    def average_wait_seconds(self) -> Decimal | None:
-        return CHAT_WAIT.value(lambda name: getattr(self, name))
+    service_level_pct = figure(CHAT_SERVICE_LEVEL)
+    abandonment_pct = figure(CHAT_ABANDONMENT)
+    average_wait_seconds = figure(CHAT_WAIT)
 
 
 ChatRow = declared("ChatRow", "Chats requested in one month.", (("month", str),), CHAT_ROW,
@@ -210,9 +194,7 @@ ChatRow = declared("ChatRow", "Chats requested in one month.", (("month", str),)
 class _ReportFigures:
     __slots__ = ()
 
-    @property
-    def average_triage_seconds(self) -> Decimal | None:
-        return REPORT_TRIAGE.value(lambda name: getattr(self, name))
+    average_triage_seconds = figure(REPORT_TRIAGE)
 
 
 ReportRow = declared(
@@ -241,21 +223,14 @@ class _CallbackFigures:
     owed: int
     resolved: int
 
-    @property
-    def first_attempt_within_pct(self) -> Decimal | None:
-        return CALLBACK_FIRST_ATTEMPT.value(lambda name: getattr(self, name))
-
-    @property
-    def resolved_within_pct(self) -> Decimal | None:
-        return CALLBACK_RESOLVED.value(lambda name: getattr(self, name))
+    first_attempt_within_pct = figure(CALLBACK_FIRST_ATTEMPT)
+    resolved_within_pct = figure(CALLBACK_RESOLVED)
 
     @property
     def unresolved(self) -> int:
         return self.owed - self.resolved
 
-    @property
-    def mean_first_attempt_seconds(self) -> Decimal | None:
-        return CALLBACK_MEAN_FIRST_ATTEMPT.value(lambda name: getattr(self, name))
+    mean_first_attempt_seconds = figure(CALLBACK_MEAN_FIRST_ATTEMPT)
 
 
 CallbackRow = declared(

@@ -449,20 +449,30 @@ class Tally:
                 by_bucket.pop(bucket, None)
             elif name == "day_waits":
                 by_bucket[bucket] = {int(w): n for w, n in value}
-            else:
+            elif name == "waits":
                 by_bucket[bucket] = value
+            else:
+                by_bucket[bucket] = self._vector(value)
         self._unpruned = self._unfolded = True
         self._hours, self._hour_waits = {}, {}
         self.epoch += 1
 
+    def _vector(self, vector: list[int]) -> list[int]:
+        """A count vector read from a checkpoint, refused unless it is this tally's width:
+        one of another layout would put every count after the first it lacks in the
+        wrong place (`streams.core.layout` moves layouts by name before this)."""
+        if len(vector) != self.width:
+            raise ValueError(f"a count vector of {len(vector)} where the tally keeps {self.width}")
+        return vector
+
     def load_json(self, data: dict) -> None:
         def table(rows: Iterable) -> dict[Dim, dict[int, list[int]]]:
-            return {tuple(dim): {int(k): v for k, v in by} for dim, by in rows}
+            return {tuple(dim): {int(k): self._vector(v) for k, v in by} for dim, by in rows}
 
         self.minutes = table(data["minutes"])
         self.days = table(data["days"])
         self.live_days = table(data["live_days"])
-        self.waits = table(data["waits"])
+        self.waits = {tuple(dim): {int(k): v for k, v in by} for dim, by in data["waits"]}
         # Absent from checkpoints written before months kept their longest wait.
         self.day_waits = {
             tuple(dim): {int(day): {int(w): n for w, n in samples} for day, samples in by}

@@ -7,7 +7,7 @@ import zlib
 import orjson
 import pytest
 
-from streams.checkpoints import Chain, write
+from streams.checkpoints import Chain, read, write
 from streams.core.families import FAMILIES
 from streams.core.layout import FORMAT_4, layouts
 from streams.core.partition import LAYOUTS, PartitionState, UnreadableCheckpoint
@@ -94,3 +94,14 @@ def test_tallies_in_another_order_are_refused() -> None:
     other["layout"][0][0], other["layout"][1][0] = "calls", "legs"
     with pytest.raises(UnreadableCheckpoint, match="'calls' where this release keeps 'legs'"):
         PartitionState.restore(record(other), TARGETS, RULES)
+
+
+def test_a_count_vector_of_another_width_is_refused_not_misread() -> None:
+    # Format 4 holds counts by position: a vector one short would shift every count
+    # after the gap onto its neighbour's place.
+    state = applied(calls(2))
+    four = body(write(state, Chain(), KEY)[0][1])
+    _dim, by_day = four["ledger"]["tallies"][LEGS]["days"][0]
+    by_day[0][1].pop(3)
+    with pytest.raises(UnreadableCheckpoint, match="a count vector of 28 where the tally keeps 29"):
+        read(b"{}\n" + record(four), lambda n: None, TARGETS, RULES)

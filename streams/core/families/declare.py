@@ -105,6 +105,13 @@ class Row:
         """The index of the bucket counting those at most ``bound_s`` seconds."""
         return self.first_bucket + self.buckets.index(bound_s)
 
+    def metric(self, count: IntEnum) -> str:
+        """The gauge ``count`` shows as for each window."""
+        name = next(c.metric for c in self.counts if c.count is count)
+        if name is None:
+            raise ValueError(f"{self.name}: {count.name} is not a live figure")
+        return name
+
     def specs(self) -> tuple[MetricSpec, ...]:
         return tuple(c.spec for c in self.counts if c.metric is not None)
 
