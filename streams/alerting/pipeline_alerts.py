@@ -5,10 +5,7 @@ A dead or stale pipeline makes the KPIs wrong, not bad: Alertmanager's inhibitio
 (``alertmanager.py``) silence the KPI alerts these would otherwise cause.
 """
 
-from dataclasses import dataclass
-
 from schemas import Family
-from streams.alerting.burn import Severity
 from streams.alerting.recording import CONSUMER_LAG as LAG
 from streams.alerting.rules import Alert
 from streams.core.catalog import (
@@ -20,6 +17,7 @@ from streams.core.catalog import (
     EVENTS_LOST,
     STREAM_TIME,
 )
+from streams.core.families import FAMILIES, Quiet
 from streams.core.targets import Targets
 
 JOB = "ccm-worker"
@@ -31,45 +29,16 @@ EVENTS_LOST_TOTAL = f"{EVENTS_LOST.name}_total"
 EVENTS_CONSUMED_TOTAL = f"{EVENTS_CONSUMED.name}_total"
 
 
-@dataclass(frozen=True)
-class Staleness:
-    minutes: int
-    severity: Severity
-    why: str
-
-
-STALE = {
-    # A force's 999 and 101 lines are never ten minutes without a call, day or night.
-    Family.CALLS: Staleness(10, "page", "calls arrive every few minutes even at night"),
-    # Incidents are created around the clock; half an hour without one is a broken feed,
-    # and the duty officer would be blind to emergencies about to breach.
-    Family.INCIDENTS: Staleness(30, "page", "incidents are created around the clock"),
-    # Online reports come in bursts; a quiet couple of hours is normal at night.
-    Family.REPORTS: Staleness(180, "ticket", "online reports arrive at least every few hours"),
-    # Chats only while Live Chat is open (below).
-    Family.CHATS: Staleness(60, "ticket", "chats arrive every hour while Live Chat is open"),
-}
-
-
-def chat_open_utc_hours(targets: Targets) -> tuple[int, int]:
-    """UTC hours [start, end) inside Live Chat's opening hours in GMT and BST alike, less
-    the staleness allowance after opening. Prometheus has no time zones: London is UTC
-    or UTC+1, so an hour is open in both when it is open in London's later offset too."""
-    opens = max(c.opens.hour + (c.opens.minute > 0) for c in targets.chat)
-    closes = min(c.closes.hour for c in targets.chat)
-    return opens + STALE[Family.CHATS].minutes // 60, closes - 1
-
-
-def _stale(family: Family, rule: Staleness, targets: Targets) -> Alert:
+def _stale(family: Family, rule: Quiet, targets: Targets) -> Alert:
     expr = (
         f'time() - max by (family) ({STREAM_TIME.name}{{family="{family.value}"}})'
         f" > {rule.minutes * 60}"
     )
     when = ""
-    if family is Family.CHATS:
-        start, end = chat_open_utc_hours(targets)
+    if rule.hours is not None:
+        start, end = rule.hours(targets)
         expr += f"\nand on () hour() >= {start} and on () hour() < {end}"
-        when = f" Checked only from {start}:00 to {end}:00 UTC, inside Live Chat's opening hours."
+        when = f" Checked only from {start}:00 to {end}:00 UTC, inside {rule.within}."
     return Alert(
         "CcmEventsStale",
         expr,
@@ -108,7 +77,11 @@ def pipeline_alerts(targets: Targets) -> list[Alert]:
             LABELS,
         ),
     ]
-    alerts += [_stale(family, rule, targets) for family, rule in STALE.items()]
+    alerts += [
+        _stale(family, spec.quiet, targets)
+        for family, spec in FAMILIES.items()
+        if spec.quiet is not None
+    ]
     alerts += [
         Alert(
             "CcmConsumerStalled",

@@ -26,7 +26,10 @@ from streams.core.families import (
     LEG_ROW,
     REPORT_ROW,
 )
-from streams.core.families.declare import Count, Row
+from streams.core.families.calls import ABANDONMENT_OBJECTIVE, CALL_SERVICE_LEVEL_OBJECTIVE
+from streams.core.families.chats import CHAT_SERVICE_LEVEL_OBJECTIVE
+from streams.core.families.declare import Count, MetricSpec, Row
+from streams.core.families.incidents import INCIDENT_OBJECTIVE
 from streams.core.incidents import IncidentCount
 from streams.core.months import one_decimal, percent
 from streams.core.reports import ReportCount
@@ -59,6 +62,9 @@ class Ratio:
     """Whether the monthly pack holds its counts."""
     in_kpis: bool = True
     """Whether, held there, it has ``kpis.csv`` rows."""
+    objective: MetricSpec | None = None
+    """The series of the objective in force it is judged against (the alerts' burn
+    rates divide by it); None: none."""
 
     def count(self, count: IntEnum) -> Count:
         return next(c for c in self.row.counts if c.count is count)
@@ -154,12 +160,14 @@ SERVICE_LEVEL: dict[ServiceLevelFormula, Ratio] = {
         "percent",
         f"ccm_call_service_level_{formula.value}",
         f"Service level, {formula.value.replace('_', ' ')}.",
+        objective=CALL_SERVICE_LEVEL_OBJECTIVE,
     )
     for formula, (top, bottom) in TERMS.items()
 }
 CALL_ABANDONMENT = _legs(
     "call_abandonment", (LegCount.ABANDONED,), _OUTCOMES, "percent", "ccm_call_abandonment",
     "Legs abandoned (short abandons excluded) of those with an outcome.",
+    objective=ABANDONMENT_OBJECTIVE,
 )  # fmt: skip
 CALL_ASA = _legs(
     "call_asa_seconds", (LegCount.ANSWER_US_SUM,), (LegCount.ANSWERED,), "seconds",
@@ -215,7 +223,7 @@ _CHAT_OUTCOMES = (ChatCount.ACCEPTED, ChatCount.ABANDONED)
 CHAT_SERVICE_LEVEL = Ratio(
     "chat_service_level", CHAT_ROW, (ChatCount.ACCEPTED_WITHIN_TARGET,), _CHAT_OUTCOMES, "percent",
     "ccm_chat_service_level", "Chats accepted within target, of those with an outcome.",
-    by=("window",),
+    by=("window",), objective=CHAT_SERVICE_LEVEL_OBJECTIVE,
 )  # fmt: skip
 CHAT_ABANDONMENT = Ratio(
     "chat_abandonment", CHAT_ROW, (ChatCount.ABANDONED,), _CHAT_OUTCOMES, "percent",
@@ -239,7 +247,7 @@ _BY_RESPONSE = ("policy", "response", "window")
 INCIDENTS_MET = Ratio(
     "incident_target_met", INCIDENT_ROW, (IncidentCount.MET,), _SCORED, "percent",
     "ccm_incidents_met", "Scored incidents attended within their grade's target.",
-    by=_BY_RESPONSE,
+    by=_BY_RESPONSE, objective=INCIDENT_OBJECTIVE,
 )  # fmt: skip
 INCIDENTS_MET_HIGH_HARM = Ratio(
     "incident_target_met_high_harm", INCIDENT_ROW, (IncidentCount.MET,), _SCORED, "percent",
@@ -311,8 +319,8 @@ def in_doc(text: str, measures: Iterable[Ratio] = MEASURES) -> str:
 def table(measures: Iterable[Ratio] = MEASURES) -> str:
     """The table of measures in docs/kpis.md: one line each, as declared."""
     lines = [
-        "| measure | formula | unit | recording rule | in kpis.csv |",
-        "|---|---|---|---|---|",
+        "| measure | formula | unit | recording rule | judged against | in kpis.csv |",
+        "|---|---|---|---|---|---|",
     ]
     formulas = {measure: formula for formula, measure in SERVICE_LEVEL.items()}
     for m in measures:
@@ -322,5 +330,6 @@ def table(measures: Iterable[Ratio] = MEASURES) -> str:
             f", {k} {'≠' if v.startswith('!') else '='} {v.lstrip('!')}" for k, v in m.where
         )
         monthly = "yes" if m.monthly and m.in_kpis else ""
-        lines.append(f"| {name} | {m.words()}{where} | {m.unit} | {rule} | {monthly} |")
+        judged = f"`{m.objective.name}`" if m.objective is not None else ""
+        lines.append(f"| {name} | {m.words()}{where} | {m.unit} | {rule} | {judged} | {monthly} |")
     return "\n".join(lines) + "\n"

@@ -73,3 +73,14 @@ def test_docs_list_the_measures_as_declared() -> None:
     doc = (REPO / "docs/kpis.md").read_text(encoding="utf-8")
     assert in_doc(doc) == doc, "docs/kpis.md is out of date: run `ccm rules build`"
     assert doc.count("| call_service_level (") == 3
+
+
+def test_the_objectives_measures_are_judged_against_are_series_the_worker_shows() -> None:
+    judged = {m.objective.name for m in MEASURES if m.objective is not None}
+    assert judged == {
+        "ccm_call_service_level_objective_ratio",
+        "ccm_call_abandonment_objective_ratio",
+        "ccm_chat_service_level_objective_ratio",
+        "ccm_incident_objective_ratio",
+    }
+    assert judged <= set(BY_NAME)

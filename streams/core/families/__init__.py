@@ -28,6 +28,7 @@ from streams.core.families.declare import (
     FamilySpec,
     MetricSpec,
     Now,
+    Quiet,
     Row,
     gauge,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "FamilySpec",
     "MetricSpec",
     "Now",
+    "Quiet",
     "Row",
     "gauge",
 ]

@@ -23,6 +23,7 @@ from streams.core.families.declare import (
     FamilySpec,
     MetricSpec,
     Now,
+    Quiet,
     Row,
     Staffing,
     TargetFigures,
@@ -466,4 +467,6 @@ CALLS = FamilySpec(
         handled=LegCount.HANDLED,
         handle_us=LegCount.HANDLE_US_SUM,
     ),
+    # A force's 999 and 101 lines are never ten minutes without a call, day or night.
+    quiet=Quiet(10, "page", "calls arrive every few minutes even at night"),
 )

@@ -10,6 +10,7 @@ from streams.core.families.declare import (
     Count,
     FamilySpec,
     Now,
+    Quiet,
     Row,
     TargetFigures,
     gauge,
@@ -118,6 +119,18 @@ def _chat_targets(targets: Targets, day: date) -> TargetFigures:
     yield CHAT_SERVICE_LEVEL_OBJECTIVE, (), chat.service_level_objective
 
 
+CHATS_QUIET_MINUTES = 60
+
+
+def chat_open_utc_hours(targets: Targets) -> tuple[int, int]:
+    """UTC hours [start, end) inside Live Chat's opening hours in GMT and BST alike, less
+    the allowance for quiet after opening. Prometheus has no time zones: London is UTC
+    or UTC+1, so an hour is open in both when it is open in London's later offset too."""
+    opens = max(c.opens.hour + (c.opens.minute > 0) for c in targets.chat)
+    closes = min(c.closes.hour for c in targets.chat)
+    return opens + CHATS_QUIET_MINUTES // 60, closes - 1
+
+
 CHATS = FamilySpec(
     Family.CHATS,
     ledger=ChatLedger,
@@ -135,4 +148,11 @@ CHATS = FamilySpec(
     now=_chats_now,
     targets=_chat_targets,
     contacts=Contacts("chats", ChatCount.REQUESTED, lambda _dim: "chat", ("chat",)),
+    quiet=Quiet(
+        CHATS_QUIET_MINUTES,
+        "ticket",
+        "chats arrive every hour while Live Chat is open",
+        hours=chat_open_utc_hours,
+        within="Live Chat's opening hours",
+    ),
 )

@@ -178,6 +178,21 @@ TargetFigures = Iterable[tuple[MetricSpec, Labels, float]]
 
 
 @dataclass(frozen=True)
+class Quiet:
+    """How long the family's events may stop before its feed is taken to be broken, and
+    who is told: a page, or a ticket for the working day."""
+
+    minutes: int
+    severity: Literal["page", "ticket"]
+    why: str
+    """Why that long, in the alert's words."""
+    hours: "Callable[[Targets], tuple[int, int]] | None" = None
+    """UTC hours [start, end) within which alone it is checked; None: around the clock."""
+    within: str = ""
+    """What those hours are, in the alert's words."""
+
+
+@dataclass(frozen=True)
 class FamilySpec:
     """One family of lifecycles: how its ledger is made, and everything it shows."""
 
@@ -201,6 +216,8 @@ class FamilySpec:
     """(ledger, stream µs): what the monthly pack adds to the tallies as of the
     partition's newest event, never the wall clock."""
     staffing: Staffing | None = None
+    quiet: Quiet | None = None
+    """None: never alerted on for want of events."""
 
     def make_ledger(self, targets: Targets, rules: "TimeRules") -> Ledger:
         return self.ledger(targets, rules.grace_us, self.stale(rules), rules.close_after_us)

@@ -12,6 +12,7 @@ from streams.core.families.declare import (
     Labels,
     MetricSpec,
     Now,
+    Quiet,
     Row,
     TargetFigures,
     gauge,
@@ -246,4 +247,7 @@ INCIDENTS = FamilySpec(
     now=_incidents_now,
     targets=_incident_targets,
     as_of=lambda ledger, stream_us: {INCIDENT_ROW.name: ledger.live_view(stream_us).corrections},
+    # Incidents are created around the clock; half an hour without one is a broken feed,
+    # and the duty officer would be blind to emergencies about to breach.
+    quiet=Quiet(30, "page", "incidents are created around the clock"),
 )

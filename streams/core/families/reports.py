@@ -1,7 +1,16 @@
 """Online reports: submitted and triaged, by report type (`streams.core.reports`)."""
 
 from schemas import Family, ReportType
-from streams.core.families.declare import Contacts, Count, FamilySpec, Now, Row, first_label, gauge
+from streams.core.families.declare import (
+    Contacts,
+    Count,
+    FamilySpec,
+    Now,
+    Quiet,
+    Row,
+    first_label,
+    gauge,
+)
 from streams.core.reports import ReportCount, ReportLedger
 from streams.core.timebase import US
 
@@ -71,4 +80,6 @@ REPORTS = FamilySpec(
     now=_reports_now,
     targets=lambda _targets, _day: (),
     contacts=Contacts("reports", ReportCount.SUBMITTED, lambda _dim: "online", ("online",)),
+    # Online reports come in bursts; a quiet couple of hours is normal at night.
+    quiet=Quiet(180, "ticket", "online reports arrive at least every few hours"),
 )
