@@ -329,7 +329,7 @@ def table(measures: Iterable[Ratio] = MEASURES) -> str:
         where = "".join(
             f", {k} {'≠' if v.startswith('!') else '='} {v.lstrip('!')}" for k, v in m.where
         )
-        monthly = "yes" if m.monthly and m.in_kpis else ""
+        monthly = "yes" if m.monthly and m.in_kpis else "no"
         judged = f"`{m.objective.name}`" if m.objective is not None else ""
         lines.append(f"| {name} | {m.words()}{where} | {m.unit} | {rule} | {judged} | {monthly} |")
     return "\n".join(lines) + "\n"
