@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from streams.core.layout import digest
 from streams.core.partition import SNAPSHOT_VERSION, PartitionState, UnreadableCheckpoint
 from streams.core.targets import Targets
 from streams.core.timebase import TimeRules
@@ -49,6 +50,8 @@ class Chain:
     """Bytes of the changes written since that snapshot."""
     version: int | None = None
     """The format of that snapshot, which the changes after it share; None: no snapshot."""
+    layout: str | None = None
+    """The digest of that snapshot's count layouts (`streams.core.layout`)."""
 
 
 def change_key(key: bytes, seq: int) -> bytes:
@@ -65,12 +68,14 @@ def write(
     """The records of a checkpoint of ``state`` now, under its snapshot's ``key``, in
     format ``version``. A chain is all of one format: a new format starts with a whole
     snapshot, so a worker that reads only the old one never meets the new one halfway
-    along a chain."""
+    along a chain. Likewise of one count layout: the snapshot names the counts, and
+    the records of changes after it only the digest of those names."""
     seq, record_id = chain.seq + 1, os.urandom(8).hex()
     if (
         chain.full_seq is None
         or chain.changes_bytes >= chain.full_bytes
         or chain.version != version
+        or chain.layout != state.written_layout(version)
     ):
         head = _head({"seq": seq, "id": record_id})
         value = state.snapshot(head, version, writer)
@@ -79,7 +84,7 @@ def write(
         if chain.full_seq is not None:
             records += [(change_key(key, n), None) for n in range(chain.full_seq + 1, seq)]
         chain.full_seq, chain.full_bytes, chain.changes_bytes = seq, len(value) - len(head), 0
-        chain.version = version
+        chain.version, chain.layout = version, state.written_layout(version)
     else:
         head = _head({"seq": seq, "id": record_id, "after": chain.last_id})
         value = state.changes(head, version, writer)
@@ -119,7 +124,12 @@ def _read(
     state = PartitionState.restore(blob, targets, rules)
     seq = header.get("seq", 0)
     chain = Chain(
-        seq, header.get("id", ""), full_seq=seq, full_bytes=len(blob), version=state.restored_from
+        seq,
+        header.get("id", ""),
+        full_seq=seq,
+        full_bytes=len(blob),
+        version=state.restored_from,
+        layout=digest(state.held),
     )
     while (value := change(chain.seq + 1)) is not None:
         header, blob = _unframe(value)

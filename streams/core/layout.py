@@ -9,6 +9,8 @@ starts at zero where the checkpoint did not keep it, and a count this release do
 know is refused (`LayoutMismatch`), never misread into another's position.
 """
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 
 from streams.core.families.declare import Row
@@ -34,6 +36,12 @@ def row_layout(row: Row) -> Layout:
 
 def layouts(rows: Iterable[Row]) -> Layouts:
     return tuple((row.name, row_layout(row)) for row in rows)
+
+
+def digest(of: Layouts) -> str:
+    """A short name for a family's layouts: what a record of changes carries, the
+    snapshot it follows holding them whole."""
+    return hashlib.sha256(json.dumps(to_json(of)).encode()).hexdigest()[:16]
 
 
 def to_json(of: Layouts) -> list:

@@ -16,7 +16,14 @@ import orjson
 
 from schemas import Envelope, Family, RejectReason, Source, decode
 from streams.core.families import FAMILIES
-from streams.core.layout import FORMAT_4, LayoutMismatch, Layouts, layouts, move_ledger
+from streams.core.layout import (
+    FORMAT_4,
+    LayoutMismatch,
+    Layouts,
+    digest,
+    layouts,
+    move_ledger,
+)
 from streams.core.layout import from_json as layouts_from_json
 from streams.core.layout import to_json as layouts_to_json
 from streams.core.ledger import Conflict, DeadLetter, Duplicate, Ledger
@@ -83,6 +90,9 @@ class PartitionState:
         self.newest_by_source: dict[Source, int] = {}
         self._last_sweep_us: int | None = None
         self.restored_from = 0
+        self.held: Layouts = LAYOUTS[family.value]
+        """The layouts of the snapshot this state was restored from, which the records
+        of changes after it share (this release's, for a state not restored)."""
         """The format of the checkpoint this state was restored from; 0: none."""
 
     def process(
@@ -223,7 +233,10 @@ class PartitionState:
         (a record's header: written in place, the blob is not copied to put it there), in
         format ``version`` (one of `WRITABLE_VERSIONS`; 5 names its ``writer``)."""
         parts = self._in_layout(version, self.ledger.to_json_parts())
-        return _compressed(_with_counts(self._counts(version, writer), b"ledger", parts), head)
+        counts = self._counts(version, writer)
+        if version >= 5:
+            counts["layout"] = layouts_to_json(LAYOUTS[self.family.value])
+        return _compressed(_with_counts(counts, b"ledger", parts), head)
 
     def track_changes(self) -> None:
         """From now on remember what changes, so that `changes` can say it: a worker's
@@ -239,7 +252,17 @@ class PartitionState:
         if self.ledger.changed is None:
             raise RuntimeError("changes asked of a state that does not track them")
         parts = self._in_layout(version, self.ledger.changes_parts())
-        return _compressed(_with_counts(self._counts(version, writer), b"changes", parts), head)
+        counts = self._counts(version, writer)
+        if version >= 5:  # the snapshot they follow holds it whole (`written_layout`)
+            counts["layout_digest"] = digest(LAYOUTS[self.family.value])
+        return _compressed(_with_counts(counts, b"changes", parts), head)
+
+    def written_layout(self, version: int) -> str:
+        """The digest of the layouts a checkpoint in format ``version`` holds: a chain
+        whose snapshot holds other layouts starts again with a whole snapshot, so that
+        records of changes always share their snapshot's."""
+        family = self.family.value
+        return digest(LAYOUTS[family] if version >= 5 else FORMAT_4[family])
 
     def _in_layout(self, version: int, parts: Iterator[bytes]) -> Iterator[bytes]:
         """The ledger's JSON in the layout format ``version`` holds: format 4 by the
@@ -257,7 +280,12 @@ class PartitionState:
         if Family(body["family"]) is not self.family:
             raise ValueError(f"changes of {body['family']} given to a {self.family.value} state")
         self._load_counts(body)
-        self.ledger.apply_changes(_in_this_layout(body, "changes"))
+        if "layout_digest" in body and body["layout_digest"] != digest(self.held):
+            raise UnreadableCheckpoint(
+                "a record of changes in other layouts than the snapshot it follows "
+                f"(written by ccm {body.get('writer')}): run that release for this partition"
+            )
+        self.ledger.apply_changes(_in_this_layout(body, "changes", self.held))
 
     def _counts(self, version: int, writer: str) -> dict:
         if version not in WRITABLE_VERSIONS:
@@ -277,7 +305,6 @@ class PartitionState:
         }
         if version >= 5:
             counts["writer"] = writer
-            counts["layout"] = layouts_to_json(LAYOUTS[self.family.value])
         return counts
 
     def _load_counts(self, body: dict) -> None:
@@ -299,8 +326,10 @@ class PartitionState:
         _check_version(body)
         state = cls(Family(body["family"]), targets, rules, live)
         state._load_counts(body)
-        state.ledger.load_json(_in_this_layout(body, "ledger"))
-        state.restored_from = body["v"]
+        family = body["family"]
+        held = layouts_from_json(body["layout"]) if "layout" in body else FORMAT_4[family]
+        state.ledger.load_json(_in_this_layout(body, "ledger", held))
+        state.restored_from, state.held = body["v"], held
         return state
 
     def describe(self) -> str:
@@ -321,11 +350,10 @@ def _check_version(body: dict) -> None:
         )
 
 
-def _in_this_layout(body: dict, part: str) -> dict:
-    """The checkpoint's ``part`` (the ledger, or its changes) moved by name into the
-    layout this release keeps."""
+def _in_this_layout(body: dict, part: str, held: Layouts) -> dict:
+    """The checkpoint's ``part`` (the ledger, or its changes), in the ``held`` layouts,
+    moved by name into those this release keeps."""
     family = body["family"]
-    held = layouts_from_json(body["layout"]) if "layout" in body else FORMAT_4[family]
     data: dict = body[part]
     try:
         move_ledger(data, held, LAYOUTS[family])

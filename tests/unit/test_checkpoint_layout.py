@@ -9,7 +9,7 @@ import pytest
 
 from streams.checkpoints import Chain, read, write
 from streams.core.families import FAMILIES
-from streams.core.layout import FORMAT_4, layouts, moves
+from streams.core.layout import FORMAT_4, digest, layouts, moves
 from streams.core.partition import LAYOUTS, PartitionState, UnreadableCheckpoint
 from tests.unit.test_checkpoint_formats import KEY, RULES, TARGETS, applied, body, calls
 
@@ -109,3 +109,33 @@ def test_a_count_vector_of_another_width_is_refused_not_misread() -> None:
     by_day[0][1].pop(3)
     with pytest.raises(UnreadableCheckpoint, match="a count vector of 28 where the tally keeps 29"):
         read(b"{}\n" + record(four), lambda n: None, TARGETS, RULES)
+
+
+def test_records_of_changes_carry_only_the_layouts_digest_which_must_be_their_snapshots() -> None:
+    state = applied(calls(2))
+    chain = Chain()
+    snapshot = write(state, chain, KEY, 5, "0.2.0")[0][1]
+    changes = write(state, chain, KEY, 5, "0.2.0")[0][1]
+    assert "layout" in body(snapshot) and "layout_digest" not in body(snapshot)
+    assert body(changes)["layout_digest"] == digest(LAYOUTS["calls"])
+    assert "layout" not in body(changes)
+    # A snapshot of other layouts (a release counting one count fewer), and after it
+    # changes claiming this release's: refused, never moved by the wrong names.
+    older = without_a_count(body(snapshot), UNDER_60S)
+    restored = PartitionState.restore(record(older), TARGETS, RULES)
+    with pytest.raises(UnreadableCheckpoint, match="other layouts than the snapshot"):
+        restored.apply_changes(changes.partition(b"\n")[2])
+
+
+def test_a_writer_of_other_layouts_than_its_chains_snapshot_starts_a_whole_snapshot() -> None:
+    state = applied(calls(2))
+    older = without_a_count(body(write(state, Chain(), KEY, 5, "0.1.9")[0][1]), UNDER_60S)
+    restored = PartitionState.restore(record(older), TARGETS, RULES)
+    chain = Chain(seq=1, last_id="x", full_seq=1, full_bytes=10**9, version=5,
+                  layout=digest(restored.held))  # fmt: skip
+    (written,) = write(restored, chain, KEY, 5, "0.2.0")
+    assert written[0] == KEY  # the snapshot's key, not a record of changes
+    assert chain.layout == digest(LAYOUTS["calls"])
+    # The same chain in this release's layouts goes on with changes.
+    (then,) = write(restored, chain, KEY, 5, "0.2.0")
+    assert then[0] == KEY + b"/3"

@@ -187,7 +187,12 @@ def test_a_fork_in_the_chain_stops_the_state_at_the_last_record_before_it(messag
     other = PartitionState.restore(state.snapshot(), TARGETS, RULES)
     other.track_changes()
     other_chain = Chain(
-        seq=2, last_id="not-record-2", full_seq=1, full_bytes=10**9, version=SNAPSHOT_VERSION
+        seq=2,
+        last_id="not-record-2",
+        full_seq=1,
+        full_bytes=10**9,
+        version=SNAPSHOT_VERSION,
+        layout=other.written_layout(SNAPSHOT_VERSION),
     )
     store(table, write(other, other_chain, key(Family.CALLS)))
     restored, restored_chain = read_back(table, Family.CALLS)
