@@ -97,6 +97,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             print(f"ccm simulate: wrote {sum(sent.values())} events to {args.out}", file=sys.stderr)
             return 0
 
+        from schemas import Family
         from streams.kafka_io import EventProducer
 
         settings = settings_from(args)
@@ -108,7 +109,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         finally:
             producer.close()
             if sent is not None:
-                lines = [f"  {topic}: {n}" for topic, n in sorted(sent.items())]
+                # Every input topic, a quiet one at 0 (Live Chat closed at night): it
+                # was written to, and says so.
+                every = {settings.topic_for(family): 0 for family in Family} | sent
+                lines = [f"  {topic}: {n}" for topic, n in sorted(every.items())]
                 print(
                     f"ccm simulate: sent {sum(sent.values())} events",
                     *lines,
