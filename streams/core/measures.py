@@ -33,7 +33,7 @@ from streams.core.families.incidents import INCIDENT_OBJECTIVE
 from streams.core.incidents import IncidentCount
 from streams.core.months import one_decimal, percent
 from streams.core.reports import ReportCount
-from streams.core.service_level import TERMS
+from streams.core.service_level import MEANING, TERMS
 from streams.core.targets import ServiceLevelFormula
 from streams.core.timebase import US
 
@@ -159,7 +159,7 @@ SERVICE_LEVEL: dict[ServiceLevelFormula, Ratio] = {
         bottom,
         "percent",
         f"ccm_call_service_level_{formula.value}",
-        f"Service level, {formula.value.replace('_', ' ')}.",
+        MEANING[formula],
         objective=CALL_SERVICE_LEVEL_OBJECTIVE,
     )
     for formula, (top, bottom) in TERMS.items()
@@ -319,8 +319,8 @@ def in_doc(text: str, measures: Iterable[Ratio] = MEASURES) -> str:
 def table(measures: Iterable[Ratio] = MEASURES) -> str:
     """The table of measures in docs/kpis.md: one line each, as declared."""
     lines = [
-        "| measure | formula | unit | recording rule | judged against | in kpis.csv |",
-        "|---|---|---|---|---|---|",
+        "| measure | what | formula | unit | recording rule | judged against | in kpis.csv |",
+        "|---|---|---|---|---|---|---|",
     ]
     formulas = {measure: formula for formula, measure in SERVICE_LEVEL.items()}
     for m in measures:
@@ -331,5 +331,8 @@ def table(measures: Iterable[Ratio] = MEASURES) -> str:
         )
         monthly = "yes" if m.monthly and m.in_kpis else "no"
         judged = f"`{m.objective.name}`" if m.objective is not None else ""
-        lines.append(f"| {name} | {m.words()}{where} | {m.unit} | {rule} | {judged} | {monthly} |")
+        formula = f"{m.words()}{where}"
+        lines.append(
+            f"| {name} | {m.text} | {formula} | {m.unit} | {rule} | {judged} | {monthly} |"
+        )
     return "\n".join(lines) + "\n"

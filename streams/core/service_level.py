@@ -13,6 +13,13 @@ from streams.core.targets import ServiceLevelFormula
 Terms = tuple[tuple[LegCount, ...], tuple[LegCount, ...]]
 
 _OUTCOMES = (LegCount.ANSWERED, LegCount.ABANDONED)
+MEANING = {
+    ServiceLevelFormula.STRICT: "Service level, the force's own: an abandon is a miss.",
+    ServiceLevelFormula.IGNORE_ABANDONS: "Service level of answered legs, abandons left out.",
+    ServiceLevelFormula.ABANDONS_WITHIN_TARGET_MET: (
+        "Service level where an abandon within the target is not a miss."
+    ),
+}
 TERMS: dict[ServiceLevelFormula, Terms] = {
     ServiceLevelFormula.STRICT: ((LegCount.ANSWERED_WITHIN_TARGET,), _OUTCOMES),
     ServiceLevelFormula.IGNORE_ABANDONS: (
