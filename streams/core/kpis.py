@@ -16,6 +16,7 @@ Values are rounded half up to one decimal from the exact integer counts
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from functools import partial
 
 from schemas import Category
 from streams.core import measures
@@ -94,10 +95,6 @@ def measured(month: str, measure: Ratio, value: Callable[[str], int], **dims: st
     return _seconds(month, measure.name, top, bottom, **dims)
 
 
-def _fields(row: object) -> Callable[[str], int]:
-    return lambda name: getattr(row, name)
-
-
 Over = dict[str, list[Ratio]]
 """The monthly measures declared over each family row, by the row's name."""
 
@@ -134,7 +131,7 @@ def _calls(pack: MonthlyPack, month: str, over: Over) -> Iterator[Kpi]:
     calls = [r for r in pack.calls if r.month == month]
     for r in calls:
         dims = {"channel": r.channel, "queue": r.queue, "formula": r.formula}
-        yield measured(month, r.service_level, _fields(r), **dims)
+        yield measured(month, r.service_level, partial(getattr, r), **dims)
     # The rest does not depend on the formula: one row per queue over the whole month.
     by_queue: dict[tuple[str, str], list[CallRow]] = {}
     for r in calls:
@@ -160,7 +157,7 @@ def _calls(pack: MonthlyPack, month: str, over: Over) -> Iterator[Kpi]:
     for measure in over.get(CALL_ROW.name, []):
         for r in pack.combined_waits:
             if r.month == month:
-                yield measured(month, measure, _fields(r), channel=r.channel)
+                yield measured(month, measure, partial(getattr, r), channel=r.channel)
     for (channel, queue), t in queues.items():
         where = {"channel": channel, "queue": queue}
         yield _count(month, "call_short_abandoned", t["short_abandoned"], t["offered"], **where)
@@ -209,7 +206,7 @@ def _callbacks(pack: MonthlyPack, month: str, over: Over) -> Iterator[Kpi]:
         on = {"channel": r.channel}
         yield _count(month, "callbacks_owed", r.owed, contacts.get(r.channel, 0), **on)
         for measure in over.get(CALLBACK_ROW.name, []):
-            yield measured(month, measure, _fields(r), **on)
+            yield measured(month, measure, partial(getattr, r), **on)
         resolved = {
             o.outcome: o.resolved
             for o in pack.callback_outcomes
@@ -229,7 +226,7 @@ def _chats(pack: MonthlyPack, month: str, over: Over) -> Iterator[Kpi]:
         if r.month != month:
             continue
         for measure in over.get(CHAT_ROW.name, []):
-            yield measured(month, measure, _fields(r))
+            yield measured(month, measure, partial(getattr, r))
         yield _count(month, "chats_requested_while_closed", r.outside_hours, r.requested)
 
 
@@ -241,7 +238,7 @@ def _online(pack: MonthlyPack, month: str, over: Over) -> Iterator[Kpi]:
     yield _count(month, "reports_submitted", submitted, submitted, report_type=REPORT_TYPE_ALL)
     for measure in over.get(REPORT_ROW.name, []):
         for r in reports:
-            yield measured(month, measure, _fields(r), report_type=r.report_type)
+            yield measured(month, measure, partial(getattr, r), report_type=r.report_type)
         yield measured(
             month,
             measure,

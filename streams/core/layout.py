@@ -94,9 +94,10 @@ a release that changes a count still reads and writes format 4 this way."""
 
 def moves(held: Layouts, wanted: Layouts, *, dropping: bool = False) -> list[list[int] | None]:
     """For each tally ``held`` keeps: where each of its positions goes in ``wanted``'s
-    (-1: dropped), or None when the two are the same. A held tally ``wanted`` does not
-    have, a tally in another order, or (unless ``dropping``: writing an older format) a
-    count ``wanted`` has no place for, raises `LayoutMismatch`."""
+    (-1: dropped), or None when there is nothing to move (the same layout, or a tally
+    beyond ``wanted``'s, which is passed over). A tally in another order, or (unless
+    ``dropping``: writing an older format) a count ``wanted`` has no place for, raises
+    `LayoutMismatch`."""
     found = []
     for i, (name, layout) in enumerate(held):
         if i >= len(wanted):
@@ -140,32 +141,28 @@ def move_ledger(data: dict, held: Layouts, wanted: Layouts, *, dropping: bool = 
     if all(to is None for to in plan):
         return
     shared = len(data["tallies"])
+    # Only tallies both keep are moved (`moves`): a position in ``wanted`` for each.
     widths = [len(layout) for _, layout in wanted]
-
-    def move(i: int, vector: Sequence[int]) -> list[int]:
-        to = plan[i]
-        if to is None:
-            return list(vector)
-        return move_vector(vector, to, widths[i] if i < len(widths) else 0)
-
     tallies = [*data["tallies"], *data.get("later", [])]
     for i, tally in enumerate(tallies[: len(plan)]):
-        if plan[i] is None:
+        to = plan[i]
+        if to is None:
             continue
         if isinstance(tally, dict):  # a whole tally
             for table in ("minutes", "days", "live_days"):
                 for _dim, by_bucket in tally[table]:
                     for entry in by_bucket:
-                        entry[1] = move(i, entry[1])
+                        entry[1] = move_vector(entry[1], to, widths[i])
         else:  # changed buckets: [table, dim, bucket, vector or None]
             for change in tally:
                 if change[0] in ("minutes", "days", "live_days") and change[3] is not None:
-                    change[3] = move(i, change[3])
+                    change[3] = move_vector(change[3], to, widths[i])
     for record in data["lifecycles"].values():
         if record is None:
             continue
         for key, first in (("min", 0), ("min_later", shared)):
             for i, (counts, _waits) in enumerate(record.get(key, ()), start=first):
-                if i < len(plan) and plan[i] is not None:
+                to = plan[i] if i < len(plan) else None
+                if to is not None:
                     for entry in counts:
-                        entry[2] = move(i, entry[2])
+                        entry[2] = move_vector(entry[2], to, widths[i])

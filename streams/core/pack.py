@@ -61,23 +61,31 @@ def figure(measure: Ratio) -> Any:
 
 
 def declared(
-    name: str, doc: str, keys: tuple[tuple[str, type], ...], row: Row, figures: type = object
+    name: str,
+    doc: str,
+    keys: tuple[tuple[str, type], ...],
+    row: Row,
+    base: type = object,
+    **figures: Ratio,
 ) -> Any:
     """The pack row of a family's tally: its ``keys``, then a field for each count the
     row's declaration puts in the pack (`Row.pack_fields`), so that a count declared
-    there is a column here with nothing else written; ``figures`` adds what is derived
-    from them (its ``__slots__`` empty)."""
+    there is a column here with nothing else written; ``figures``, each a measure's
+    (`figure`), and ``base`` (its ``__slots__`` empty) add what is derived from them."""
+    if figures:
+        shown = {attr: figure(measure) for attr, measure in figures.items()}
+        base = type(f"_{name}Figures", (base,), {"__slots__": (), **shown})
     counts = [(f, int, field(default=0)) for f in row.pack_fields]
-    made = make_dataclass(name, [*keys, *counts], bases=(figures,), frozen=True, slots=True)
+    made = make_dataclass(name, [*keys, *counts], bases=(base,), frozen=True, slots=True)
     made.__module__, made.__doc__ = __name__, doc
-    made.__declared__ = (keys, figures)
+    made.__declared__ = (keys, base)
     return made
 
 
 def with_row(row_type: Any, row: Row) -> Any:
     """The pack row ``row_type`` as `declared` makes it over ``row`` instead."""
-    keys, figures = row_type.__declared__
-    return declared(row_type.__name__, row_type.__doc__, keys, row, figures)
+    keys, base = row_type.__declared__
+    return declared(row_type.__name__, row_type.__doc__, keys, row, base)
 
 
 class _CallFigures:
@@ -93,9 +101,6 @@ class _CallFigures:
     def service_level_pct(self) -> Decimal | None:
         return self.service_level.value(partial(getattr, self))
 
-    abandonment_pct = figure(CALL_ABANDONMENT)
-    asa_seconds = figure(CALL_ASA)
-
 
 CallRow = declared(
     "CallRow",
@@ -103,6 +108,8 @@ CallRow = declared(
     (("month", str), ("channel", str), ("queue", str), ("formula", str)),
     LEG_ROW,
     _CallFigures,
+    abandonment_pct=CALL_ABANDONMENT,
+    asa_seconds=CALL_ASA,
 )
 
 
@@ -136,26 +143,14 @@ class LongestWaitRow:
     """None when no leg offered that month has an outcome."""
 
 
-class _CombinedWaitFigures:
-    __slots__ = ()
-
-    average_seconds = figure(CALL_COMBINED_WAIT)
-
-
 CombinedWaitRow = declared(
     "CombinedWaitRow",
     "Calls first offered on one channel in one month whose every leg has an outcome, and "
     "the sum of their legs' waits (the caller's wait across transfers).",
     (("month", str), ("channel", str)),
     CALL_ROW,
-    _CombinedWaitFigures,
+    average_seconds=CALL_COMBINED_WAIT,
 )
-
-
-class _FirstLegFigures:
-    __slots__ = ()
-
-    mean_seconds = figure(FIRST_ANSWER)
 
 
 FirstLegRow = declared(
@@ -164,7 +159,7 @@ FirstLegRow = declared(
     "answered, and those first legs' waits summed (the caller's first wait).",
     (("month", str), ("channel", str)),
     FIRST_LEG_ROW,
-    _FirstLegFigures,
+    mean_seconds=FIRST_ANSWER,
 )
 
 
@@ -179,22 +174,15 @@ IncidentGradeRow = declared(
 )  # fmt: skip
 
 
-class _ChatFigures:
-    __slots__ = ()
-
-    service_level_pct = figure(CHAT_SERVICE_LEVEL)
-    abandonment_pct = figure(CHAT_ABANDONMENT)
-    average_wait_seconds = figure(CHAT_WAIT)
-
-
-ChatRow = declared("ChatRow", "Chats requested in one month.", (("month", str),), CHAT_ROW,
-                   _ChatFigures)  # fmt: skip
-
-
-class _ReportFigures:
-    __slots__ = ()
-
-    average_triage_seconds = figure(REPORT_TRIAGE)
+ChatRow = declared(
+    "ChatRow",
+    "Chats requested in one month.",
+    (("month", str),),
+    CHAT_ROW,
+    service_level_pct=CHAT_SERVICE_LEVEL,
+    abandonment_pct=CHAT_ABANDONMENT,
+    average_wait_seconds=CHAT_WAIT,
+)
 
 
 ReportRow = declared(
@@ -202,7 +190,7 @@ ReportRow = declared(
     "Online reports of one type submitted in one month.",
     (("month", str), ("report_type", str)),
     REPORT_ROW,
-    _ReportFigures,
+    average_triage_seconds=REPORT_TRIAGE,
 )
 
 
@@ -223,14 +211,9 @@ class _CallbackFigures:
     owed: int
     resolved: int
 
-    first_attempt_within_pct = figure(CALLBACK_FIRST_ATTEMPT)
-    resolved_within_pct = figure(CALLBACK_RESOLVED)
-
     @property
     def unresolved(self) -> int:
         return self.owed - self.resolved
-
-    mean_first_attempt_seconds = figure(CALLBACK_MEAN_FIRST_ATTEMPT)
 
 
 CallbackRow = declared(
@@ -240,6 +223,9 @@ CallbackRow = declared(
     (("month", str), ("channel", str)),
     CALLBACK_ROW,
     _CallbackFigures,
+    first_attempt_within_pct=CALLBACK_FIRST_ATTEMPT,
+    resolved_within_pct=CALLBACK_RESOLVED,
+    mean_first_attempt_seconds=CALLBACK_MEAN_FIRST_ATTEMPT,
 )
 
 
